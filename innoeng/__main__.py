@@ -1,0 +1,5 @@
+import sys
+
+from innoeng.cli import main
+
+sys.exit(main())
