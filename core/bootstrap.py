@@ -1,0 +1,64 @@
+"""The composition root of the core: settings in, engine and services out. Nothing connects at import."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from core.db.engine import create_engine, create_session_factory
+from core.db.migrate import upgrade
+from core.db.uow import UnitOfWorkFactory, sql_unit_of_work
+from core.documents import DocumentStore, LocalDocumentStore
+from core.services import BatchService, IntakeService, PeopleService, PrivacyService, ReviewService
+from core.services.common import Clock, utc_now
+from core.settings import Settings
+
+__all__ = ["Core", "bootstrap"]
+
+
+@dataclass
+class Core:
+    settings: Settings
+    engine: AsyncEngine
+    uow: UnitOfWorkFactory
+    documents: DocumentStore
+    batches: BatchService
+    people: PeopleService
+    intake: IntakeService
+    review: ReviewService
+    privacy: PrivacyService
+    clock: Clock
+
+    async def prepare(self) -> None:
+        """Brings the schema up to date and opens a first batch on an empty database."""
+        await upgrade(self.engine)
+        today = self.clock().astimezone(self.settings.zone).date()
+        await self.batches.ensure_default(
+            name=self.settings.default_batch_name, deadline=self.settings.first_batch_deadline(today)
+        )
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+def bootstrap(settings: Settings, *, clock: Clock = utc_now, engine: AsyncEngine | None = None,
+              documents: DocumentStore | None = None) -> Core:
+    engine = engine or create_engine(settings.database_url)
+    uow = sql_unit_of_work(create_session_factory(engine))
+    documents = documents or LocalDocumentStore(settings.documents_dir)
+    zone = settings.zone
+    intake = IntakeService(
+        uow=uow, documents=documents, zone=zone, max_upload_bytes=settings.max_upload_mb * 1024 * 1024, clock=clock
+    )
+    return Core(
+        settings=settings,
+        engine=engine,
+        uow=uow,
+        documents=documents,
+        batches=BatchService(uow=uow, zone=zone, clock=clock),
+        people=PeopleService(uow=uow, clock=clock),
+        intake=intake,
+        review=ReviewService(uow=uow, intake=intake, clock=clock),
+        privacy=PrivacyService(uow=uow, intake=intake, documents=documents, clock=clock),
+        clock=clock,
+    )

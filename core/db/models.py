@@ -1,0 +1,178 @@
+"""Tables. Status values and vocabularies are plain strings checked by the domain, not DB enums,
+so that adding a state is a code change, not a migration on two backends."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from core.db.types import JSONDocument, UTCDateTime
+
+__all__ = [
+    "Base",
+    "Batch",
+    "Person",
+    "Application",
+    "ExpertCourse",
+    "CourseDemand",
+    "Document",
+    "OutboxMessage",
+    "AuditEntry",
+]
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSONDocument, list[Any]: JSONDocument}
+
+
+class Batch(Base):
+    __tablename__ = "batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    registration_opens_at: Mapped[datetime]
+    registration_closes_at: Mapped[datetime]
+    matching_starts_at: Mapped[datetime | None]
+    publicity_starts_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Person(Base):
+    """A contact record: one per human, however they reach us."""
+
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    telegram_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    display_name: Mapped[str | None] = mapped_column(String(100))
+    email: Mapped[str | None] = mapped_column(String(254))
+    mobile: Mapped[str | None] = mapped_column(String(20))
+    preferred_channel: Mapped[str] = mapped_column(String(16), default="both")
+    locale: Mapped[str] = mapped_column(String(10), default="zh-CN")
+    role: Mapped[str | None] = mapped_column(String(16))
+    consent_version: Mapped[str | None] = mapped_column(String(20))
+    consented_at: Mapped[datetime | None]
+    sensitive_consented_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    erased_at: Mapped[datetime | None]
+
+
+class Application(Base):
+    """An expert application (附件1) or a university intent (附件2), from first answer to decision."""
+
+    __tablename__ = "applications"
+    __table_args__ = (
+        UniqueConstraint("batch_id", "person_id", "form", name="uq_applications_batch_person_form"),
+        Index("ix_applications_form_status", "form", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    form: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    answers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    cursor: Mapped[str | None] = mapped_column(String(120))
+    eligibility: Mapped[dict[str, Any] | None]
+    eligibility_outcome: Mapped[str | None] = mapped_column(String(20))
+    priority_score: Mapped[int] = mapped_column(Integer, default=0)
+    province: Mapped[str | None] = mapped_column(String(20))
+    staff_message: Mapped[str | None] = mapped_column(Text)
+    submitted_at: Mapped[datetime | None]
+    reviewed_at: Mapped[datetime | None]
+    reviewed_by: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    # Optimistic locking: two writers to the same draft cannot silently overwrite each other.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    person: Mapped[Person] = relationship(lazy="raise")
+    batch: Mapped[Batch] = relationship(lazy="raise")
+
+
+class ExpertCourse(Base):
+    """The courses an expert in the pool can teach, for filtering the pool in SQL."""
+
+    __tablename__ = "expert_courses"
+
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"), primary_key=True)
+    course: Mapped[str] = mapped_column(String(20), primary_key=True, index=True)
+
+
+class CourseDemand(Base):
+    """One requested course of a university intent: what matching fills."""
+
+    __tablename__ = "course_demands"
+    __table_args__ = (UniqueConstraint("application_id", "course", name="uq_course_demands_application_course"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"), index=True)
+    course: Mapped[str] = mapped_column(String(20))
+    hours: Mapped[int]
+    experts_needed: Mapped[int]
+    mode: Mapped[str] = mapped_column(String(16))
+    schedule: Mapped[list[Any]] = mapped_column(default=list)
+
+
+class Document(Base):
+    """An uploaded proof file. Stored under a generated name; the person's file name is only shown."""
+
+    __tablename__ = "documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"), index=True)
+    question_key: Mapped[str] = mapped_column(String(120))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int]
+    mime: Mapped[str] = mapped_column(String(64))
+    stored_name: Mapped[str] = mapped_column(String(100), unique=True)
+    original_name: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime]
+
+
+class OutboxMessage(Base):
+    """A notification committed with the change that caused it; the notifier sends it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_status_due_at", "status", "due_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(50))
+    channel: Mapped[str] = mapped_column(String(16))
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"), index=True)
+    address: Mapped[str | None] = mapped_column(String(254))
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    due_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    provider_reply: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(50))
+    subject: Mapped[str] = mapped_column(String(64), index=True)
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)

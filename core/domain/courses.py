@@ -1,0 +1,23 @@
+"""The four core courses of the micro-major (notice 三(一))."""
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Course(StrEnum):
+    INNOVATIVE_THINKING = "创新思维"
+    PRODUCT_INNOVATION = "产品创新方法"
+    TECHNICAL_INNOVATION = "技术创新方法"
+    INNOVATION_MANAGEMENT = "创新管理"
+
+
+class TeachingMode(StrEnum):
+    ONLINE = "online"
+    OFFLINE = "offline"
+    BOTH = "both"
+
+
+CORE_COURSES: tuple[Course, ...] = tuple(Course)
+
+# "一门课程总学时一般不超过 32 学时"
+MAX_COURSE_HOURS = 32

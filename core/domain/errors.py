@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """A rule of the plan refused the request; `message` is fit to show to the person (zh-CN)."""
+
+    def __init__(self, message: str, *, code: str = "domain_error") -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+class NotFound(DomainError):
+    def __init__(self, message: str) -> None:
+        super().__init__(message, code="not_found")
+
+
+class TransitionError(DomainError):
+    def __init__(self, message: str) -> None:
+        super().__init__(message, code="forbidden_transition")

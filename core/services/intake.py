@@ -1,0 +1,467 @@
+"""Filling in a questionnaire: start or resume, answer one question at a time, review, submit, withdraw.
+
+Every answer is committed before the call returns: a crash or a deploy loses nothing, and the
+position (`cursor`) is stored with the answers, so a chat resumes at the same question.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from core.db.models import Application, CourseDemand, Document
+from core.db.uow import UnitOfWork, UnitOfWorkFactory
+from core.documents import ACCEPTED_TYPES, DocumentStore, detect_mime
+from core.domain import ApplicationStatus, DomainError, FormKind, NotFound, check_transition
+from core.domain.status import EDITABLE, STATUS_LABELS
+from core.eligibility import Eligibility, assess_expert, assess_university
+from core.forms import (
+    COURSE_DEMANDS,
+    REVIEW,
+    AnswerError,
+    Form,
+    FormContext,
+    Kind,
+    Step,
+    display_value,
+    find_step,
+    get_form,
+    missing_required,
+    next_step,
+    previous_step,
+    progress,
+    prune_hidden,
+    validate_all,
+    validate_answer,
+    visible_steps,
+)
+from core.forms.model import follow_up_step_key
+from core.services.common import Clock, audit, queue_notification, utc_now
+from core.services.views import ApplicationSummary, DocumentView, DraftView, SummaryLine
+from core.texts import text
+
+__all__ = ["IntakeService", "FINISH_FILES"]
+
+# The answer that closes a file question once the person has uploaded what they have.
+FINISH_FILES = "__finish__"
+_EDIT_PREFIX = "edit:"
+
+
+class IntakeService:
+    def __init__(
+        self,
+        *,
+        uow: UnitOfWorkFactory,
+        documents: DocumentStore,
+        zone: ZoneInfo,
+        max_upload_bytes: int = 20 * 1024 * 1024,
+        clock: Clock = utc_now,
+    ) -> None:
+        self._uow = uow
+        self._documents = documents
+        self._zone = zone
+        self._max_upload_bytes = max_upload_bytes
+        self._clock = clock
+
+    # ------------------------------------------------------------------ reading
+
+    def context(self, application: Application) -> FormContext:
+        deadline = application.batch.registration_closes_at.astimezone(self._zone).date()
+        return FormContext(deadline=deadline, today=self._clock().astimezone(self._zone).date())
+
+    async def get(self, *, application_id: int) -> DraftView:
+        async with self._uow() as uow:
+            return self._view(await self._load(uow, application_id))
+
+    async def find_for_person(self, *, person_id: int) -> list[DraftView]:
+        async with self._uow() as uow:
+            apps = await uow.applications.list_for_person(person_id)
+            views = []
+            for app in apps:
+                await uow.session.refresh(app, ["batch"])
+                views.append(self._view(app))
+            return views
+
+    async def summary(self, *, application_id: int) -> ApplicationSummary:
+        async with self._uow() as uow:
+            app = await self._load(uow, application_id)
+            return await self.describe(uow, app)
+
+    async def describe(self, uow: UnitOfWork, app: Application) -> ApplicationSummary:
+        """The summary of an application loaded in `uow` (for other services sharing the transaction)."""
+        form = get_form(app.form)
+        ctx = self.context(app)
+        lines = tuple(
+            SummaryLine(step.key, step.label, display_value(step.question, app.answers.get(step.key)))
+            for step in visible_steps(form, app.answers, ctx)
+        )
+        documents = tuple(_document_view(d) for d in await uow.documents.list_for_application(app.id))
+        person = await uow.people.get(app.person_id)
+        name = app.answers.get("name") or app.answers.get("university_name") or (person.display_name if person else None)
+        return ApplicationSummary(
+            id=app.id,
+            person_id=app.person_id,
+            form=app.form,
+            form_title=form.title,
+            status=app.status,
+            status_label=STATUS_LABELS[ApplicationStatus(app.status)],
+            batch_name=app.batch.name,
+            display_name=name or f"#{app.id}",
+            province=app.province or app.answers.get("province"),
+            submitted_at=app.submitted_at,
+            eligibility=Eligibility.from_dict(app.eligibility) if app.eligibility else None,
+            staff_message=app.staff_message,
+            lines=lines,
+            documents=documents,
+        )
+
+    # ------------------------------------------------------------------ starting
+
+    async def start(self, *, person_id: int, form: str) -> DraftView:
+        """Opens a draft in the current batch, or returns the one this person already has."""
+        FormKind(form)
+        now = self._clock()
+        async with self._uow() as uow:
+            person = await uow.people.get(person_id)
+            if person is None:
+                raise NotFound(text("person.not_found"))
+            if person.consented_at is None:
+                raise DomainError(text("application.no_consent"), code="no_consent")
+            batch = await uow.batches.current(now)
+            if batch is None:
+                raise DomainError(text("batch.none_open"), code="no_batch")
+            existing = await uow.applications.get_for_person(person_id=person_id, batch_id=batch.id, form=form)
+            if existing is not None:
+                existing.batch = batch
+                return self._view(existing)
+            if batch.registration_opens_at > now:
+                raise DomainError(
+                    text("application.registration_not_open", batch=batch.name, opens=self._local(batch.registration_opens_at)),
+                    code="not_open",
+                )
+            app = Application(
+                batch_id=batch.id, person_id=person_id, form=form, status=ApplicationStatus.DRAFT,
+                answers={}, created_at=now, updated_at=now, priority_score=0,
+            )
+            app.batch = batch
+            first = next_step(get_form(form), {}, self.context(app))
+            app.cursor = first.key if first else REVIEW
+            uow.applications.add(app)
+            await uow.flush()
+            audit(uow, at=now, actor=f"person:{person_id}", action="application.start", subject=f"application:{app.id}", form=form)
+            await uow.commit()
+            return self._view(app)
+
+    # ------------------------------------------------------------------ answering
+
+    async def answer(self, *, application_id: int, step_key: str, raw: Any) -> DraftView:
+        """Validates and saves one answer, then moves to the next question (or back to the summary)."""
+        now = self._clock()
+        async with self._uow() as uow:
+            app = await self._load_editable(uow, application_id)
+            form, ctx = get_form(app.form), self.context(app)
+            step = find_step(form, app.answers, ctx, step_key)
+            if step is None:
+                raise DomainError(text("answers.not_shown", key=step_key), code="not_shown")
+            if step.question.kind is Kind.FILE:
+                value = validate_answer(step.question, app.answers.get(step.key, []), ctx)
+            else:
+                value = validate_answer(step.question, raw, ctx)
+            answers = dict(app.answers)
+            answers[step.key] = value
+            await self._drop_orphaned_documents(uow, app, form, answers, ctx)
+            editing = (app.cursor or "").startswith(_EDIT_PREFIX)
+            app.answers = answers
+            app.cursor = self._cursor_after(form, answers, ctx, step.key, editing)
+            app.updated_at = now
+            await uow.commit()
+            return self._view(app)
+
+    async def skip(self, *, application_id: int, step_key: str) -> DraftView:
+        return await self.answer(application_id=application_id, step_key=step_key, raw=None)
+
+    async def fill(self, *, application_id: int, answers: Mapping[str, Any]) -> DraftView:
+        """Answers many questions in the questionnaire's order in one transaction (imports, samples).
+
+        Raises AnswerErrors collected per question: {step_key: message}.
+        """
+        now = self._clock()
+        async with self._uow() as uow:
+            app = await self._load_editable(uow, application_id)
+            form, ctx = get_form(app.form), self.context(app)
+            values, problems = validate_all(form, answers, ctx, start=app.answers)
+            if problems:
+                raise FormErrors(problems)
+            app.answers = values
+            following = next_step(form, values, ctx)
+            app.cursor = following.key if following else REVIEW
+            app.updated_at = now
+            await uow.commit()
+            return self._view(app)
+
+    async def back(self, *, application_id: int) -> DraftView:
+        async with self._uow() as uow:
+            app = await self._load_editable(uow, application_id)
+            form, ctx = get_form(app.form), self.context(app)
+            current = _strip_edit(app.cursor)
+            previous = previous_step(form, app.answers, ctx, current)
+            if previous is not None:
+                app.cursor = previous.key
+                app.updated_at = self._clock()
+                await uow.commit()
+            return self._view(app)
+
+    async def edit(self, *, application_id: int, step_key: str) -> DraftView:
+        """From the review summary: answer one question again, then come back to the summary."""
+        async with self._uow() as uow:
+            app = await self._load_editable(uow, application_id)
+            if find_step(get_form(app.form), app.answers, self.context(app), step_key) is None:
+                raise DomainError(text("answers.not_shown", key=step_key), code="not_shown")
+            app.cursor = _EDIT_PREFIX + step_key
+            app.updated_at = self._clock()
+            await uow.commit()
+            return self._view(app)
+
+    async def reopen(self, *, application_id: int) -> DraftView:
+        """Back to the first question of a draft or of an application sent back for more information."""
+        async with self._uow() as uow:
+            app = await self._load_editable(uow, application_id)
+            steps = visible_steps(get_form(app.form), app.answers, self.context(app))
+            app.cursor = steps[0].key if steps else REVIEW
+            app.updated_at = self._clock()
+            await uow.commit()
+            return self._view(app)
+
+    async def attach_document(
+        self, *, application_id: int, step_key: str, content: bytes, filename: str | None = None
+    ) -> DocumentView:
+        now = self._clock()
+        async with self._uow() as uow:
+            app = await self._load_editable(uow, application_id)
+            form, ctx = get_form(app.form), self.context(app)
+            step = find_step(form, app.answers, ctx, step_key)
+            if step is None or step.question.kind is not Kind.FILE:
+                raise DomainError(text("answers.not_shown", key=step_key), code="not_shown")
+            person = await uow.people.get(app.person_id)
+            if step.question.sensitive and (person is None or person.sensitive_consented_at is None):
+                raise DomainError(text("application.no_sensitive_consent"), code="no_sensitive_consent")
+            self._check_upload(content)
+            current = list(app.answers.get(step.key) or [])
+            limit = step.question.max_files
+            if limit is not None and len(current) >= limit:
+                raise AnswerError(text("file.too_many", max=limit, got=len(current) + 1))
+            mime = detect_mime(content)
+            stored = self._documents.save(content, suffix=ACCEPTED_TYPES[mime])
+            document = Document(
+                application_id=app.id, question_key=step.key, sha256=stored.sha256, size=stored.size, mime=mime,
+                stored_name=stored.stored_name, original_name=(filename or "")[:255] or None, created_at=now,
+            )
+            uow.documents.add(document)
+            await uow.flush()
+            app.answers = {**app.answers, step.key: current + [document.id]}
+            app.updated_at = now
+            audit(uow, at=now, actor=f"person:{app.person_id}", action="document.upload", subject=f"application:{app.id}",
+                  document=document.id, sha256=stored.sha256, size=stored.size, mime=mime)
+            await uow.commit()
+            return _document_view(document)
+
+    def _check_upload(self, content: bytes) -> None:
+        if not content:
+            raise AnswerError(text("file.empty"))
+        if len(content) > self._max_upload_bytes:
+            raise AnswerError(
+                text("file.too_large", size_mb=len(content) / 1024 / 1024, max_mb=self._max_upload_bytes // (1024 * 1024))
+            )
+        if detect_mime(content) is None:
+            raise AnswerError(text("file.bad_type"))
+
+    def check_upload_size(self, size: int) -> None:
+        """Lets a transport refuse an oversized file before downloading it."""
+        if size > self._max_upload_bytes:
+            raise AnswerError(
+                text("file.too_large", size_mb=size / 1024 / 1024, max_mb=self._max_upload_bytes // (1024 * 1024))
+            )
+
+    async def read_document(self, *, document_id: int) -> tuple[DocumentView, bytes]:
+        async with self._uow() as uow:
+            document = await uow.documents.get(document_id)
+            if document is None:
+                raise NotFound(text("document.not_found"))
+            return _document_view(document), self._documents.read(document.stored_name)
+
+    # ------------------------------------------------------------------ submitting
+
+    async def submit(self, *, application_id: int, actor: str | None = None) -> ApplicationSummary:
+        now = self._clock()
+        async with self._uow() as uow:
+            app = await self._load_editable(uow, application_id)
+            actor = actor or f"person:{app.person_id}"
+            batch = app.batch
+            if app.status == ApplicationStatus.DRAFT and now > batch.registration_closes_at:
+                raise DomainError(
+                    text("application.registration_closed", batch=batch.name, deadline=self._local(batch.registration_closes_at)),
+                    code="closed",
+                )
+            form, ctx = get_form(app.form), self.context(app)
+            missing = missing_required(form, app.answers, ctx)
+            if missing:
+                raise DomainError(
+                    text("application.incomplete", count=len(missing), labels="、".join(s.label for s in missing[:5])),
+                    code="incomplete",
+                )
+            check_transition(ApplicationStatus(app.status), ApplicationStatus.SUBMITTED)
+            answers = prune_hidden(form, app.answers, ctx)
+            await self._drop_orphaned_documents(uow, app, form, answers, ctx)
+            eligibility = await self._assess_and_index(uow, app, answers, ctx)
+            resubmission = app.status == ApplicationStatus.NEEDS_INFO
+            app.answers = answers
+            app.status = ApplicationStatus.SUBMITTED
+            app.cursor = REVIEW
+            app.eligibility = eligibility.to_dict()
+            app.eligibility_outcome = eligibility.outcome
+            app.priority_score = eligibility.priority_score
+            app.province = answers.get("province")
+            app.submitted_at = now
+            app.updated_at = now
+            person = await uow.people.get(app.person_id)
+            self._copy_contact(person, app.form, answers)
+            audit(uow, at=now, actor=actor, action="application.resubmit" if resubmission else "application.submit",
+                  subject=f"application:{app.id}", eligibility=eligibility.outcome)
+            await queue_notification(
+                uow, kind="submission_receipt", person=person, occasion=f"application-{app.id}-submitted-{now.isoformat()}",
+                now=now, payload={
+                    "application_id": app.id, "form": app.form, "form_title": form.title, "name": _name(app.form, answers),
+                    "batch": batch.name, "submitted_at": now.isoformat(), "reference": reference_number(app),
+                    "eligibility_outcome": eligibility.outcome,
+                    "eligibility_lines": [f"{r.title}：{r.reason}" for r in eligibility.rules],
+                },
+            )
+            await uow.commit()
+            return await self.describe(uow, app)
+
+    async def withdraw(self, *, application_id: int, actor: str | None = None, reason: str | None = None) -> ApplicationSummary:
+        now = self._clock()
+        async with self._uow() as uow:
+            app = await self._load(uow, application_id)
+            check_transition(ApplicationStatus(app.status), ApplicationStatus.WITHDRAWN)
+            app.status = ApplicationStatus.WITHDRAWN
+            app.updated_at = now
+            audit(uow, at=now, actor=actor or f"person:{app.person_id}", action="application.withdraw",
+                  subject=f"application:{app.id}", reason=reason or "")
+            await uow.commit()
+            return await self.describe(uow, app)
+
+    async def _assess_and_index(self, uow: UnitOfWork, app: Application, answers: dict, ctx: FormContext) -> Eligibility:
+        if app.form == FormKind.EXPERT:
+            await uow.applications.replace_expert_courses(app.id, answers.get("courses") or [])
+            return assess_expert(answers, deadline=ctx.deadline)
+        demands = [
+            CourseDemand(
+                application_id=app.id,
+                course=course,
+                hours=answers[follow_up_step_key(COURSE_DEMANDS, course, "hours")],
+                experts_needed=answers[follow_up_step_key(COURSE_DEMANDS, course, "experts_needed")],
+                mode=answers[follow_up_step_key(COURSE_DEMANDS, course, "mode")],
+                schedule=list(answers.get("schedule_preference") or []),
+            )
+            for course in answers.get("courses") or []
+        ]
+        await uow.applications.replace_course_demands(app.id, demands)
+        return assess_university(answers, [{"course": d.course, "hours": d.hours} for d in demands])
+
+    @staticmethod
+    def _copy_contact(person, form: str, answers: Mapping[str, Any]) -> None:
+        """Notifications go to the address given in the form; the contact record follows it."""
+        if person is None:
+            return
+        if form == FormKind.EXPERT:
+            person.display_name = answers.get("name") or person.display_name
+            person.email = answers.get("email") or person.email
+            person.mobile = answers.get("mobile") or person.mobile
+        else:
+            person.display_name = answers.get("contact_name") or person.display_name
+            person.email = answers.get("contact_email") or person.email
+            person.mobile = answers.get("contact_mobile") or person.mobile
+
+    async def _drop_orphaned_documents(self, uow: UnitOfWork, app: Application, form: Form, answers: dict, ctx: FormContext) -> None:
+        """Files of a question that is no longer asked are deleted, not kept (PIPL: minimum necessary)."""
+        kept = {doc_id for step in visible_steps(form, answers, ctx) if step.question.kind is Kind.FILE
+                for doc_id in (answers.get(step.key) or [])}
+        for document in await uow.documents.list_for_application(app.id):
+            if document.id not in kept:
+                await uow.documents.delete(document)
+                self._documents.delete(document.stored_name)
+
+    # ------------------------------------------------------------------ helpers
+
+    async def _load(self, uow: UnitOfWork, application_id: int) -> Application:
+        app = await uow.applications.get(application_id)
+        if app is None:
+            raise NotFound(text("application.not_found"))
+        await uow.session.refresh(app, ["batch"])
+        return app
+
+    async def _load_editable(self, uow: UnitOfWork, application_id: int) -> Application:
+        app = await self._load(uow, application_id)
+        if ApplicationStatus(app.status) not in EDITABLE:
+            raise DomainError(
+                text("application.not_editable", status=STATUS_LABELS[ApplicationStatus(app.status)]), code="not_editable"
+            )
+        return app
+
+    @staticmethod
+    def _cursor_after(form: Form, answers: dict, ctx: FormContext, key: str, editing: bool) -> str:
+        if editing:
+            # An edit may reveal new questions (a new course brings its hours); ask those, then the summary.
+            pending = next_step(form, answers, ctx)
+            return (_EDIT_PREFIX + pending.key) if pending else REVIEW
+        following = next_step(form, answers, ctx, after=key)
+        return following.key if following else REVIEW
+
+    def _view(self, app: Application) -> DraftView:
+        form, ctx = get_form(app.form), self.context(app)
+        cursor = app.cursor or REVIEW
+        editing = cursor.startswith(_EDIT_PREFIX)
+        step = None if _strip_edit(cursor) == REVIEW else find_step(form, app.answers, ctx, _strip_edit(cursor))
+        if step is None and _strip_edit(cursor) != REVIEW:
+            step = next_step(form, app.answers, ctx)  # the question it pointed at is no longer asked
+        position, total = progress(form, app.answers, ctx, step.key if step else REVIEW)
+        return DraftView(
+            application_id=app.id, person_id=app.person_id, form=app.form, status=app.status,
+            status_label=STATUS_LABELS[ApplicationStatus(app.status)], step=step, position=position, total=total,
+            editing=editing, answers=dict(app.answers), batch_name=app.batch.name,
+            deadline=app.batch.registration_closes_at,
+        )
+
+    def _local(self, moment) -> str:
+        return moment.astimezone(self._zone).strftime("%Y-%m-%d %H:%M")
+
+
+class FormErrors(DomainError):
+    """Several answers failed validation at once; `problems` maps each question key to its message."""
+
+    def __init__(self, problems: dict[str, str]) -> None:
+        super().__init__("；".join(f"{k}：{v}" for k, v in problems.items()), code="invalid_answers")
+        self.problems = problems
+
+
+def _strip_edit(cursor: str | None) -> str:
+    cursor = cursor or REVIEW
+    return cursor[len(_EDIT_PREFIX):] if cursor.startswith(_EDIT_PREFIX) else cursor
+
+
+def _name(form: str, answers: Mapping[str, Any]) -> str:
+    return answers.get("name") if form == FormKind.EXPERT else answers.get("contact_name") or ""
+
+
+def reference_number(app: Application) -> str:
+    prefix = "E" if app.form == FormKind.EXPERT else "U"
+    return f"{prefix}{app.batch_id:02d}-{app.id:06d}"
+
+
+def _document_view(document: Document) -> DocumentView:
+    return DocumentView(
+        id=document.id, question_key=document.question_key, mime=document.mime, size=document.size,
+        sha256=document.sha256, original_name=document.original_name,
+    )

@@ -1,0 +1,136 @@
+"""Staff review of submitted applications, and the resource pool (资源库) that approval builds."""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from core.db.models import Application
+from core.db.uow import UnitOfWork, UnitOfWorkFactory
+from core.forms import REVIEW
+from core.domain import ApplicationStatus, DomainError, FormKind, NotFound, check_transition
+from core.services.common import Clock, audit, queue_notification, utc_now
+from core.services.intake import IntakeService, reference_number
+from core.services.views import ApplicationSummary
+from core.texts import text
+
+__all__ = ["ReviewService", "Stats"]
+
+
+@dataclass(frozen=True)
+class Stats:
+    by_status: dict[str, dict[str, int]]  # form -> status -> count
+    by_course: dict[str, int]  # submitted or approved experts per course
+    demand_by_course: dict[str, int]  # requested expert places per course
+    by_province: dict[str, dict[str, int]]  # form -> province -> count
+
+
+class ReviewService:
+    def __init__(self, *, uow: UnitOfWorkFactory, intake: IntakeService, clock: Clock = utc_now) -> None:
+        self._uow = uow
+        self._intake = intake
+        self._clock = clock
+
+    async def pending(self, *, form: str | None = None, limit: int = 20, offset: int = 0) -> list[ApplicationSummary]:
+        """The review queue, oldest submission first."""
+        async with self._uow() as uow:
+            apps = await uow.applications.list(
+                form=form, statuses=[ApplicationStatus.SUBMITTED], oldest_first=True, limit=limit, offset=offset
+            )
+            return [await self._summary(uow, app) for app in apps]
+
+    async def pool(
+        self,
+        *,
+        course: str | None = None,
+        province: str | None = None,
+        mode: str | None = None,
+        member_only: bool = False,
+        batch_id: int | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[ApplicationSummary]:
+        """Approved experts (产业兼职教师资源库), highest priority score first."""
+        async with self._uow() as uow:
+            apps = await uow.applications.list(
+                form=FormKind.EXPERT, statuses=[ApplicationStatus.APPROVED], batch_id=batch_id, course=course,
+            )
+            chosen = []
+            for app in apps:
+                answers = app.answers
+                if province is not None and province != app.province and province not in (answers.get("offline_provinces") or []):
+                    continue
+                if mode is not None and answers.get("teaching_mode") not in (mode, "both"):
+                    continue
+                if member_only and answers.get("society_member") is not True:
+                    continue
+                chosen.append(app)
+            chosen.sort(key=lambda a: (-a.priority_score, a.submitted_at, a.id))
+            chosen = chosen[offset:] if limit is None else chosen[offset:offset + limit]
+            return [await self._summary(uow, app) for app in chosen]
+
+    async def approve(self, *, application_id: int, staff: str, note: str | None = None) -> ApplicationSummary:
+        return await self._decide(application_id, ApplicationStatus.APPROVED, staff, note, "review_approved")
+
+    async def reject(self, *, application_id: int, staff: str, reason: str) -> ApplicationSummary:
+        if not (reason or "").strip():
+            raise DomainError(text("application.reason_required"), code="reason_required")
+        return await self._decide(application_id, ApplicationStatus.REJECTED, staff, reason.strip(), "review_rejected")
+
+    async def request_info(self, *, application_id: int, staff: str, message: str) -> ApplicationSummary:
+        if not (message or "").strip():
+            raise DomainError(text("application.reason_required"), code="reason_required")
+        return await self._decide(application_id, ApplicationStatus.NEEDS_INFO, staff, message.strip(), "review_needs_info")
+
+    async def _decide(
+        self, application_id: int, target: ApplicationStatus, staff: str, message: str | None, kind: str
+    ) -> ApplicationSummary:
+        now = self._clock()
+        async with self._uow() as uow:
+            app = await uow.applications.get(application_id, for_update=True)
+            if app is None:
+                raise NotFound(text("application.not_found"))
+            await uow.session.refresh(app, ["batch"])
+            check_transition(ApplicationStatus(app.status), target)
+            app.status = target
+            app.staff_message = message
+            app.reviewed_at = now
+            app.reviewed_by = staff
+            app.updated_at = now
+            if target is ApplicationStatus.NEEDS_INFO:
+                app.cursor = REVIEW  # reopened for editing: the applicant starts from the summary
+            audit(uow, at=now, actor=staff, action=f"review.{target.value}", subject=f"application:{app.id}", message=message or "")
+            person = await uow.people.get(app.person_id)
+            await queue_notification(
+                uow, kind=kind, person=person, occasion=f"application-{app.id}-{target.value}-{now.isoformat()}", now=now,
+                payload={
+                    "application_id": app.id, "form": app.form, "name": person.display_name or "",
+                    "reference": reference_number(app), "batch": app.batch.name, "message": message or "",
+                },
+            )
+            await uow.commit()
+            return await self._summary(uow, app)
+
+    async def stats(self, *, batch_id: int | None = None) -> Stats:
+        async with self._uow() as uow:
+            by_status: dict[str, dict[str, int]] = {}
+            for form in FormKind:
+                by_status[form.value] = await uow.applications.count_by_status(form=form)
+            apps = await uow.applications.list(
+                statuses=[ApplicationStatus.SUBMITTED, ApplicationStatus.NEEDS_INFO, ApplicationStatus.APPROVED],
+                batch_id=batch_id,
+            )
+            by_course: Counter[str] = Counter()
+            demand: Counter[str] = Counter()
+            by_province: dict[str, Counter[str]] = {f.value: Counter() for f in FormKind}
+            for app in apps:
+                by_province[app.form][app.province or "未填写"] += 1
+                if app.form == FormKind.EXPERT:
+                    by_course.update(app.answers.get("courses") or [])
+                else:
+                    for d in await uow.applications.course_demands(app.id):
+                        demand[d.course] += d.experts_needed
+            return Stats(by_status, dict(by_course), dict(demand), {f: dict(c) for f, c in by_province.items()})
+
+    async def _summary(self, uow: UnitOfWork, app: Application) -> ApplicationSummary:
+        await uow.session.refresh(app, ["batch"])
+        return await self._intake.describe(uow, app)
