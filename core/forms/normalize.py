@@ -76,7 +76,8 @@ _EMAIL = re.compile(r"^[A-Za-z0-9._%+\-]+@[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9
 
 
 def parse_email(raw: str) -> str | None:
-    value = _compact(raw)
+    # Inner spaces are refused, not removed: guessing at an address would send mail to a stranger.
+    value = normalize_text(raw)
     if "@" not in value or not _EMAIL.match(value):
         return None
     local, domain = value.rsplit("@", 1)

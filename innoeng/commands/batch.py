@@ -47,14 +47,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     update.set_defaults(func=_update)
 
 
-def _as_dict(batch: BatchView) -> dict:
+def _as_dict(batch: BatchView, zone) -> dict:
+    """Times in the plan's zone (Beijing time), as staff read them."""
+
+    def local(moment):
+        return moment.astimezone(zone).isoformat() if moment else None
+
     return {
         "id": batch.id,
         "name": batch.name,
-        "registration_opens_at": batch.registration_opens_at.isoformat(),
-        "registration_closes_at": batch.registration_closes_at.isoformat(),
-        "matching_starts_at": batch.matching_starts_at.isoformat() if batch.matching_starts_at else None,
-        "publicity_starts_at": batch.publicity_starts_at.isoformat() if batch.publicity_starts_at else None,
+        "registration_opens_at": local(batch.registration_opens_at),
+        "registration_closes_at": local(batch.registration_closes_at),
+        "matching_starts_at": local(batch.matching_starts_at),
+        "publicity_starts_at": local(batch.publicity_starts_at),
     }
 
 
@@ -73,7 +78,7 @@ def _create(args: argparse.Namespace) -> int:
             name=args.name, registration_opens=args.opens, registration_closes=args.closes,
             matching_starts=args.matching, publicity_starts=args.publicity,
         )
-        print(json.dumps(_as_dict(batch), ensure_ascii=False))
+        print(json.dumps(_as_dict(batch, core.settings.zone), ensure_ascii=False))
 
     return _guard(action)
 
@@ -82,7 +87,7 @@ def _list(args: argparse.Namespace) -> int:
     async def action(core):
         batches = await core.batches.list()
         if args.json:
-            print(json.dumps([_as_dict(b) for b in batches], ensure_ascii=False, indent=2))
+            print(json.dumps([_as_dict(b, core.settings.zone) for b in batches], ensure_ascii=False, indent=2))
             return
         zone = core.settings.zone
         for b in batches:
@@ -103,6 +108,6 @@ def _update(args: argparse.Namespace) -> int:
         batch = await core.batches.update(
             ref=args.ref, name=args.name, registration_opens=args.opens, registration_closes=args.closes, **extra
         )
-        print(json.dumps(_as_dict(batch), ensure_ascii=False))
+        print(json.dumps(_as_dict(batch, core.settings.zone), ensure_ascii=False))
 
     return _guard(action)
