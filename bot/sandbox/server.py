@@ -1,0 +1,96 @@
+"""The stand-in as an aiohttp application: Bot API, control API and the chat page on one port."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from pathlib import Path
+from typing import AsyncIterator, Iterable
+
+from aiohttp import web
+
+from .botapi import SANDBOX_KEY, add_bot_api_routes
+from .control import add_control_routes
+from .webhook import stop_webhooks
+from .world import DEFAULT_TOKEN, Sandbox
+
+__all__ = ["create_app", "SandboxServer", "running_sandbox", "serve_forever"]
+
+STATIC = Path(__file__).with_name("static")
+# Users may send big files (the bot must refuse > 20 MB), bots may upload 50 MB.
+CLIENT_MAX_SIZE = 100 * 1024 * 1024
+
+
+async def _chat_page(request: web.Request) -> web.FileResponse:
+    return web.FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
+
+
+async def _stop_webhooks(app: web.Application) -> None:
+    await stop_webhooks(app[SANDBOX_KEY])
+
+
+def create_app(sandbox: Sandbox | None = None) -> web.Application:
+    app = web.Application(client_max_size=CLIENT_MAX_SIZE)
+    app[SANDBOX_KEY] = sandbox or Sandbox()
+    add_bot_api_routes(app)
+    add_control_routes(app)
+    app.router.add_get("/", _chat_page)
+    app.router.add_static("/static/", STATIC)
+    app.on_cleanup.append(_stop_webhooks)
+    return app
+
+
+class SandboxServer:
+    """A started stand-in; `base_url` is what TelegramAPIServer.from_base and SandboxClient take."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0,
+                 tokens: Iterable[str] = (DEFAULT_TOKEN,)) -> None:
+        self.host = host
+        self.port = port
+        self.sandbox = Sandbox(tuple(tokens))
+        self._runner: web.AppRunner | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def token(self) -> str:
+        return next(iter(self.sandbox.bots))
+
+    async def start(self) -> "SandboxServer":
+        # handler_cancellation: a bot that stops polling must not leave a long poll hanging forever
+        self._runner = web.AppRunner(create_app(self.sandbox), handler_cancellation=True, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port)
+        await site.start()
+        if self.port == 0:
+            self.port = self._runner.addresses[0][1]
+        return self
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+
+@contextlib.asynccontextmanager
+async def running_sandbox(host: str = "127.0.0.1", port: int = 0,
+                          tokens: Iterable[str] = (DEFAULT_TOKEN,)) -> AsyncIterator[str]:
+    """Run the stand-in in this event loop; yields its base URL (port 0 picks a free port)."""
+    server = await SandboxServer(host, port, tokens).start()
+    try:
+        yield server.base_url
+    finally:
+        await server.stop()
+
+
+async def serve_forever(host: str, port: int, tokens: Iterable[str]) -> None:
+    server = await SandboxServer(host, port, tokens).start()
+    print(f"Bot API stand-in on {server.base_url}  (chat page: {server.base_url}/ )", flush=True)
+    for token in server.sandbox.bots:
+        print(f"  bot token: {token}", flush=True)
+    print(f"  BOT_API_URL={server.base_url}", flush=True)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await server.stop()
