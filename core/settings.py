@@ -31,8 +31,14 @@ class Settings(BaseSettings):
     bot_token: SecretStr | None = None
     bot_api_url: str = "https://api.telegram.org"
     redis_url: str | None = None
+    # Webhook mode when set (the public URL Telegram posts to); long polling otherwise.
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
+    webhook_host: str = "127.0.0.1"
+    webhook_port: int = 8080
+    # The local Bot API stand-in that `innoeng run` starts when no BOT_TOKEN is set.
+    sandbox_host: str = "127.0.0.1"
+    sandbox_port: int = 8081
 
     smtp_host: str | None = None
     smtp_port: int = 587
@@ -51,6 +57,37 @@ class Settings(BaseSettings):
     default_batch_deadline: date | None = None  # None: 60 days from first start
 
     max_upload_mb: int = 20
+
+    # -- notifier (outbox worker, reminders, digests) --------------------------------------------
+    # A transient failure is retried with exponential backoff (base * 2^(attempt-1), capped, ± jitter)
+    # until either limit is reached; then the row is failed for staff to see.
+    notifier_max_attempts: int = 8
+    notifier_max_age_hours: float = 72.0
+    notifier_backoff_base_s: float = 30.0
+    notifier_backoff_max_s: float = 3600.0
+    notifier_batch_size: int = 50
+    # A claimed row is locked this long; a worker killed mid-batch loses its rows to others after it.
+    notifier_lease_s: float = 300.0
+    # LISTEN/NOTIFY wakes the worker at once on PostgreSQL; polling is the fallback (and all of SQLite).
+    notifier_poll_interval_s: float = 2.0
+    # Parallel SMTP connections per worker process.
+    notifier_email_connections: int = 4
+    notifier_schedule_interval_s: float = 60.0
+    # The relay's quota (None: no limit); with several notifier processes give each its share.
+    smtp_quota_per_minute: int | None = None
+    smtp_quota_per_day: int | None = None
+    telegram_messages_per_s: int = 30
+    # Local (TIMEZONE) hours at which reminders and the staff digest are sent.
+    reminder_hour: int = 10
+    digest_hour: int = 9
+    deadline_reminder_days: Annotated[list[int], NoDecode] = Field(default_factory=lambda: [7, 3, 1])
+    # Applications sent back for more information are "overdue" in the digest after this many days.
+    needs_info_overdue_days: int = 7
+
+    @field_validator("deadline_reminder_days", mode="before")
+    @classmethod
+    def _days(cls, value: object) -> object:
+        return _split_list(value)
 
     @field_validator("staff_emails", "staff_telegram_ids", mode="before")
     @classmethod

@@ -54,6 +54,133 @@ ZH_CN: Mapping[str, str] = {
     "batch.none_open": "目前没有开放报名的批次。",
     "batch.dates_out_of_order": "批次日期顺序不正确：{detail}。",
     "document.not_found": "没有找到该文件。",
+    # bot: entry and consent
+    "bot.welcome": (
+        "您好！这里是中国创造学会创新工程学分会「全国创新工程微专业建设校企合作计划」报名助手。\n\n"
+        "为解决高校创新工程领域师资匮乏的难题，分会征集企业专家担任产业兼职教师，"
+        "并与开设创新工程微专业（创新思维、产品创新方法、技术创新方法、创新管理）的高校双向匹配。"
+    ),
+    "bot.privacy_notice": (
+        "【个人信息处理告知】\n"
+        "处理者：中国创造学会创新工程学分会。\n"
+        "目的：产业兼职教师资质审核、资源库建设、校企双向匹配、公示与备案、活动通知。\n"
+        "收集内容：申请表中的姓名、出生日期、联系方式、工作单位、学历职称、授课意向等；"
+        "资质证明材料（证书等）属敏感个人信息，上传前会再次单独征求您的同意。\n"
+        "保存期限：本计划结束后 3 年，或您要求删除时。\n"
+        "您的权利：随时发送 /mydata 查看并导出您的全部数据，/edit 更正，/delete 删除。\n\n"
+        "同意后才会开始提问。是否同意？"
+    ),
+    "bot.consent_yes": "同意并继续",
+    "bot.consent_no": "不同意",
+    "bot.consent_declined": "已记录您的选择，我们不会收集您的任何信息。如改变主意，请发送 /start。",
+    "bot.choose_role": "请选择您的身份：",
+    "bot.role_expert": "我是企业专家（申请产业兼职教师）",
+    "bot.role_university": "我是高校联系人（申报微专业建设意向）",
+    "bot.welcome_back": "欢迎回来！我们从上次停下的地方继续。",
+    "bot.sensitive_notice": (
+        "接下来需要上传资质证明材料（学历/职称证书、项目成果材料等）。"
+        "这些材料可能包含敏感个人信息，仅用于资质审核和备案，审核人员之外不会公开。"
+        "是否同意上传并由分会处理这些材料？"
+    ),
+    "bot.sensitive_yes": "同意上传",
+    "bot.sensitive_no": "暂不上传",
+    "bot.sensitive_declined": "好的，您可以稍后再上传；已填写的内容都已保存。需要继续时发送 /start。",
+    # bot: form runner
+    "bot.progress": "第 {position}/{total} 题",
+    "bot.editing": "（修改后将回到汇总页）",
+    "bot.back": "⬅️ 上一步",
+    "bot.skip": "跳过",
+    "bot.done": "完成",
+    "bot.yes": "是",
+    "bot.no": "否",
+    "bot.share_phone": "📱 分享我的手机号",
+    "bot.recorded": "✓ 已记录",
+    "bot.share_phone_hint": "也可以点击下方按钮直接分享您的 Telegram 手机号。",
+    "bot.use_buttons": "请点击上方按钮作答（也可以直接输入选项文字或序号）。",
+    "bot.send_file": "此题需要上传文件：请直接发送 PDF、JPG 或 PNG 文件，全部上传后点击「完成」。",
+    "bot.files_so_far": "已上传 {count} 份文件。",
+    "bot.file_received": "已收到第 {count} 份文件{name}。可继续上传，或点击「完成」。",
+    "bot.file_too_large": "文件过大：{size_mb:.1f} MB，单个文件不能超过 {max_mb} MB。请压缩后重新上传。",
+    "bot.multi_hint": "可多选，选好后点击「完成」。已选：{picked}",
+    "bot.nothing_picked": "（无）",
+    "bot.expired": "此按钮已过期，请回答当前的问题。",
+    "bot.review_title": "请核对您填写的《{title}》：",
+    "bot.review_hint": "点击题号可修改对应答案；确认无误后点击「提交」。",
+    "bot.submit": "✅ 提交",
+    "bot.submitted": "已提交！受理编号：{reference}\n提交时间：{submitted_at}\n\n{outcome}",
+    "bot.outcome.pass": "资格初审：符合通知规定的基本条件，工作人员审核后会通知您结果。",
+    "bot.outcome.needs_judgement": "资格初审：部分条件需工作人员审核判断（通知允许适当放宽），审核后会通知您结果。",
+    "bot.outcome.fail": "资格初审：有条件不符合通知要求，工作人员复核后会通知您结果。",
+    "bot.outcome.university": "意向表已受理，分会将结合专家资源为您推荐人选。",
+    "bot.no_application": "您还没有申请。发送 /start 开始填写。",
+    "bot.not_editable": "当前申请状态为「{status}」，不能修改。",
+    "bot.error": "抱歉，处理时出错了，请稍后重试。您已填写的内容都已保存。",
+    # bot: commands
+    "bot.help": (
+        "可用命令：\n"
+        "/start 开始或继续填写\n/status 查看申请状态\n/edit 修改草稿或补充材料\n/withdraw 撤回申请\n"
+        "/mydata 导出我的全部数据\n/delete 删除我的全部数据\n/cancel 暂停填写（随时 /start 继续）\n/help 帮助"
+    ),
+    "bot.paused": "已暂停。您已填写的内容都已保存，随时发送 /start 继续。",
+    "bot.status_line": "《{title}》（{batch}）：{status}",
+    "bot.status_progress": "已填写 {answered}/{total} 题。",
+    "bot.status_message": "工作人员留言：{message}",
+    "bot.withdraw_confirm": "确定要撤回《{title}》吗？撤回后不能恢复。",
+    "bot.withdraw_yes": "确定撤回",
+    "bot.withdrawn": "已撤回。",
+    "bot.cancelled": "已取消。",
+    "bot.cancel_button": "取消",
+    "bot.delete_confirm": "确定要删除您在本平台的全部数据（包括申请和上传的文件）吗？删除后不能恢复。",
+    "bot.delete_yes": "确定删除",
+    "bot.deleted": "您的全部数据已删除（含 {files} 份文件）。感谢关注本计划。",
+    "bot.mydata_caption": "这是我们保存的您的全部数据。",
+    # bot: staff
+    "bot.not_allowed": "您没有权限使用该命令。",
+    "bot.pending_empty": "目前没有待审核的申请。",
+    "bot.pending_header": "待审核 {count} 份（最早提交的在前）：",
+    "bot.approve": "✅ 通过",
+    "bot.reject": "❌ 不通过",
+    "bot.ask_info": "📝 补充材料",
+    "bot.show_files": "📎 查看材料",
+    "bot.reason_prompt.reject": "请输入不通过的原因（申请人会收到）：",
+    "bot.reason_prompt.needs_info": "请输入需要补充的内容（申请人会收到）：",
+    "bot.review_done": "已处理：{name}（{reference}）→ {status}",
+    "bot.stats": "统计",
+    # events (workshops, matching events, seminars)
+    "events.unknown_kind": "未知的活动类型「{kind}」。可选：{kinds}。",
+    "events.unknown_audience": "未知的邀请对象「{audience}」。可选：{audiences}。",
+    "events.title_required": "请填写活动名称。",
+    "events.ends_before_start": "活动结束时间必须晚于开始时间。",
+    "events.in_past": "活动开始时间必须晚于现在。",
+    "events.not_found": "没有找到活动「{ref}」。",
+    "events.cancelled": "活动「{title}」已取消。",
+    "events.started": "活动「{title}」已开始，不能再邀请。",
+    "events.over": "活动「{title}」已结束，无法再回复。",
+    "events.no_people": "请指定要邀请的人员编号。",
+    "events.people_not_found": "没有找到这些人员：{ids}。",
+    "events.invitation_not_found": "这条邀请已失效或不属于您。",
+    "events.rsvp_button_yes": "参加",
+    "events.rsvp_button_no": "不参加",
+    "events.rsvp_recorded": "已记录：{answer}",
+    "events.rsvp_choice_line": "您的回复：{answer}",
+    "events.rsvp_stale": "此按钮已失效。",
+    "events.newevent_help": (
+        "用法：/newevent 类型 | 名称 | 开始时间 | 结束时间 | 地点或链接 | 邀请对象\n"
+        "类型：岗前示范交流活动、校企对接活动、教学研讨会\n"
+        "时间：2025-09-01 14:00（北京时间）；结束时间可只写 16:00\n"
+        "地点或链接：以 http 开头视为线上链接，否则为线下地点\n"
+        "邀请对象：experts（资源库专家）、universities（意向已通过的高校）、people:1,2,3（指定人员编号），可省略\n"
+        "例：/newevent 岗前示范交流活动 | 创新思维示范课 | 2025-09-01 14:00 | 16:00 | https://meeting.example.cn/1 | experts"
+    ),
+    "events.newevent_bad_time": "无法识别的时间「{raw}」，请按 2025-09-01 14:00 的格式输入。",
+    "events.newevent_bad_syntax": "格式不正确：至少需要 类型 | 名称 | 开始时间 | 结束时间。",
+    "events.created": "已创建活动 #{id}「{title}」，{starts}。",
+    "events.invited": "已邀请 {count} 人（此前已邀请 {already} 人）。",
+    "events.none": "目前没有待举行的活动。",
+    "events.list_line": "#{id} {kind}「{title}」{starts}｜参加 {yes}，不参加 {no}，未回复 {pending}",
+    # notifier
+    "notifier.no_address": "没有可用的收件地址（{channel}）：请联系本人补充联系方式",
+    "notifier.unknown_kind": "未知的通知类型「{kind}」",
 }
 
 

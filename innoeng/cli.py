@@ -16,6 +16,7 @@ COMMAND_MODULES = (
     "sample",
     "match",
     "sandbox",
+    "bot",
 )
 
 

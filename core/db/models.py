@@ -20,6 +20,10 @@ __all__ = [
     "Document",
     "OutboxMessage",
     "AuditEntry",
+    "ChatState",
+    "ProcessedUpdate",
+    "Event",
+    "EventInvitation",
 ]
 
 NAMING = {
@@ -165,6 +169,12 @@ class OutboxMessage(Base):
     provider_reply: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
+    # Which claim holds the row: a worker whose lease ran out cannot overwrite the new holder's outcome.
+    claim_token: Mapped[str | None] = mapped_column(String(36))
+    last_attempt_at: Mapped[datetime | None]
+    # Set at the first attempt (max age counts from then, not from queueing: reminders are queued
+    # days ahead); cleared when staff retry the row by hand.
+    give_up_at: Mapped[datetime | None]
 
 
 class AuditEntry(Base):
@@ -176,3 +186,61 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(50))
     subject: Mapped[str] = mapped_column(String(64), index=True)
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class ChatState(Base):
+    """aiogram FSM state and data per chat, kept in the same database so a restart resumes the dialog."""
+
+    __tablename__ = "chat_states"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    state: Mapped[str | None] = mapped_column(String(200))
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[datetime]
+
+
+class ProcessedUpdate(Base):
+    """Telegram update ids already handled: the same update delivered twice is processed once."""
+
+    __tablename__ = "processed_updates"
+
+    bot_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class Event(Base):
+    """A workshop, matching event or teaching seminar that staff invite people to."""
+
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_status_starts_at", "status", "starts_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(String(200))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    venue: Mapped[str | None] = mapped_column(String(300))
+    online_url: Mapped[str | None] = mapped_column(String(500))
+    description: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="scheduled")
+    # The iCalendar SEQUENCE: bumped whenever time or place change, so calendars replace the old entry.
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class EventInvitation(Base):
+    """One person invited to one event, with their answer (RSVP)."""
+
+    __tablename__ = "event_invitations"
+    __table_args__ = (UniqueConstraint("event_id", "person_id", name="uq_event_invitations_event_person"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    rsvp: Mapped[str] = mapped_column(String(16), default="pending")
+    invited_at: Mapped[datetime]
+    responded_at: Mapped[datetime | None]

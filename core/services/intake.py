@@ -101,6 +101,7 @@ class IntakeService:
         name = app.answers.get("name") or app.answers.get("university_name") or (person.display_name if person else None)
         return ApplicationSummary(
             id=app.id,
+            reference=reference_number(app),
             person_id=app.person_id,
             form=app.form,
             form_title=form.title,

@@ -89,6 +89,13 @@ class PeopleService:
             await uow.commit()
             return person_view(person)
 
+    async def record_forbidden(self, *, person_id: int, attempted: str) -> None:
+        """Someone tried a staff-only action: kept in the audit log for staff to see."""
+        now = self._clock()
+        async with self._uow() as uow:
+            audit(uow, at=now, actor=f"person:{person_id}", action="access.denied", subject=f"person:{person_id}", attempted=attempted)
+            await uow.commit()
+
     @staticmethod
     async def _load(uow, person_id: int) -> Person:
         person = await uow.people.get(person_id)

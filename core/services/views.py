@@ -51,6 +51,7 @@ class DocumentView:
 @dataclass(frozen=True)
 class ApplicationSummary:
     id: int
+    reference: str
     person_id: int
     form: str
     form_title: str

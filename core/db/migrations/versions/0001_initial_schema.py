@@ -17,6 +17,22 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.create_table('chat_states',
+    sa.Column('key', sa.String(length=200), nullable=False),
+    sa.Column('state', sa.String(length=200), nullable=True),
+    sa.Column('data', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('key', name=op.f('pk_chat_states'))
+    )
+    op.create_table('processed_updates',
+    sa.Column('bot_id', sa.BigInteger(), nullable=False),
+    sa.Column('update_id', sa.BigInteger(), nullable=False),
+    sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('bot_id', 'update_id', name=op.f('pk_processed_updates'))
+    )
+    with op.batch_alter_table('processed_updates', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_processed_updates_received_at'), ['received_at'], unique=False)
+
     op.create_table('audit_log',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('at', sa.DateTime(timezone=True), nullable=False),
@@ -154,6 +170,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('processed_updates', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_processed_updates_received_at'))
+
+    op.drop_table('processed_updates')
+    op.drop_table('chat_states')
     with op.batch_alter_table('expert_courses', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_expert_courses_course'))
 

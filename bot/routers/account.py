@@ -1,0 +1,108 @@
+"""A person's own commands: status, edit, withdraw, export and delete their data, help, pause."""
+from __future__ import annotations
+
+import json
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+
+from bot.callbacks import Confirm
+from bot.routers.conversation import active_draft, show, status_text
+from core.bootstrap import Core
+from core.domain import ApplicationStatus, DomainError
+from core.domain.status import OPEN
+from core.forms import get_form
+from core.services import PersonView
+from core.texts import text
+
+
+
+def confirm_keyboard(what: str, yes_label: str, app: int = 0) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[[
+        InlineKeyboardButton(text=yes_label, callback_data=Confirm(what=what, app=app, yes=True).pack()),
+        InlineKeyboardButton(text=text("bot.cancel_button"), callback_data=Confirm(what=what, app=app, yes=False).pack()),
+    ]])
+
+
+async def help_(message: Message) -> None:
+    await message.answer(text("bot.help"))
+
+
+async def status(message: Message, core: Core, person: PersonView) -> None:
+    await message.answer(await status_text(core, person))
+
+
+async def cancel(message: Message, state: FSMContext) -> None:
+    await state.set_state(None)
+    await message.answer(text("bot.paused"))
+
+
+async def edit(message: Message, bot: Bot, core: Core, person: PersonView, state: FSMContext) -> None:
+    await state.set_state(None)
+    draft = await active_draft(core, person)
+    if draft is None:
+        drafts = await core.intake.find_for_person(person_id=person.id)
+        reply = text("bot.not_editable", status=drafts[-1].status_label) if drafts else text("bot.no_application")
+        await message.answer(reply)
+        return
+    await show(bot, message.chat.id, core, person, draft, state)
+
+
+async def withdraw(message: Message, core: Core, person: PersonView) -> None:
+    drafts = [d for d in await core.intake.find_for_person(person_id=person.id) if ApplicationStatus(d.status) in OPEN]
+    if not drafts:
+        await message.answer(text("bot.no_application"))
+        return
+    draft = drafts[-1]
+    await message.answer(
+        text("bot.withdraw_confirm", title=get_form(draft.form).title),
+        reply_markup=confirm_keyboard("withdraw", text("bot.withdraw_yes"), draft.application_id),
+    )
+
+
+async def my_data(message: Message, core: Core, person: PersonView) -> None:
+    exported = await core.privacy.export(person_id=person.id)
+    payload = json.dumps(exported, ensure_ascii=False, indent=2, default=str).encode("utf-8")
+    await message.answer_document(BufferedInputFile(payload, filename="my-data.json"), caption=text("bot.mydata_caption"))
+
+
+async def delete(message: Message) -> None:
+    await message.answer(text("bot.delete_confirm"), reply_markup=confirm_keyboard("delete", text("bot.delete_yes")))
+
+
+async def confirmed(callback: CallbackQuery, callback_data: Confirm, core: Core, person: PersonView, state: FSMContext) -> None:
+    await callback.answer()
+    await callback.message.edit_reply_markup(reply_markup=None)
+    if not callback_data.yes:
+        await callback.message.answer(text("bot.cancelled"))
+        return
+    if callback_data.what == "withdraw":
+        try:
+            draft = await core.intake.get(application_id=callback_data.app)
+            if draft.person_id != person.id:
+                raise DomainError(text("application.not_found"))
+            await core.intake.withdraw(application_id=callback_data.app)
+        except DomainError as error:
+            await callback.message.answer(error.message)
+            return
+        await callback.message.answer(text("bot.withdrawn"))
+    elif callback_data.what == "delete":
+        files = await core.privacy.erase(person_id=person.id)
+        await state.clear()
+        await callback.message.answer(text("bot.deleted", files=files))
+
+
+def create_router() -> Router:
+    """A fresh router each call: a dispatcher per process (or per test) owns its own."""
+    router = Router(name="account")
+    router.message.register(help_, Command("help"))
+    router.message.register(status, Command("status"))
+    router.message.register(cancel, Command("cancel"))
+    router.message.register(edit, Command("edit"))
+    router.message.register(withdraw, Command("withdraw"))
+    router.message.register(my_data, Command("mydata"))
+    router.message.register(delete, Command("delete"))
+    router.callback_query.register(confirmed, Confirm.filter())
+    return router

@@ -1,0 +1,180 @@
+"""The form runner: one generic handler set over the core's questionnaires (no per-question code).
+
+Each answer goes through the core service and is committed before the bot replies.
+"""
+from __future__ import annotations
+
+import io
+import logging
+
+from aiogram import Bot, F, Router
+from aiogram.filters import StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+
+from bot.callbacks import REVIEW_TOKEN, FormAction, step_token
+from bot.render import files_keyboard, question_keyboard, question_text, receipt_text
+from bot.routers.conversation import MULTI_KEY, active_draft, pending_picks, show
+from core.bootstrap import Core
+from core.domain import ApplicationStatus, DomainError
+from core.domain.status import EDITABLE
+from core.forms import AnswerError, Kind
+from core.services import FINISH_FILES, DraftView, PersonView
+from core.texts import text
+
+log = logging.getLogger(__name__)
+
+
+async def _current(core: Core, person: PersonView, application_id: int) -> DraftView | None:
+    try:
+        draft = await core.intake.get(application_id=application_id)
+    except DomainError:
+        return None
+    return draft if draft.person_id == person.id else None
+
+
+def _fresh(draft: DraftView, token: str, action: str) -> bool:
+    if ApplicationStatus(draft.status) not in EDITABLE:
+        return False
+    if action in ("e", "S"):
+        return draft.step is None and token == REVIEW_TOKEN
+    return draft.step is not None and step_token(draft.step.key) == token
+
+
+async def _refuse(bot: Bot, chat_id: int, error: Exception) -> None:
+    message = getattr(error, "message", None) or text("bot.error")
+    await bot.send_message(chat_id, message)
+
+
+async def on_button(callback: CallbackQuery, callback_data: FormAction, bot: Bot, core: Core, person: PersonView,
+                    state: FSMContext) -> None:
+    chat_id = callback.message.chat.id
+    draft = await _current(core, person, callback_data.app)
+    if draft is None or not _fresh(draft, callback_data.step, callback_data.action):
+        await callback.answer(text("bot.expired"))
+        current = draft or await active_draft(core, person)
+        if current is not None and ApplicationStatus(current.status) in EDITABLE:
+            await show(bot, chat_id, core, person, current, state)
+        return
+    action = callback_data.action
+    if action == "t":
+        await _toggle(callback, callback_data, draft, state)
+        return
+    await callback.answer()
+    try:
+        if action == "c":
+            question = draft.step.question
+            raw = bool(callback_data.i) if question.kind is Kind.YES_NO else question.choices[callback_data.i].value
+            draft = await core.intake.answer(application_id=draft.application_id, step_key=draft.step.key, raw=raw)
+        elif action == "d":
+            if draft.step.question.kind is Kind.MULTI:
+                picked = await pending_picks(state, draft)
+                draft = await core.intake.answer(application_id=draft.application_id, step_key=draft.step.key, raw=picked)
+                await state.update_data({MULTI_KEY: None})
+            else:
+                draft = await core.intake.answer(application_id=draft.application_id, step_key=draft.step.key, raw=FINISH_FILES)
+        elif action == "b":
+            draft = await core.intake.back(application_id=draft.application_id)
+        elif action == "s":
+            draft = await core.intake.skip(application_id=draft.application_id, step_key=draft.step.key)
+        elif action == "e":
+            summary = await core.intake.summary(application_id=draft.application_id)
+            draft = await core.intake.edit(application_id=draft.application_id, step_key=summary.lines[callback_data.i].step_key)
+        elif action == "S":
+            summary = await core.intake.submit(application_id=draft.application_id)
+            await callback.message.edit_reply_markup(reply_markup=None)
+            submitted_at = summary.submitted_at.astimezone(core.settings.zone).strftime("%Y-%m-%d %H:%M")
+            await bot.send_message(chat_id, receipt_text(summary, submitted_at))
+            return
+    except (AnswerError, DomainError) as error:
+        await _refuse(bot, chat_id, error)
+    await show(bot, chat_id, core, person, draft, state)
+
+
+async def _toggle(callback: CallbackQuery, callback_data: FormAction, draft: DraftView, state: FSMContext) -> None:
+    question = draft.step.question
+    picked = await pending_picks(state, draft)
+    value = question.choices[callback_data.i].value
+    picked = [v for v in picked if v != value] if value in picked else picked + [value]
+    await state.update_data({MULTI_KEY: {"app": draft.application_id, "step": draft.step.key, "picked": picked}})
+    await callback.answer()
+    await callback.message.edit_text(question_text(draft, picked), reply_markup=question_keyboard(draft, picked))
+
+
+async def on_text(message: Message, bot: Bot, core: Core, person: PersonView, state: FSMContext) -> None:
+    draft = await active_draft(core, person) if person.consented else None
+    if draft is None:
+        await message.answer(text("bot.no_application"))
+        return
+    if draft.step is None:
+        await show(bot, message.chat.id, core, person, draft, state)
+        return
+    question = draft.step.question
+    if question.kind is Kind.FILE:
+        await message.answer(text("bot.send_file"))
+        return
+    try:
+        draft = await core.intake.answer(application_id=draft.application_id, step_key=draft.step.key, raw=message.text)
+    except (AnswerError, DomainError) as error:
+        hint = "\n" + text("bot.use_buttons") if question.kind in (Kind.SINGLE, Kind.MULTI, Kind.YES_NO) else ""
+        await message.answer(getattr(error, "message", text("bot.error")) + hint)
+        await show(bot, message.chat.id, core, person, draft, state)
+        return
+    await show(bot, message.chat.id, core, person, draft, state, remove_reply_keyboard=question.kind is Kind.PHONE)
+
+
+async def on_contact(message: Message, bot: Bot, core: Core, person: PersonView, state: FSMContext) -> None:
+    draft = await active_draft(core, person) if person.consented else None
+    if draft is None or draft.step is None or draft.step.question.kind is not Kind.PHONE:
+        await message.answer(text("bot.no_application") if draft is None else text("bot.use_buttons"))
+        return
+    try:
+        draft = await core.intake.answer(
+            application_id=draft.application_id, step_key=draft.step.key, raw=message.contact.phone_number
+        )
+    except (AnswerError, DomainError) as error:
+        await _refuse(bot, message.chat.id, error)
+    await show(bot, message.chat.id, core, person, draft, state, remove_reply_keyboard=True)
+
+
+async def on_file(message: Message, bot: Bot, core: Core, person: PersonView, state: FSMContext) -> None:
+    draft = await active_draft(core, person) if person.consented else None
+    if draft is None or draft.step is None or draft.step.question.kind is not Kind.FILE:
+        await message.answer(text("bot.no_application") if draft is None else text("bot.use_buttons"))
+        if draft is not None:
+            await show(bot, message.chat.id, core, person, draft, state)
+        return
+    if not person.sensitive_consented and draft.step.question.sensitive:
+        await show(bot, message.chat.id, core, person, draft, state)
+        return
+    if message.document is not None:
+        file, filename = message.document, message.document.file_name
+    else:
+        file, filename = message.photo[-1], None
+    try:
+        core.intake.check_upload_size(file.file_size or 0)
+        buffer = io.BytesIO()
+        await bot.download(file, destination=buffer)
+        await core.intake.attach_document(
+            application_id=draft.application_id, step_key=draft.step.key, content=buffer.getvalue(), filename=filename
+        )
+    except (AnswerError, DomainError) as error:
+        await _refuse(bot, message.chat.id, error)
+        await show(bot, message.chat.id, core, person, draft, state)
+        return
+    draft = await core.intake.get(application_id=draft.application_id)
+    count = len(draft.answers.get(draft.step.key) or [])
+    name = f"（{filename}）" if filename else ""
+    await message.answer(text("bot.file_received", count=count, name=name), reply_markup=files_keyboard(draft))
+
+
+def create_router() -> Router:
+    """A fresh router each call: a dispatcher per process (or per test) owns its own."""
+    router = Router(name="form")
+    # Messages are only taken as answers when no other dialog (staff reasons, confirmations) is waiting.
+    router.message.filter(StateFilter(None))
+    router.callback_query.register(on_button, FormAction.filter())
+    router.message.register(on_text, F.text & ~F.text.startswith("/"))
+    router.message.register(on_contact, F.contact)
+    router.message.register(on_file, F.document | F.photo)
+    return router

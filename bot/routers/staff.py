@@ -1,0 +1,156 @@
+"""Staff in chat: the review queue oldest first, decisions by button, a reason by reply, statistics."""
+from __future__ import annotations
+
+import logging
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+
+from bot.callbacks import StaffReview
+from bot.filters import IsStaff
+from core.bootstrap import Core
+from core.domain import DomainError
+from core.eligibility import OUTCOME_LABELS
+from core.services import ApplicationSummary, PersonView
+from core.texts import text
+
+log = logging.getLogger(__name__)
+
+STAFF_COMMANDS = ("pending", "stats")
+_REASON_KEY = "review"
+
+
+class ReviewReason(StatesGroup):
+    waiting = State()
+
+
+def review_keyboard(application_id: int) -> InlineKeyboardMarkup:
+    def button(label: str, action: str) -> InlineKeyboardButton:
+        return InlineKeyboardButton(text=text(label), callback_data=StaffReview(action=action, app=application_id).pack())
+
+    return InlineKeyboardMarkup(inline_keyboard=[
+        [button("bot.approve", "approve"), button("bot.reject", "reject")],
+        [button("bot.ask_info", "needs_info"), button("bot.show_files", "files")],
+    ])
+
+
+_KEY_LINES = ("工作单位", "单位类型", "工作年限", "最高学历", "职称/技能等级", "可授课程", "授课方式", "所在省份",
+              "高校名称", "办学层次", "学生规模", "需求课程")
+
+
+def application_card(summary: ApplicationSummary, zone) -> str:
+    submitted = summary.submitted_at.astimezone(zone).strftime("%Y-%m-%d %H:%M") if summary.submitted_at else "-"
+    lines = [f"【{summary.form_title}】{summary.display_name}（{summary.reference}）", f"提交时间：{submitted}"]
+    lines += [f"{line.label}：{line.value}" for line in summary.lines if line.label in _KEY_LINES]
+    if summary.eligibility:
+        verdict = summary.eligibility
+        lines.append(f"资格初审：{OUTCOME_LABELS[verdict.outcome]}（优先分 {verdict.priority_score}）")
+        lines += [f"· {OUTCOME_LABELS[r.outcome]}｜{r.title}：{r.reason}" for r in verdict.rules]
+        lines += [f"· 优先：{reason}" for reason in verdict.priority_reasons]
+    lines.append(f"材料：{len(summary.documents)} 份")
+    return "\n".join(lines)
+
+
+async def pending(message: Message, core: Core) -> None:
+    queue = await core.review.pending(limit=10)
+    if not queue:
+        await message.answer(text("bot.pending_empty"))
+        return
+    await message.answer(text("bot.pending_header", count=len(queue)))
+    for summary in queue:
+        await message.answer(application_card(summary, core.settings.zone), reply_markup=review_keyboard(summary.id))
+
+
+async def stats(message: Message, core: Core) -> None:
+    figures = await core.review.stats()
+    lines = [text("bot.stats")]
+    for form, counts in figures.by_status.items():
+        title = "专家申请" if form == "expert" else "高校意向"
+        lines.append(f"{title}：" + ("，".join(f"{status} {count}" for status, count in sorted(counts.items())) or "0"))
+    lines.append("可授课程（专家数）：" + ("，".join(f"{c} {n}" for c, n in figures.by_course.items()) or "无"))
+    lines.append("需求课程（所需专家数）：" + ("，".join(f"{c} {n}" for c, n in figures.demand_by_course.items()) or "无"))
+    for form, provinces in figures.by_province.items():
+        top = sorted(provinces.items(), key=lambda item: -item[1])[:10]
+        title = "专家省份" if form == "expert" else "高校省份"
+        lines.append(f"{title}：" + ("，".join(f"{p} {n}" for p, n in top) or "无"))
+    await message.answer("\n".join(lines))
+
+
+async def decide(callback: CallbackQuery, callback_data: StaffReview, bot: Bot, core: Core, state: FSMContext) -> None:
+    staff = f"staff:{callback.from_user.id}"
+    if callback_data.action == "files":
+        await callback.answer()
+        summary = await core.intake.summary(application_id=callback_data.app)
+        for document in summary.documents:
+            view, content = await core.intake.read_document(document_id=document.id)
+            extension = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}[view.mime]
+            name = f"{summary.reference}-{view.id}.{extension}"
+            await bot.send_document(callback.message.chat.id, BufferedInputFile(content, filename=name),
+                                    caption=view.original_name or name)
+        return
+    if callback_data.action == "approve":
+        await callback.answer()
+        try:
+            summary = await core.review.approve(application_id=callback_data.app, staff=staff)
+        except DomainError as error:
+            await callback.message.answer(error.message)
+            return
+        await callback.message.edit_reply_markup(reply_markup=None)
+        await callback.message.answer(text("bot.review_done", name=summary.display_name, reference=summary.reference,
+                                           status=summary.status_label))
+        return
+    await callback.answer()
+    await state.set_state(ReviewReason.waiting)
+    await state.update_data({_REASON_KEY: {"app": callback_data.app, "action": callback_data.action}})
+    await callback.message.answer(text(f"bot.reason_prompt.{callback_data.action}"))
+
+
+async def reason_given(message: Message, core: Core, state: FSMContext) -> None:
+    pending_review = (await state.get_data()).get(_REASON_KEY) or {}
+    staff = f"staff:{message.from_user.id}"
+    if message.text.startswith("/"):
+        await state.set_state(None)
+        await message.answer(text("bot.cancelled"))
+        return
+    try:
+        if pending_review.get("action") == "reject":
+            summary = await core.review.reject(application_id=pending_review["app"], staff=staff, reason=message.text)
+        else:
+            summary = await core.review.request_info(application_id=pending_review["app"], staff=staff, message=message.text)
+    except DomainError as error:
+        await message.answer(error.message)
+        if error.code == "reason_required":
+            return
+        await state.set_state(None)
+        return
+    await state.set_state(None)
+    await state.update_data({_REASON_KEY: None})
+    await message.answer(text("bot.review_done", name=summary.display_name, reference=summary.reference,
+                              status=summary.status_label))
+
+
+async def not_allowed(message: Message, core: Core, person: PersonView) -> None:
+    log.warning("telegram user %s tried staff command %s", message.from_user.id, message.text)
+    await core.people.record_forbidden(person_id=person.id, attempted=message.text or "")
+    await message.answer(text("bot.not_allowed"))
+
+
+async def not_allowed_button(callback: CallbackQuery, core: Core, person: PersonView) -> None:
+    log.warning("telegram user %s pressed a staff button %s", callback.from_user.id, callback.data)
+    await core.people.record_forbidden(person_id=person.id, attempted=callback.data or "")
+    await callback.answer(text("bot.not_allowed"), show_alert=True)
+
+
+def create_router() -> Router:
+    """A fresh router each call: a dispatcher per process (or per test) owns its own."""
+    router = Router(name="staff")
+    router.message.register(pending, Command("pending"), IsStaff())
+    router.message.register(stats, Command("stats"), IsStaff())
+    router.callback_query.register(decide, StaffReview.filter(), IsStaff())
+    router.message.register(reason_given, StateFilter(ReviewReason.waiting), IsStaff(), F.text)
+    router.message.register(not_allowed, Command(*STAFF_COMMANDS))
+    router.callback_query.register(not_allowed_button, StaffReview.filter())
+    return router

@@ -1,0 +1,466 @@
+"""What the notifier asks of the domain: which reminders and digests are due, whether a queued
+notice still applies when its turn comes, and the staff view of the outbox (status, retry).
+
+Scheduling writes outbox rows whose idempotency keys name the occasion (batch deadline date,
+event start time, digest date), so running the scheduler twice, or in two processes at once,
+adds nothing; a moved deadline or event gets new keys, and the rows for the old date lapse
+at send time (`lapsed_reason`).
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, func, select, text as sql_text, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from core.db.models import Application, Batch, Event, EventInvitation, OutboxMessage, Person
+from core.db.uow import UnitOfWork, UnitOfWorkFactory
+from core.domain import ApplicationStatus, NotFound
+from core.forms import get_form
+from core.services.common import Clock, _channels_for, audit, utc_now
+from core.services.events import CANCELLED, event_payload
+from core.services.privacy import mask_email, mask_phone
+
+__all__ = [
+    "OUTBOX_CHANNEL",
+    "OutboxStatus",
+    "NotificationService",
+    "QUEUED",
+    "SENDING",
+    "SENT",
+    "FAILED",
+    "UNKNOWN",
+    "SKIPPED",
+    "notify_workers",
+]
+
+QUEUED, SENDING, SENT, FAILED, UNKNOWN, SKIPPED = "queued", "sending", "sent", "failed", "unknown", "skipped"
+# The PostgreSQL NOTIFY channel the outbox trigger (migration 0002) signals on.
+OUTBOX_CHANNEL = "innoeng_outbox"
+
+# A reminder whose moment passed while no notifier ran is still worth sending this long after;
+# later, the next reminder (or the deadline itself) has overtaken it.
+DEADLINE_REMINDER_GRACE = timedelta(hours=12)
+DIGEST_GRACE = timedelta(hours=12)
+# Rows are written this far ahead of their moment, so that they exist (and can be inspected,
+# or lapse) before they are due, without filling the outbox weeks ahead.
+LOOKAHEAD = timedelta(days=1)
+EVENT_REMINDER_OFFSETS: tuple[tuple[str, timedelta], ...] = (("T-1d", timedelta(days=1)), ("T-1h", timedelta(hours=1)))
+DIGEST_LIST_LIMIT = 50
+# Drafts count as "near the deadline" in the digest within this many days of it.
+DIGEST_DRAFT_HORIZON = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class OutboxStatus:
+    by_status: dict[str, int]
+    due: int  # queued and due now
+    oldest_due_at: datetime | None
+    failed_by_reason: list[tuple[str, int]]
+
+
+async def notify_workers(uow: UnitOfWork) -> None:
+    """Wakes LISTENing workers when the caller commits (PostgreSQL; elsewhere they poll)."""
+    if uow.session.bind.dialect.name == "postgresql":
+        await uow.session.execute(sql_text("SELECT pg_notify(:channel, '')"), {"channel": OUTBOX_CHANNEL})
+
+
+class NotificationService:
+    def __init__(
+        self,
+        *,
+        uow: UnitOfWorkFactory,
+        zone: ZoneInfo,
+        clock: Clock = utc_now,
+        reminder_hour: int = 10,
+        reminder_days: Sequence[int] = (7, 3, 1),
+        digest_hour: int = 9,
+        staff_emails: Sequence[str] = (),
+        needs_info_overdue_days: int = 7,
+    ) -> None:
+        self._uow = uow
+        self._zone = zone
+        self._clock = clock
+        self._reminder_hour = reminder_hour
+        self._reminder_days = tuple(sorted(set(reminder_days), reverse=True))
+        self._digest_hour = digest_hour
+        self._staff_emails = tuple(dict.fromkeys(e.strip() for e in staff_emails if e.strip()))
+        self._needs_info_overdue = timedelta(days=needs_info_overdue_days)
+
+    @classmethod
+    def from_settings(cls, settings, *, uow: UnitOfWorkFactory, clock: Clock = utc_now) -> "NotificationService":
+        return cls(
+            uow=uow, zone=settings.zone, clock=clock, reminder_hour=settings.reminder_hour,
+            reminder_days=settings.deadline_reminder_days, digest_hour=settings.digest_hour,
+            staff_emails=settings.staff_emails, needs_info_overdue_days=settings.needs_info_overdue_days,
+        )
+
+    # ------------------------------------------------------------------ scheduling
+
+    async def schedule_all(self) -> dict[str, int]:
+        """One scheduler tick: every kind of timed notice; returns rows written per kind."""
+        return {
+            "deadline_reminder": await self.schedule_deadline_reminders(),
+            "workshop_reminder": await self.schedule_event_reminders(),
+            "staff_digest": await self.schedule_staff_digest(),
+        }
+
+    async def schedule_deadline_reminders(self) -> int:
+        """Unfinished drafts hear at T-7/T-3/T-1 days, reminder_hour local time, before the CURRENT deadline."""
+        now = self._clock()
+        written = 0
+        async with self._uow() as uow:
+            batches = (await uow.session.scalars(select(Batch).where(Batch.registration_closes_at > now))).all()
+            for batch in batches:
+                deadline = batch.registration_closes_at
+                deadline_date = deadline.astimezone(self._zone).date()
+                for days in self._reminder_days:
+                    send_at = datetime.combine(deadline_date - timedelta(days=days), time(self._reminder_hour),
+                                               tzinfo=self._zone)
+                    if send_at >= deadline or now > send_at + DEADLINE_REMINDER_GRACE or send_at > now + LOOKAHEAD:
+                        continue
+                    drafts = (await uow.session.execute(
+                        select(Application, Person).join(Person, Person.id == Application.person_id)
+                        .where(Application.batch_id == batch.id, Application.status == ApplicationStatus.DRAFT,
+                               Person.erased_at.is_(None))
+                        .order_by(Application.id)
+                    )).all()
+                    rows = []
+                    for app, person in drafts:
+                        payload = {
+                            "application_id": app.id, "form": app.form, "form_title": get_form(app.form).title,
+                            "name": app.answers.get("name") or app.answers.get("contact_name")
+                            or person.display_name or "",
+                            "batch": batch.name, "batch_id": batch.id, "deadline": deadline.isoformat(),
+                            "deadline_date": deadline_date.isoformat(), "days_left": days,
+                        }
+                        occasion = f"batch-{batch.id}-deadline-{deadline_date.isoformat()}-T{days}-application-{app.id}"
+                        rows += _route_rows(kind="deadline_reminder", person=person, occasion=occasion,
+                                            payload=payload, now=now, due_at=max(send_at, now))
+                    written += await _insert_new(uow, rows)
+            await uow.commit()
+        return written
+
+    async def schedule_event_reminders(self) -> int:
+        """Those attending hear T-1 day and T-1 hour before the CURRENT start time."""
+        now = self._clock()
+        written = 0
+        async with self._uow() as uow:
+            events = (await uow.session.scalars(
+                select(Event).where(Event.status != CANCELLED, Event.starts_at > now,
+                                    Event.starts_at <= now + LOOKAHEAD + EVENT_REMINDER_OFFSETS[0][1])
+            )).all()
+            for event in events:
+                attendees = (await uow.session.execute(
+                    select(EventInvitation, Person).join(Person, Person.id == EventInvitation.person_id)
+                    .where(EventInvitation.event_id == event.id, EventInvitation.rsvp == "yes",
+                           Person.erased_at.is_(None))
+                    .order_by(EventInvitation.id)
+                )).all()
+                for label, offset in EVENT_REMINDER_OFFSETS:
+                    send_at = event.starts_at - offset
+                    # Half the lead time late is still a useful reminder; later, the next one takes over.
+                    if now > send_at + offset / 2 or send_at > now + LOOKAHEAD:
+                        continue
+                    rows = []
+                    for invitation, person in attendees:
+                        payload = event_payload(event, invitation=invitation, person=person) | {"lead": label}
+                        occasion = f"event-{event.id}-{event.starts_at.strftime('%Y%m%dT%H%MZ')}-{label}"
+                        rows += _route_rows(kind="workshop_reminder", person=person, occasion=occasion,
+                                            payload=payload, now=now, due_at=max(send_at, now))
+                    written += await _insert_new(uow, rows)
+            await uow.commit()
+        return written
+
+    async def schedule_staff_digest(self) -> int:
+        """One digest a day at digest_hour local time, to each address in STAFF_EMAILS."""
+        if not self._staff_emails:
+            return 0
+        now = self._clock()
+        today = now.astimezone(self._zone).date()
+        digest_at = datetime.combine(today, time(self._digest_hour), tzinfo=self._zone)
+        if not (digest_at <= now <= digest_at + DIGEST_GRACE):
+            return 0
+        keys = {address: f"staff_digest:{today.isoformat()}:{address}" for address in self._staff_emails}
+        async with self._uow() as uow:
+            existing = await _existing_keys(uow, keys.values())
+            missing = [address for address, key in keys.items() if key not in existing]
+            if not missing:
+                return 0
+            payload = await self._digest_payload(uow, today=today, digest_at=digest_at, now=now)
+            rows = [
+                _row(kind="staff_digest", channel="email", person_id=None, address=address, key=keys[address],
+                     payload=payload, now=now, due_at=now)
+                for address in missing
+            ]
+            written = await _insert_new(uow, rows)
+            await uow.commit()
+            return written
+
+    async def _digest_payload(self, uow: UnitOfWork, *, today: date, digest_at: datetime, now: datetime) -> dict[str, Any]:
+        session = uow.session
+
+        async def with_people(stmt) -> list[tuple[Application, Person]]:
+            return [(a, p) for a, p in (await session.execute(stmt)).all()]
+
+        def line(app: Application, person: Person, **extra: Any) -> dict[str, Any]:
+            answers = app.answers or {}
+            return {
+                "reference": f"{'E' if app.form == 'expert' else 'U'}{app.batch_id:02d}-{app.id:06d}",
+                "form_title": get_form(app.form).title,
+                "name": answers.get("name") or answers.get("university_name") or person.display_name or f"#{app.id}",
+                "province": app.province or answers.get("province") or "",
+                "phone": mask_phone(person.mobile),
+                "email": mask_email(person.email),
+                **extra,
+            }
+
+        base = select(Application, Person).join(Person, Person.id == Application.person_id)
+        since = digest_at - timedelta(days=1)
+        new = await with_people(
+            base.where(Application.submitted_at >= since, Application.submitted_at < digest_at,
+                       Application.status != ApplicationStatus.DRAFT)
+            .order_by(Application.submitted_at)
+        )
+        pending_count = await session.scalar(
+            select(func.count()).select_from(Application).where(Application.status == ApplicationStatus.SUBMITTED)
+        ) or 0
+        pending = await with_people(
+            base.where(Application.status == ApplicationStatus.SUBMITTED)
+            .order_by(Application.submitted_at, Application.id).limit(DIGEST_LIST_LIMIT)
+        )
+        overdue = await with_people(
+            base.where(Application.status == ApplicationStatus.NEEDS_INFO,
+                       Application.reviewed_at < now - self._needs_info_overdue)
+            .order_by(Application.reviewed_at).limit(DIGEST_LIST_LIMIT)
+        )
+        near_batches = (await session.scalars(
+            select(Batch).where(Batch.registration_closes_at > now,
+                                Batch.registration_closes_at <= now + DIGEST_DRAFT_HORIZON)
+            .order_by(Batch.registration_closes_at)
+        )).all()
+        drafts_near = []
+        for batch in near_batches:
+            count = await session.scalar(
+                select(func.count()).select_from(Application)
+                .where(Application.batch_id == batch.id, Application.status == ApplicationStatus.DRAFT)
+            ) or 0
+            drafts = await with_people(
+                base.where(Application.batch_id == batch.id, Application.status == ApplicationStatus.DRAFT)
+                .order_by(Application.updated_at.desc()).limit(DIGEST_LIST_LIMIT)
+            )
+            drafts_near.append({
+                "batch": batch.name, "deadline": batch.registration_closes_at.isoformat(), "count": count,
+                "items": [line(a, p, updated_at=a.updated_at.isoformat()) for a, p in drafts],
+            })
+        failed_rows = (await session.execute(
+            select(OutboxMessage.status, OutboxMessage.kind, OutboxMessage.channel, OutboxMessage.address,
+                   OutboxMessage.last_error, OutboxMessage.last_attempt_at)
+            .where(OutboxMessage.status.in_([FAILED, UNKNOWN]))
+            .order_by(OutboxMessage.last_attempt_at.desc(), OutboxMessage.id.desc()).limit(DIGEST_LIST_LIMIT)
+        )).all()
+        failed_count = await session.scalar(
+            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status.in_([FAILED, UNKNOWN]))
+        ) or 0
+        return {
+            "date": today.isoformat(),
+            "generated_at": now.isoformat(),
+            "new_submissions": [line(a, p, submitted_at=a.submitted_at.isoformat()) for a, p in new],
+            "pending_count": pending_count,
+            "pending_reviews": [
+                line(a, p, submitted_at=a.submitted_at.isoformat(), age_days=(now - a.submitted_at).days)
+                for a, p in pending
+            ],
+            "needs_info_overdue": [
+                line(a, p, asked_at=a.reviewed_at.isoformat(), days_waiting=(now - a.reviewed_at).days)
+                for a, p in overdue
+            ],
+            "drafts_near_deadline": drafts_near,
+            "failed_count": failed_count,
+            "failed_notifications": [
+                {"status": status, "kind": kind, "channel": channel, "address": _mask_address(channel, address),
+                 "error": (error or "")[:300]}
+                for status, kind, channel, address, error, _ in failed_rows
+            ],
+        }
+
+    # ------------------------------------------------------------------ at send time
+
+    async def lapsed_reason(self, *, kind: str, payload: dict[str, Any]) -> str | None:
+        """Why a queued notice no longer applies (it is then skipped, not sent), or None."""
+        check = _LAPSE_CHECKS.get(kind)
+        if check is None:
+            return None
+        now = self._clock()
+        async with self._uow() as uow:
+            return await check(self, uow, payload, now)
+
+    async def _deadline_reminder_lapsed(self, uow: UnitOfWork, payload: dict[str, Any], now: datetime) -> str | None:
+        app = await uow.session.get(Application, payload.get("application_id"))
+        if app is None:
+            return "申请已删除"
+        if app.status != ApplicationStatus.DRAFT:
+            return f"申请已不是草稿（当前状态 {app.status}），无需提醒"
+        batch = await uow.session.get(Batch, app.batch_id)
+        deadline_date = batch.registration_closes_at.astimezone(self._zone).date().isoformat()
+        if deadline_date != payload.get("deadline_date"):
+            return f"报名截止日期已改为 {deadline_date}，此提醒按旧日期 {payload.get('deadline_date')} 生成"
+        if now >= batch.registration_closes_at:
+            return "报名已截止"
+        return None
+
+    async def _event_notice_lapsed(self, uow: UnitOfWork, payload: dict[str, Any], now: datetime) -> str | None:
+        event = await uow.session.get(Event, payload.get("event_id"))
+        if event is None:
+            return "活动已删除"
+        if event.status == CANCELLED:
+            return "活动已取消"
+        if event.starts_at <= now:
+            return "活动已开始"
+        if int(payload.get("sequence", 0)) < event.sequence:
+            return "活动信息已更新，已改发更新后的通知"
+        invitation = await uow.session.get(EventInvitation, payload.get("invitation_id"))
+        if invitation is None:
+            return "邀请已不存在"
+        return None
+
+    async def _event_reminder_lapsed(self, uow: UnitOfWork, payload: dict[str, Any], now: datetime) -> str | None:
+        event = await uow.session.get(Event, payload.get("event_id"))
+        if event is None:
+            return "活动已删除"
+        if event.status == CANCELLED:
+            return "活动已取消"
+        if event.starts_at.isoformat() != payload.get("starts_at"):
+            return "活动时间已变更，提醒已按新时间重新安排"
+        if event.starts_at <= now:
+            return "活动已开始"
+        invitation = await uow.session.get(EventInvitation, payload.get("invitation_id"))
+        if invitation is None or invitation.rsvp != "yes":
+            return "对方已不再确认参加"
+        return None
+
+    # ------------------------------------------------------------------ staff view
+
+    async def status(self) -> OutboxStatus:
+        now = self._clock()
+        async with self._uow() as uow:
+            session = uow.session
+            by_status = {s: c for s, c in (await session.execute(
+                select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+            )).all()}
+            due_filter = and_(OutboxMessage.status == QUEUED, OutboxMessage.due_at <= now)
+            due = await session.scalar(select(func.count()).select_from(OutboxMessage).where(due_filter)) or 0
+            oldest = await session.scalar(select(func.min(OutboxMessage.due_at)).where(due_filter))
+            reasons = (await session.execute(
+                select(OutboxMessage.last_error, func.count()).where(OutboxMessage.status.in_([FAILED, UNKNOWN]))
+                .group_by(OutboxMessage.last_error).order_by(func.count().desc())
+            )).all()
+            return OutboxStatus(by_status, due, oldest, [(reason or "", count) for reason, count in reasons])
+
+    async def get(self, *, message_id: int) -> dict[str, Any]:
+        async with self._uow() as uow:
+            row = await uow.session.get(OutboxMessage, message_id)
+            if row is None:
+                raise NotFound(f"没有找到通知 #{message_id}。")
+            return {
+                "id": row.id, "kind": row.kind, "channel": row.channel, "status": row.status,
+                "address": _mask_address(row.channel, row.address), "attempts": row.attempts,
+                "due_at": row.due_at.isoformat(), "sent_at": row.sent_at.isoformat() if row.sent_at else None,
+                "last_error": row.last_error, "provider_reply": row.provider_reply,
+            }
+
+    async def retry(self, *, message_ids: Iterable[int] = (), all_failed: bool = False, actor: str) -> int:
+        """Queues failed, unknown-outcome or skipped rows again (staff judged it safe); returns how many."""
+        now = self._clock()
+        ids = list(message_ids)
+        async with self._uow() as uow:
+            retryable = OutboxMessage.status.in_([FAILED, UNKNOWN, SKIPPED])
+            if all_failed:
+                # "--failed" means failed only: an unknown outcome may have arrived, so it stays a choice per row.
+                condition = OutboxMessage.status == FAILED
+            else:
+                existing = set((await uow.session.scalars(
+                    select(OutboxMessage.id).where(OutboxMessage.id.in_(ids))
+                )).all())
+                missing = sorted(set(ids) - existing)
+                if missing:
+                    raise NotFound(f"没有找到通知：{'、'.join(map(str, missing))}。")
+                condition = and_(OutboxMessage.id.in_(ids), retryable)
+            result = await uow.session.execute(
+                update(OutboxMessage).where(condition).values(
+                    status=QUEUED, due_at=now, attempts=0, give_up_at=None, locked_until=None, claim_token=None,
+                ).execution_options(synchronize_session=False)
+            )
+            count = result.rowcount or 0
+            audit(uow, at=now, actor=actor, action="outbox.retry", subject="outbox",
+                  ids=ids, all_failed=all_failed, count=count)
+            await notify_workers(uow)
+            await uow.commit()
+            return count
+
+
+_LAPSE_CHECKS = {
+    "deadline_reminder": NotificationService._deadline_reminder_lapsed,
+    "workshop_invitation": NotificationService._event_notice_lapsed,
+    "workshop_updated": NotificationService._event_notice_lapsed,
+    "workshop_reminder": NotificationService._event_reminder_lapsed,
+}
+
+
+def _mask_address(channel: str, address: str | None) -> str:
+    if not address:
+        return ""
+    if channel == "email":
+        return mask_email(address)
+    return f"Telegram …{address[-4:]}"
+
+
+def _row(*, kind: str, channel: str, person_id: int | None, address: str | None, key: str,
+         payload: dict[str, Any], now: datetime, due_at: datetime) -> dict[str, Any]:
+    return {
+        "kind": kind, "channel": channel, "person_id": person_id, "address": address, "idempotency_key": key,
+        "payload": payload, "status": QUEUED, "due_at": due_at, "attempts": 0, "created_at": now,
+    }
+
+
+def _route_rows(*, kind: str, person: Person, occasion: str, payload: dict[str, Any], now: datetime,
+                due_at: datetime) -> list[dict[str, Any]]:
+    """The rows queue_notification would write (same key scheme), for bulk insertion."""
+    return [
+        _row(kind=kind, channel=channel, person_id=person.id, address=address,
+             key=f"{kind}:{occasion}:person-{person.id}:{channel}", payload=payload, now=now, due_at=due_at)
+        for channel, address in _channels_for(person)
+    ]
+
+
+async def _existing_keys(uow: UnitOfWork, keys: Iterable[str]) -> set[str]:
+    keys = list(keys)
+    found: set[str] = set()
+    for start in range(0, len(keys), 500):
+        chunk = keys[start:start + 500]
+        found.update((await uow.session.scalars(
+            select(OutboxMessage.idempotency_key).where(OutboxMessage.idempotency_key.in_(chunk))
+        )).all())
+    return found
+
+
+async def _insert_new(uow: UnitOfWork, rows: list[dict[str, Any]]) -> int:
+    """Inserts the rows whose idempotency key is new. Another scheduler inserting the same key at
+    the same moment is not an error: ON CONFLICT DO NOTHING leaves exactly one."""
+    if not rows:
+        return 0
+    existing = await _existing_keys(uow, (r["idempotency_key"] for r in rows))
+    fresh = [r for r in rows if r["idempotency_key"] not in existing]
+    if not fresh:
+        return 0
+    dialect = uow.session.bind.dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = OutboxMessage.__table__
+    for start in range(0, len(fresh), 500):
+        stmt = insert(table).on_conflict_do_nothing(index_elements=["idempotency_key"])
+        await uow.session.execute(stmt, fresh[start:start + 500])
+    return len(fresh)

@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+
+from core.settings import Settings
+from innoeng.processes import serve
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    bot = subparsers.add_parser("bot", help="运行 Telegram 机器人（需要 BOT_TOKEN；BOT_API_URL 指定 Bot API 地址）")
+    bot.set_defaults(func=_bot)
+    run = subparsers.add_parser("run", help="运行全部服务：机器人 + 通知；未设置 BOT_TOKEN 时同时启动本地 Bot API 替身")
+    run.set_defaults(func=_run)
+
+
+def _logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def _bot(args: argparse.Namespace) -> int:
+    _logging()
+    asyncio.run(serve(Settings(), with_bot=True, with_notifier=False, sandbox_when_no_token=False))
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    _logging()
+    asyncio.run(serve(Settings(), with_bot=True, with_notifier=True, sandbox_when_no_token=True))
+    return 0
