@@ -5,7 +5,6 @@ import asyncio
 import logging
 
 from core.settings import Settings
-from innoeng.processes import serve
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -19,13 +18,20 @@ def _logging() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
+def _serve(**roles: bool) -> None:
+    # aiogram takes seconds to import; only the long-running commands pay for it.
+    from innoeng.processes import serve
+
+    asyncio.run(serve(Settings(), **roles))
+
+
 def _bot(args: argparse.Namespace) -> int:
     _logging()
-    asyncio.run(serve(Settings(), with_bot=True, with_notifier=False, sandbox_when_no_token=False))
+    _serve(with_bot=True, with_notifier=False, sandbox_when_no_token=False)
     return 0
 
 
 def _run(args: argparse.Namespace) -> int:
     _logging()
-    asyncio.run(serve(Settings(), with_bot=True, with_notifier=True, sandbox_when_no_token=True))
+    _serve(with_bot=True, with_notifier=True, sandbox_when_no_token=True)
     return 0
