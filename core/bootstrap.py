@@ -11,6 +11,10 @@ from core.db.uow import UnitOfWorkFactory, sql_unit_of_work
 from core.documents import DocumentStore, LocalDocumentStore
 from core.services import BatchService, IntakeService, PeopleService, PrivacyService, ReviewService
 from core.services.common import Clock, utc_now
+from core.services.appointments import AppointmentService
+from core.services.events import EventService
+from core.services.matching import MatchingService
+from core.services.recommendations import RecommendationService
 from core.settings import Settings
 
 __all__ = ["Core", "bootstrap"]
@@ -28,6 +32,10 @@ class Core:
     review: ReviewService
     privacy: PrivacyService
     clock: Clock
+    events: EventService
+    recommendations: RecommendationService
+    matching: MatchingService
+    appointments: AppointmentService
 
     async def prepare(self) -> None:
         """Brings the schema up to date and opens a first batch on an empty database."""
@@ -48,7 +56,8 @@ def bootstrap(settings: Settings, *, clock: Clock = utc_now, engine: AsyncEngine
     documents = documents or LocalDocumentStore(settings.documents_dir)
     zone = settings.zone
     intake = IntakeService(
-        uow=uow, documents=documents, zone=zone, max_upload_bytes=settings.max_upload_mb * 1024 * 1024, clock=clock
+        uow=uow, documents=documents, zone=zone, max_upload_bytes=settings.max_upload_mb * 1024 * 1024,
+        recommendations_per_course=settings.recommendations_per_course, clock=clock,
     )
     return Core(
         settings=settings,
@@ -61,4 +70,10 @@ def bootstrap(settings: Settings, *, clock: Clock = utc_now, engine: AsyncEngine
         review=ReviewService(uow=uow, intake=intake, clock=clock),
         privacy=PrivacyService(uow=uow, intake=intake, documents=documents, clock=clock),
         clock=clock,
+        events=EventService(uow=uow, zone=zone, clock=clock),
+        recommendations=RecommendationService(uow=uow, clock=clock, per_course=settings.recommendations_per_course),
+        matching=MatchingService(uow=uow, clock=clock, answer_days=settings.proposal_answer_days),
+        appointments=AppointmentService(
+            uow=uow, zone=zone, clock=clock, publicity_days=settings.publicity_working_days, holidays=settings.holidays
+        ),
     )

@@ -47,7 +47,7 @@ class Settings(BaseSettings):
     smtp_use_tls: bool = False
     smtp_start_tls: bool = True
     smtp_timeout_s: float = 30.0
-    mail_from: str = "innoeng@localhost"
+    mail_from: str = "noreply@innoeng.example.org"
 
     staff_emails: Annotated[list[str], NoDecode] = Field(default_factory=list)
     staff_telegram_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
@@ -57,6 +57,13 @@ class Settings(BaseSettings):
     default_batch_deadline: date | None = None  # None: 60 days from first start
 
     max_upload_mb: int = 20
+
+    # Two-way matching (双向匹配) and what follows it.
+    recommendations_per_course: int = 5
+    proposal_answer_days: int = 5
+    publicity_working_days: int = 5
+    # Public holidays skipped by publicity periods, e.g. HOLIDAYS=2026-10-01,2026-10-02 (weekends always are).
+    holidays: Annotated[list[date], NoDecode] = Field(default_factory=list)
 
     # -- notifier (outbox worker, reminders, digests) --------------------------------------------
     # A transient failure is retried with exponential backoff (base * 2^(attempt-1), capped, ± jitter)
@@ -89,7 +96,7 @@ class Settings(BaseSettings):
     def _days(cls, value: object) -> object:
         return _split_list(value)
 
-    @field_validator("staff_emails", "staff_telegram_ids", mode="before")
+    @field_validator("staff_emails", "staff_telegram_ids", "holidays", mode="before")
     @classmethod
     def _lists(cls, value: object) -> object:
         return _split_list(value)

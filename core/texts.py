@@ -164,6 +164,7 @@ ZH_CN: Mapping[str, str] = {
     "events.rsvp_recorded": "已记录：{answer}",
     "events.rsvp_choice_line": "您的回复：{answer}",
     "events.rsvp_stale": "此按钮已失效。",
+    "events.staff_only": "您没有权限使用该命令（仅限分会工作人员）。",
     "events.newevent_help": (
         "用法：/newevent 类型 | 名称 | 开始时间 | 结束时间 | 地点或链接 | 邀请对象\n"
         "类型：岗前示范交流活动、校企对接活动、教学研讨会\n"

@@ -17,6 +17,9 @@ COMMAND_MODULES = (
     "match",
     "sandbox",
     "bot",
+    "events",
+    "notifier",
+    "notify",
 )
 
 

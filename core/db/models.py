@@ -2,10 +2,10 @@
 so that adding a state is a code change, not a migration on two backends."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from core.db.types import JSONDocument, UTCDateTime
@@ -22,6 +22,11 @@ __all__ = [
     "AuditEntry",
     "ChatState",
     "ProcessedUpdate",
+    "Recommendation",
+    "MatchRun",
+    "MatchProposal",
+    "Appointment",
+    "CapException",
     "Event",
     "EventInvitation",
 ]
@@ -244,3 +249,106 @@ class EventInvitation(Base):
     rsvp: Mapped[str] = mapped_column(String(16), default="pending")
     invited_at: Mapped[datetime]
     responded_at: Mapped[datetime | None]
+
+
+class Recommendation(Base):
+    """A candidate shown to a university for one of its courses, and what the university made of it."""
+
+    __tablename__ = "recommendations"
+    __table_args__ = (UniqueConstraint("demand_id", "expert_application_id", name="uq_recommendations_demand_expert"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    demand_id: Mapped[int] = mapped_column(ForeignKey("course_demands.id", ondelete="CASCADE"), index=True)
+    expert_application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"), index=True)
+    rank: Mapped[int]
+    round: Mapped[int] = mapped_column(Integer, default=1)
+    score: Mapped[float]
+    terms: Mapped[list[Any]] = mapped_column(default=list)
+    choice: Mapped[str | None] = mapped_column(String(20))  # want | not_considering
+    want_rank: Mapped[int | None]
+    chosen_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+
+class MatchRun(Base):
+    """One numbered, immutable run of the matching engine with what it was given and what it found."""
+
+    __tablename__ = "match_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"), index=True)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    params: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    solver_status: Mapped[str] = mapped_column(String(16))
+    filled: Mapped[int]
+    total_need: Mapped[int]
+    score: Mapped[float]
+    bound: Mapped[float]
+    gap: Mapped[float]
+    time_s: Mapped[float]
+    unfilled: Mapped[list[Any]] = mapped_column(default=list)
+    stability: Mapped[dict[str, Any] | None]
+    confirmed_at: Mapped[datetime | None]
+    confirmed_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class MatchProposal(Base):
+    __tablename__ = "match_proposals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("match_runs.id", ondelete="CASCADE"), index=True)
+    demand_id: Mapped[int] = mapped_column(ForeignKey("course_demands.id", ondelete="CASCADE"))
+    expert_application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"))
+    university_application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"))
+    score: Mapped[float]
+    terms: Mapped[list[Any]] = mapped_column(default=list)
+    fixed: Mapped[bool] = mapped_column(default=False)
+    appointment_id: Mapped[int | None]
+
+
+class Appointment(Base):
+    """A confirmed pair: answers of both sides, publicity (公示), agreement and filing (备案)."""
+
+    __tablename__ = "appointments"
+    __table_args__ = (Index("ix_appointments_expert_status", "expert_application_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("match_runs.id"))
+    demand_id: Mapped[int] = mapped_column(ForeignKey("course_demands.id", ondelete="CASCADE"), index=True)
+    expert_application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"))
+    university_application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    score: Mapped[float]
+    offered_at: Mapped[datetime]
+    answer_by: Mapped[datetime]
+    expert_response: Mapped[str | None] = mapped_column(String(16))
+    expert_reason: Mapped[str | None] = mapped_column(Text)
+    expert_responded_at: Mapped[datetime | None]
+    university_response: Mapped[str | None] = mapped_column(String(16))
+    university_reason: Mapped[str | None] = mapped_column(Text)
+    university_responded_at: Mapped[datetime | None]
+    publicity_starts_on: Mapped[date | None] = mapped_column(Date)
+    publicity_ends_on: Mapped[date | None] = mapped_column(Date)
+    objections: Mapped[list[Any]] = mapped_column(default=list)
+    agreement: Mapped[dict[str, Any] | None]
+    filed_on: Mapped[date | None] = mapped_column(Date)
+    filing_note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class CapException(Base):
+    """Staff lifting the 2-university cap for one expert, with the reason on record."""
+
+    __tablename__ = "cap_exceptions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    expert_application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"), unique=True)
+    max_universities: Mapped[int]
+    reason: Mapped[str] = mapped_column(Text)
+    granted_by: Mapped[str] = mapped_column(String(64))
+    granted_at: Mapped[datetime]

@@ -139,8 +139,18 @@ class ApplicationRepository:
         self.session.add_all(ExpertCourse(application_id=application_id, course=c) for c in courses)
 
     async def replace_course_demands(self, application_id: int, demands: Sequence[CourseDemand]) -> None:
-        await self._delete(CourseDemand, application_id)
-        self.session.add_all(demands)
+        """Updates demands in place by course, so recommendations and appointments keep pointing at them."""
+        existing = {d.course: d for d in await self.course_demands(application_id)}
+        for demand in demands:
+            current = existing.pop(demand.course, None)
+            if current is None:
+                self.session.add(demand)
+                continue
+            current.hours, current.experts_needed = demand.hours, demand.experts_needed
+            current.mode, current.schedule = demand.mode, demand.schedule
+        for dropped in existing.values():
+            await self.session.delete(dropped)
+        await self.session.flush()
 
     async def course_demands(self, application_id: int) -> Sequence[CourseDemand]:
         return (

@@ -13,11 +13,16 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import re
+import unicodedata
+from datetime import date, time
+
 from sqlalchemy import func, select
 
 from core.db.models import Application, Event, EventInvitation, Person
 from core.db.uow import UnitOfWork, UnitOfWorkFactory
 from core.domain import ApplicationStatus, DomainError, FormKind, NotFound
+from core.forms.normalize import parse_date
 from core.services.common import Clock, audit, queue_notification, utc_now
 from core.texts import text
 
@@ -32,6 +37,7 @@ __all__ = [
     "InviteResult",
     "event_kind",
     "event_payload",
+    "parse_event_time",
 ]
 
 EVENT_KINDS: dict[str, str] = {
@@ -63,6 +69,26 @@ def event_kind(value: str) -> str:
         if value == label:
             return key
     raise DomainError(text("events.unknown_kind", kind=value, kinds="、".join(EVENT_KINDS.values())))
+
+
+_CLOCK_TIME = re.compile(r"^(\d{1,2})[:：点时](\d{2})?分?$")
+
+
+def parse_event_time(raw: str, zone: ZoneInfo, *, on: date | None = None) -> datetime | None:
+    """"2025-09-01 14:00" (any date form the forms accept, then a time) in the plan's zone;
+    a bare "16:00" is taken on the day `on`. None if it cannot be read."""
+    value = unicodedata.normalize("NFKC", raw or "").strip().replace("T", " ")
+    day_part, _, time_part = value.rpartition(" ")
+    if not day_part:
+        day_part, time_part = "", value
+    day = parse_date(day_part) if day_part else on
+    match = _CLOCK_TIME.match(time_part.strip())
+    if day is None or match is None:
+        return None
+    hour, minute = int(match[1]), int(match[2] or 0)
+    if hour > 23 or minute > 59:
+        return None
+    return datetime.combine(day, time(hour, minute), tzinfo=zone)
 
 
 @dataclass(frozen=True)

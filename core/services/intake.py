@@ -38,6 +38,7 @@ from core.forms import (
 )
 from core.forms.model import follow_up_step_key
 from core.services.common import Clock, audit, queue_notification, utc_now
+from core.services.recommendations import notify_recommendations, recommend_in
 from core.services.views import ApplicationSummary, DocumentView, DraftView, SummaryLine
 from core.texts import text
 
@@ -56,8 +57,10 @@ class IntakeService:
         documents: DocumentStore,
         zone: ZoneInfo,
         max_upload_bytes: int = 20 * 1024 * 1024,
+        recommendations_per_course: int = 5,
         clock: Clock = utc_now,
     ) -> None:
+        self._recommendations_per_course = recommendations_per_course
         self._uow = uow
         self._documents = documents
         self._zone = zone
@@ -338,6 +341,8 @@ class IntakeService:
                     "eligibility_lines": [f"{r.title}：{r.reason}" for r in eligibility.rules],
                 },
             )
+            if app.form == FormKind.UNIVERSITY and await recommend_in(uow, app, now=now, k=self._recommendations_per_course):
+                await notify_recommendations(uow, app, now=now)
             await uow.commit()
             return await self.describe(uow, app)
 

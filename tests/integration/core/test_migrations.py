@@ -8,6 +8,18 @@ from core.db.migrate import current_revision, downgrade, upgrade
 from core.db.models import Base
 
 
+
+def _head() -> str:
+    from alembic.script import ScriptDirectory
+
+    from core.db.migrate import alembic_config
+
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+HEAD = _head()
+
+
 async def table_names(engine) -> set[str]:
     async with engine.connect() as connection:
         return set(await connection.run_sync(lambda c: inspect(c).get_table_names())) - {"alembic_version"}
@@ -17,7 +29,7 @@ async def test_upgrade_downgrade_upgrade(database_url):
     engine = create_engine(database_url)
     try:
         await upgrade(engine)
-        assert await current_revision(engine) == "0001"
+        assert await current_revision(engine) == HEAD
         assert await table_names(engine) == set(Base.metadata.tables)
 
         await downgrade(engine, "base")

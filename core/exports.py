@@ -1,0 +1,80 @@
+"""Spreadsheets for staff: a matching run, the publicity list (公示名单), the filing list (备案表)."""
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+from core.services.appointments import AppointmentView
+from core.services.matching import RunView
+
+__all__ = ["run_workbook", "publicity_workbook", "publicity_text", "filing_workbook", "FILING_COLUMNS"]
+
+FILING_COLUMNS = (
+    "序号", "高校", "高校所在省份", "专家姓名", "专家工作单位", "单位类型", "聘任课程", "授课学时", "授课方式",
+    "授课内容", "协议签订日期", "聘期（年）", "聘期截止", "公示期", "备案日期", "备注",
+)
+
+
+def _workbook(title: str, header: Sequence[str], rows: Sequence[Sequence[object]]) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    sheet.title = title
+    sheet.append(list(header))
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        sheet.append(list(row))
+    for column in sheet.columns:
+        width = max(len(str(cell.value or "")) for cell in column)
+        sheet.column_dimensions[column[0].column_letter].width = min(max(10, width * 2), 60)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def run_workbook(run: RunView) -> bytes:
+    rows = [
+        (p.id, p.university_name, p.course, p.expert_name, p.employer, round(p.score, 4), "是" if p.fixed else "",
+         p.appointment_id or "", p.explanation)
+        for p in run.proposals
+    ]
+    return _workbook(
+        f"第{run.id}次匹配",
+        ("编号", "高校", "课程", "专家", "工作单位", "匹配分", "已接受（固定）", "聘任编号", "评分说明"),
+        rows,
+    )
+
+
+def publicity_workbook(appointments: Sequence[AppointmentView]) -> bytes:
+    rows = [
+        (n, a.university_name, a.expert_name, a.employer, a.course, a.hours, a.mode,
+         f"{a.publicity_starts_on} 至 {a.publicity_ends_on}")
+        for n, a in enumerate(appointments, start=1)
+    ]
+    return _workbook("公示名单", ("序号", "高校", "专家姓名", "工作单位", "聘任课程", "学时", "授课方式", "公示期"), rows)
+
+
+def publicity_text(appointments: Sequence[AppointmentView]) -> str:
+    lines = ["全国创新工程微专业建设校企合作计划 产业兼职教师拟聘名单公示", ""]
+    for n, a in enumerate(appointments, start=1):
+        lines.append(f"{n}. {a.university_name} 拟聘 {a.expert_name}（{a.employer}）讲授《{a.course}》{a.hours} 学时，"
+                     f"公示期 {a.publicity_starts_on} 至 {a.publicity_ends_on}")
+    lines += ["", "如有异议，请在公示期内向中国创造学会创新工程学分会反映。"]
+    return "\n".join(lines)
+
+
+def filing_workbook(appointments: Sequence[AppointmentView]) -> bytes:
+    rows = []
+    for n, a in enumerate(appointments, start=1):
+        agreement = a.agreement or {}
+        rows.append((
+            n, a.university_name, a.university_province, a.expert_name, a.employer, a.employer_type, a.course,
+            agreement.get("hours", a.hours), a.mode, agreement.get("content", ""), agreement.get("signed_on", ""),
+            agreement.get("term_years", ""), agreement.get("ends_on", ""),
+            f"{a.publicity_starts_on} 至 {a.publicity_ends_on}", a.filed_on.isoformat() if a.filed_on else "",
+            a.filing_note or "",
+        ))
+    return _workbook("备案表", FILING_COLUMNS, rows)

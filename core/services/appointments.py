@@ -1,0 +1,294 @@
+"""After staff confirm a pair: both sides answer, publicity (公示), agreement, filing (备案)."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from core.db.models import Appointment, Application
+from core.db.uow import UnitOfWork, UnitOfWorkFactory
+from core.domain import DomainError, NotFound
+from core.domain.appointments import (
+    APPOINTMENT_LABELS,
+    MAX_AGREEMENT_YEARS,
+    AppointmentStatus,
+    add_working_days,
+    check_appointment_transition,
+    first_working_day,
+)
+from core.domain.vocabulary import EMPLOYER_TYPES, TEACHING_MODES
+from core.services.common import Clock, audit, queue_notification, utc_now
+
+__all__ = ["AppointmentService", "AppointmentView", "SIDES"]
+
+SIDES = ("expert", "university")
+_S = AppointmentStatus
+
+
+@dataclass(frozen=True)
+class AppointmentView:
+    id: int
+    status: str
+    status_label: str
+    course: str
+    hours: int
+    mode: str
+    expert_application_id: int
+    expert_name: str
+    employer: str
+    employer_type: str
+    university_application_id: int
+    university_name: str
+    university_province: str
+    answer_by: datetime
+    expert_response: str | None
+    expert_reason: str | None
+    university_response: str | None
+    university_reason: str | None
+    publicity_starts_on: date | None
+    publicity_ends_on: date | None
+    objections: list[dict[str, Any]]
+    agreement: dict[str, Any] | None
+    filed_on: date | None
+    filing_note: str | None
+
+
+class AppointmentService:
+    def __init__(
+        self,
+        *,
+        uow: UnitOfWorkFactory,
+        zone: ZoneInfo,
+        clock: Clock = utc_now,
+        publicity_days: int = 5,
+        holidays: Iterable[date] = (),
+    ) -> None:
+        self._uow = uow
+        self._zone = zone
+        self._clock = clock
+        self._publicity_days = publicity_days
+        self._holidays = frozenset(holidays)
+
+    def _today(self) -> date:
+        return self._clock().astimezone(self._zone).date()
+
+    async def get(self, *, appointment_id: int) -> AppointmentView:
+        async with self._uow() as uow:
+            return await self._view(uow, await self._load(uow, appointment_id))
+
+    async def list(self, *, statuses: Iterable[str] | None = None, batch_id: int | None = None) -> list[AppointmentView]:
+        async with self._uow() as uow:
+            stmt = select(Appointment).order_by(Appointment.id)
+            if statuses is not None:
+                stmt = stmt.where(Appointment.status.in_(list(statuses)))
+            rows = (await uow.session.scalars(stmt)).all()
+            views = []
+            for row in rows:
+                if batch_id is not None:
+                    university = await uow.applications.get(row.university_application_id)
+                    if university.batch_id != batch_id:
+                        continue
+                views.append(await self._view(uow, row))
+            return views
+
+    async def for_person(self, *, person_id: int) -> list[tuple[str, AppointmentView]]:
+        """(side, appointment) for every pair this person is part of, as expert or as university contact."""
+        async with self._uow() as uow:
+            mine = {app.id: app.form for app in await uow.applications.list_for_person(person_id)}
+            if not mine:
+                return []
+            rows = (await uow.session.scalars(select(Appointment).where(
+                (Appointment.expert_application_id.in_(list(mine))) | (Appointment.university_application_id.in_(list(mine)))
+            ).order_by(Appointment.id))).all()
+            return [("expert" if row.expert_application_id in mine else "university", await self._view(uow, row)) for row in rows]
+
+    async def respond(self, *, appointment_id: int, person_id: int, accept: bool, reason: str | None = None) -> AppointmentView:
+        """The expert accepts or declines; the university confirms or declines. Both yes: publicity begins."""
+        now = self._clock()
+        async with self._uow() as uow:
+            row = await self._load(uow, appointment_id)
+            side = await self._side(uow, row, person_id)
+            if row.status != _S.OFFERED:
+                raise DomainError(f"该聘任已是「{APPOINTMENT_LABELS[_S(row.status)]}」，不能再答复。")
+            if getattr(row, f"{side}_response") is not None:
+                raise DomainError("您已经答复过了。")
+            if not accept and not (reason or "").strip():
+                raise DomainError("谢绝时请简要说明原因，以便分会改进匹配。")
+            setattr(row, f"{side}_response", "accepted" if accept else "declined")
+            setattr(row, f"{side}_reason", (reason or "").strip() or None)
+            setattr(row, f"{side}_responded_at", now)
+            row.updated_at = now
+            if not accept:
+                check_appointment_transition(_S(row.status), _S.DECLINED)
+                row.status = _S.DECLINED
+                await self._notify_both(uow, row, "match_declined", now, extra={"side": side, "reason": reason or ""})
+            elif row.expert_response == "accepted" and row.university_response == "accepted":
+                check_appointment_transition(_S(row.status), _S.PUBLICITY)
+                row.status = _S.PUBLICITY
+                row.publicity_starts_on = first_working_day(self._today() + timedelta(days=1), self._holidays)
+                row.publicity_ends_on = add_working_days(row.publicity_starts_on, self._publicity_days, self._holidays)
+                await self._notify_both(uow, row, "publicity_started", now)
+                ends_at = datetime.combine(row.publicity_ends_on + timedelta(days=1), time(9, 0), tzinfo=self._zone)
+                await self._notify_both(uow, row, "publicity_ended", now, due_at=ends_at)
+            audit(uow, at=now, actor=f"person:{person_id}", action=f"appointment.{side}_{'accept' if accept else 'decline'}",
+                  subject=f"appointment:{row.id}", reason=reason or "")
+            await uow.commit()
+            return await self._view(uow, row)
+
+    async def record_objection(self, *, appointment_id: int, staff: str, note: str, upheld: bool | None) -> AppointmentView:
+        """An objection raised during publicity: pending (None), dismissed (False) or upheld (True, cancels)."""
+        if not (note or "").strip():
+            raise DomainError("请填写异议内容和处理情况。")
+        now = self._clock()
+        async with self._uow() as uow:
+            row = await self._load(uow, appointment_id)
+            if row.status != _S.PUBLICITY:
+                raise DomainError(f"只有公示中的聘任可以登记异议；当前为「{APPOINTMENT_LABELS[_S(row.status)]}」。")
+            outcome = {None: "pending", True: "upheld", False: "dismissed"}[upheld]
+            earlier = row.objections
+            if upheld is not None:
+                # A decision settles whatever was still open.
+                earlier = [{**o, "outcome": f"settled:{outcome}"} if o["outcome"] == "pending" else o for o in earlier]
+            row.objections = [*earlier, {"at": now.isoformat(), "by": staff, "note": note.strip(), "outcome": outcome}]
+            row.updated_at = now
+            if upheld:
+                check_appointment_transition(_S(row.status), _S.CANCELLED)
+                row.status = _S.CANCELLED
+                await self._notify_both(uow, row, "publicity_cancelled", now, extra={"note": note.strip()})
+            audit(uow, at=now, actor=staff, action="appointment.objection", subject=f"appointment:{row.id}",
+                  outcome=outcome, note=note.strip())
+            await uow.commit()
+            return await self._view(uow, row)
+
+    async def record_agreement(
+        self, *, appointment_id: int, staff: str, signed_on: date, term_years: int, hours: int, content: str,
+        employer_consent: bool,
+    ) -> AppointmentView:
+        now = self._clock()
+        problems = []
+        if not 1 <= term_years <= MAX_AGREEMENT_YEARS:
+            problems.append(f"聘期应为 1–{MAX_AGREEMENT_YEARS} 年（《普通本科高校产业兼职教师管理办法》规定每次聘期一般不超过 5 年）")
+        if hours <= 0:
+            problems.append("授课学时应大于 0")
+        if not (content or "").strip():
+            problems.append("请填写授课内容")
+        if not employer_consent:
+            problems.append("协议须有专家所在单位同意（请确认单位同意书已存档）")
+        if problems:
+            raise DomainError("；".join(problems) + "。")
+        async with self._uow() as uow:
+            row = await self._load(uow, appointment_id)
+            check_appointment_transition(_S(row.status), _S.AGREED)
+            if row.publicity_ends_on is not None and self._today() <= row.publicity_ends_on:
+                raise DomainError(f"公示期至 {row.publicity_ends_on.isoformat()} 结束，公示期满后才能签订协议。")
+            if any(o["outcome"] == "pending" for o in row.objections):
+                raise DomainError("还有未处理的公示异议，处理后才能签订协议。")
+            if signed_on < (row.publicity_ends_on or signed_on):
+                raise DomainError("协议签订日期不能早于公示结束日期。")
+            ends_on = _years_later(signed_on, term_years) - timedelta(days=1)
+            row.agreement = {
+                "signed_on": signed_on.isoformat(), "term_years": term_years, "ends_on": ends_on.isoformat(),
+                "hours": hours, "content": content.strip(), "employer_consent": True, "recorded_by": staff,
+            }
+            row.status = _S.AGREED
+            row.updated_at = now
+            audit(uow, at=now, actor=staff, action="appointment.agreement", subject=f"appointment:{row.id}", **row.agreement)
+            await self._notify_both(uow, row, "agreement_recorded", now)
+            await uow.commit()
+            return await self._view(uow, row)
+
+    async def record_filing(self, *, appointment_id: int, staff: str, filed_on: date, note: str | None = None) -> AppointmentView:
+        now = self._clock()
+        async with self._uow() as uow:
+            row = await self._load(uow, appointment_id)
+            check_appointment_transition(_S(row.status), _S.FILED)
+            if filed_on < date.fromisoformat(row.agreement["signed_on"]):
+                raise DomainError("备案日期不能早于协议签订日期。")
+            row.status, row.filed_on, row.filing_note, row.updated_at = _S.FILED, filed_on, (note or "").strip() or None, now
+            audit(uow, at=now, actor=staff, action="appointment.filing", subject=f"appointment:{row.id}", filed_on=filed_on.isoformat())
+            await self._notify_both(uow, row, "filing_recorded", now)
+            await uow.commit()
+            return await self._view(uow, row)
+
+    async def overdue(self) -> list[AppointmentView]:
+        """Offers past their answer deadline with a side still silent: for the staff digest."""
+        now = self._clock()
+        async with self._uow() as uow:
+            rows = (await uow.session.scalars(select(Appointment).where(
+                Appointment.status == _S.OFFERED, Appointment.answer_by < now))).all()
+            return [await self._view(uow, row) for row in rows]
+
+    # ------------------------------------------------------------------ helpers
+
+    async def _load(self, uow: UnitOfWork, appointment_id: int) -> Appointment:
+        row = await uow.session.get(Appointment, appointment_id)
+        if row is None:
+            raise NotFound("没有找到该聘任。")
+        return row
+
+    async def _side(self, uow: UnitOfWork, row: Appointment, person_id: int) -> str:
+        expert = await uow.applications.get(row.expert_application_id)
+        university = await uow.applications.get(row.university_application_id)
+        if expert.person_id == person_id:
+            return "expert"
+        if university.person_id == person_id:
+            return "university"
+        raise NotFound("没有找到该聘任。")
+
+    async def _notify_both(self, uow: UnitOfWork, row: Appointment, kind: str, now: datetime, *,
+                           due_at: datetime | None = None, extra: dict[str, Any] | None = None) -> None:
+        view = await self._view(uow, row)
+        expert = await uow.applications.get(row.expert_application_id)
+        university = await uow.applications.get(row.university_application_id)
+        payload = {
+            "appointment_id": row.id, "course": view.course, "hours": view.hours, "expert": view.expert_name,
+            "employer": view.employer, "university": view.university_name,
+            "publicity_starts_on": view.publicity_starts_on.isoformat() if view.publicity_starts_on else "",
+            "publicity_ends_on": view.publicity_ends_on.isoformat() if view.publicity_ends_on else "",
+            "status": view.status_label, **(extra or {}),
+        }
+        if kind in ("publicity_started", "agreement_recorded"):
+            # Contacts are shared once both sides have said yes, not before.
+            payload["expert_contact"] = {"mobile": expert.answers.get("mobile"), "email": expert.answers.get("email")}
+            payload["university_contact"] = {
+                "name": university.answers.get("contact_name"), "mobile": university.answers.get("contact_mobile"),
+                "email": university.answers.get("contact_email"),
+            }
+        for side, app in (("expert", expert), ("university", university)):
+            person = await uow.people.get(app.person_id)
+            if person is None:
+                continue
+            name = app.answers.get("name") if side == "expert" else app.answers.get("contact_name")
+            await queue_notification(
+                uow, kind=kind, person=person, now=now, due_at=due_at,
+                occasion=f"appointment-{row.id}-{kind}-{side}", payload={**payload, "side": side, "name": name or ""},
+            )
+
+    async def _view(self, uow: UnitOfWork, row: Appointment) -> AppointmentView:
+        expert: Application = await uow.applications.get(row.expert_application_id)
+        university: Application = await uow.applications.get(row.university_application_id)
+        demand = next(d for d in await uow.applications.course_demands(university.id) if d.id == row.demand_id)
+        return AppointmentView(
+            id=row.id, status=row.status, status_label=APPOINTMENT_LABELS[_S(row.status)], course=demand.course,
+            hours=demand.hours, mode=TEACHING_MODES.get(demand.mode, demand.mode),
+            expert_application_id=expert.id, expert_name=expert.answers.get("name", ""),
+            employer=expert.answers.get("employer", ""),
+            employer_type=EMPLOYER_TYPES.get(expert.answers.get("employer_type"), ""),
+            university_application_id=university.id, university_name=university.answers.get("university_name", ""),
+            university_province=university.answers.get("province", ""), answer_by=row.answer_by,
+            expert_response=row.expert_response, expert_reason=row.expert_reason,
+            university_response=row.university_response, university_reason=row.university_reason,
+            publicity_starts_on=row.publicity_starts_on, publicity_ends_on=row.publicity_ends_on,
+            objections=list(row.objections), agreement=row.agreement, filed_on=row.filed_on, filing_note=row.filing_note,
+        )
+
+
+def _years_later(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February into a common year
+        return day.replace(year=day.year + years, day=28)

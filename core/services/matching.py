@@ -1,0 +1,273 @@
+"""Matching runs: build the instance from the pool and the intents, solve, keep the run, confirm it."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from core.db.models import Appointment, CapException, MatchProposal, MatchRun, Recommendation
+from core.db.uow import UnitOfWork, UnitOfWorkFactory
+from core.domain import ApplicationStatus, DomainError, FormKind, NotFound
+from core.domain.appointments import (
+    ACTIVE_APPOINTMENTS,
+    DEFAULT_MAX_UNIVERSITIES,
+    AppointmentStatus,
+)
+from core.matching import build_instance, score_pair, solve
+from core.services.common import Clock, audit, queue_notification, utc_now
+from core.services.profiles import (
+    active_universities,
+    cap_exceptions,
+    demand_profiles,
+    demand_key,
+    expert_key,
+    expert_profile,
+    pairs_with_status,
+    parse_key,
+    pool_experts,
+)
+
+__all__ = ["MatchingService", "RunView", "ProposalView"]
+
+# University intents that take part in a run: submitted ones and those staff accepted.
+MATCHED_INTENTS = (ApplicationStatus.SUBMITTED, ApplicationStatus.APPROVED)
+
+
+@dataclass(frozen=True)
+class ProposalView:
+    id: int
+    expert_application_id: int
+    expert_name: str
+    employer: str
+    university_application_id: int
+    university_name: str
+    course: str
+    score: float
+    explanation: str
+    fixed: bool
+    appointment_id: int | None
+
+
+@dataclass(frozen=True)
+class RunView:
+    id: int
+    batch_id: int
+    created_at: Any
+    created_by: str
+    confirmed: bool
+    solver_status: str
+    filled: int
+    total_need: int
+    score: float
+    bound: float
+    gap: float
+    time_s: float
+    params: dict[str, Any]
+    unfilled: list[dict[str, Any]]
+    stability: dict[str, Any] | None
+    proposals: tuple[ProposalView, ...] = field(default_factory=tuple)
+
+
+class MatchingService:
+    def __init__(self, *, uow: UnitOfWorkFactory, clock: Clock = utc_now, answer_days: int = 5) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._answer_days = answer_days
+
+    async def run(self, *, batch_id: int, staff: str, time_limit: float = 10.0) -> RunView:
+        """Solves the batch as it stands: accepted pairs stay fixed, declined ones are never proposed again."""
+        now = self._clock()
+        async with self._uow() as uow:
+            if await uow.batches.get(batch_id) is None:
+                raise NotFound(f"没有找到批次 {batch_id}。")
+            experts = await pool_experts(uow)
+            exceptions = await cap_exceptions(uow)
+            universities = list(await uow.applications.list(form=FormKind.UNIVERSITY, statuses=list(MATCHED_INTENTS), batch_id=batch_id))
+            demands, demand_rows = await demand_profiles(uow, universities)
+            if not demands:
+                raise DomainError("本批次还没有可匹配的高校课程需求。")
+            held = await pairs_with_status(uow, ACTIVE_APPOINTMENTS)
+            fixed = [(expert_key(a.expert_application_id), demand_key(a.demand_id)) for a in held if a.demand_id in demand_rows]
+            declined = await pairs_with_status(uow, [AppointmentStatus.DECLINED, AppointmentStatus.CANCELLED])
+            forbidden = {(expert_key(a.expert_application_id), demand_key(a.demand_id)) for a in declined}
+            forbidden |= await _not_considered(uow, demand_rows)
+            profiles = [expert_profile(e, exceptions) for e in experts]
+            # Universities an expert already serves outside this batch use up part of their cap.
+            profiles = [await _with_outside_load(uow, p, demand_rows) for p in profiles]
+            instance = build_instance(profiles, demands, fixed=fixed, forbidden=sorted(forbidden))
+            solution = solve(instance, time_limit=time_limit)
+            result = solution.to_dict()
+            run = MatchRun(
+                batch_id=batch_id, created_by=staff, created_at=now,
+                params={"time_limit": time_limit, "experts": len(profiles), "demands": len(demands),
+                        "edges": len(instance.edges), "fixed": len(fixed), "forbidden": len(forbidden),
+                        "cap_exceptions": {str(k): v for k, v in exceptions.items()}},
+                solver_status=solution.status, filled=solution.filled, total_need=solution.total_need,
+                score=solution.score, bound=solution.bound, gap=solution.gap, time_s=solution.time_s,
+                unfilled=result["unfilled"], stability=result["stability"],
+            )
+            uow.session.add(run)
+            await uow.flush()
+            scores = {(e.expert, e.demand): e.score for e in instance.edges}
+            by_key = {p.id: p for p in profiles}
+            demand_by_key = {d.id: d for d in demands}
+            fixed_set = set(fixed)
+            for expert_id, demand_id in solution.assignments:
+                pair = score_pair(by_key[expert_id], demand_by_key[demand_id])
+                demand = demand_rows[parse_key(demand_id)]
+                uow.session.add(MatchProposal(
+                    run_id=run.id, demand_id=demand.id, expert_application_id=parse_key(expert_id),
+                    university_application_id=demand.application_id, score=scores.get((expert_id, demand_id), pair.score),
+                    terms=[{"label": t.label, "value": t.value, "weight": t.weight, "explanation": t.explanation} for t in pair.terms],
+                    fixed=(expert_id, demand_id) in fixed_set,
+                    appointment_id=next((a.id for a in held if (expert_key(a.expert_application_id), demand_key(a.demand_id)) == (expert_id, demand_id)), None),
+                ))
+            audit(uow, at=now, actor=staff, action="match.run", subject=f"match_run:{run.id}",
+                  filled=solution.filled, total_need=solution.total_need, gap=solution.gap)
+            await uow.commit()
+            return await self._view(uow, run)
+
+    async def get(self, *, run_id: int) -> RunView:
+        async with self._uow() as uow:
+            run = await uow.session.get(MatchRun, run_id)
+            if run is None:
+                raise NotFound(f"没有找到第 {run_id} 次匹配。")
+            return await self._view(uow, run)
+
+    async def list(self, *, batch_id: int | None = None) -> list[RunView]:
+        async with self._uow() as uow:
+            stmt = select(MatchRun).order_by(MatchRun.id)
+            if batch_id is not None:
+                stmt = stmt.where(MatchRun.batch_id == batch_id)
+            return [await self._view(uow, run) for run in (await uow.session.scalars(stmt)).all()]
+
+    async def confirm(self, *, run_id: int, staff: str, proposal_ids: list[int] | None = None) -> RunView:
+        """Sends the confirmed proposals to both sides; the cap of universities is checked once more here."""
+        now = self._clock()
+        async with self._uow() as uow:
+            run = await uow.session.get(MatchRun, run_id)
+            if run is None:
+                raise NotFound(f"没有找到第 {run_id} 次匹配。")
+            latest = await uow.session.scalar(select(MatchRun.id).where(MatchRun.batch_id == run.batch_id).order_by(MatchRun.id.desc()).limit(1))
+            if latest != run.id:
+                raise DomainError(f"第 {run.id} 次匹配之后已有第 {latest} 次匹配，请确认最新的结果。")
+            proposals = (await uow.session.scalars(select(MatchProposal).where(MatchProposal.run_id == run.id).order_by(MatchProposal.id))).all()
+            chosen = [p for p in proposals if not p.fixed and p.appointment_id is None and (proposal_ids is None or p.id in proposal_ids)]
+            if proposal_ids is not None and len(chosen) != len(set(proposal_ids)):
+                raise DomainError("所选的匹配结果中有不属于本次匹配、已确认或已固定的配对。")
+            exceptions = await cap_exceptions(uow)
+            answer_by = now + timedelta(days=self._answer_days)
+            for proposal in chosen:
+                await self._check_cap(uow, proposal, exceptions)
+                appointment = Appointment(
+                    run_id=run.id, demand_id=proposal.demand_id, expert_application_id=proposal.expert_application_id,
+                    university_application_id=proposal.university_application_id, status=AppointmentStatus.OFFERED,
+                    score=proposal.score, offered_at=now, answer_by=answer_by, objections=[], created_at=now, updated_at=now,
+                )
+                uow.session.add(appointment)
+                await uow.flush()
+                proposal.appointment_id = appointment.id
+                await _notify_offer(uow, appointment, now)
+            run.confirmed_at, run.confirmed_by = now, staff
+            audit(uow, at=now, actor=staff, action="match.confirm", subject=f"match_run:{run.id}",
+                  appointments=[p.appointment_id for p in chosen])
+            await uow.commit()
+            return await self._view(uow, run)
+
+    async def lift_cap(self, *, expert_application_id: int, max_universities: int, reason: str, staff: str) -> None:
+        if not (reason or "").strip():
+            raise DomainError("放宽受聘高校数上限必须填写理由。")
+        if max_universities <= DEFAULT_MAX_UNIVERSITIES:
+            raise DomainError(f"上限本就是 {DEFAULT_MAX_UNIVERSITIES} 所；放宽时请填写大于 {DEFAULT_MAX_UNIVERSITIES} 的数。")
+        now = self._clock()
+        async with self._uow() as uow:
+            expert = await uow.applications.get(expert_application_id)
+            if expert is None or expert.form != FormKind.EXPERT:
+                raise NotFound("没有找到该专家申请。")
+            row = await uow.session.scalar(select(CapException).where(CapException.expert_application_id == expert.id))
+            if row is None:
+                row = CapException(expert_application_id=expert.id, max_universities=max_universities, reason=reason.strip(),
+                                   granted_by=staff, granted_at=now)
+                uow.session.add(row)
+            else:
+                row.max_universities, row.reason, row.granted_by, row.granted_at = max_universities, reason.strip(), staff, now
+            audit(uow, at=now, actor=staff, action="match.lift_cap", subject=f"application:{expert.id}",
+                  max_universities=max_universities, reason=reason.strip())
+            await uow.commit()
+
+    async def _check_cap(self, uow: UnitOfWork, proposal: MatchProposal, exceptions: dict[int, int]) -> None:
+        expert = await uow.applications.get(proposal.expert_application_id)
+        cap = exceptions.get(expert.id, min(int(expert.answers.get("max_universities") or 2), DEFAULT_MAX_UNIVERSITIES))
+        serving = await active_universities(uow, expert.id)
+        if proposal.university_application_id not in serving and len(serving) + 1 > cap:
+            raise DomainError(
+                f"专家 {expert.answers.get('name', expert.id)} 已受聘或待确认 {len(serving)} 所高校，"
+                f"上限为 {cap} 所；如确需放宽，请先记录理由。"
+            )
+
+    async def _view(self, uow: UnitOfWork, run: MatchRun) -> RunView:
+        proposals = (await uow.session.scalars(select(MatchProposal).where(MatchProposal.run_id == run.id).order_by(MatchProposal.id))).all()
+        views = []
+        for p in proposals:
+            expert = await uow.applications.get(p.expert_application_id)
+            university = await uow.applications.get(p.university_application_id)
+            demand = next(d for d in await uow.applications.course_demands(university.id) if d.id == p.demand_id)
+            views.append(ProposalView(
+                id=p.id, expert_application_id=expert.id, expert_name=expert.answers.get("name", ""),
+                employer=expert.answers.get("employer", ""), university_application_id=university.id,
+                university_name=university.answers.get("university_name", ""), course=demand.course, score=p.score,
+                explanation="；".join(f"{t['label']}：{t['explanation']}" for t in p.terms), fixed=p.fixed,
+                appointment_id=p.appointment_id,
+            ))
+        return RunView(
+            id=run.id, batch_id=run.batch_id, created_at=run.created_at, created_by=run.created_by,
+            confirmed=run.confirmed_at is not None, solver_status=run.solver_status, filled=run.filled,
+            total_need=run.total_need, score=run.score, bound=run.bound, gap=run.gap, time_s=run.time_s,
+            params=run.params, unfilled=run.unfilled, stability=run.stability, proposals=tuple(views),
+        )
+
+
+async def _not_considered(uow: UnitOfWork, demand_rows) -> set[tuple[str, str]]:
+    rows = (await uow.session.scalars(select(Recommendation).where(
+        Recommendation.demand_id.in_(list(demand_rows)), Recommendation.choice == "not_considering"))).all()
+    return {(expert_key(r.expert_application_id), demand_key(r.demand_id)) for r in rows}
+
+
+async def _with_outside_load(uow: UnitOfWork, profile, demand_rows):
+    """Universities served through appointments outside this run's demands reduce the cap left."""
+    held = (await uow.session.scalars(select(Appointment).where(
+        Appointment.expert_application_id == parse_key(profile.id),
+        Appointment.status.in_(list(ACTIVE_APPOINTMENTS))))).all()
+    inside = {a.university_application_id for a in held if a.demand_id in demand_rows}
+    outside = {a.university_application_id for a in held if a.demand_id not in demand_rows} - inside
+    if not outside:
+        return profile
+    return replace(profile, max_universities=max(profile.max_universities - len(outside), 0))
+
+
+async def _notify_offer(uow: UnitOfWork, appointment: Appointment, now) -> None:
+    expert = await uow.applications.get(appointment.expert_application_id)
+    university = await uow.applications.get(appointment.university_application_id)
+    demand = next(d for d in await uow.applications.course_demands(university.id) if d.id == appointment.demand_id)
+    common = {
+        "appointment_id": appointment.id, "course": demand.course, "hours": demand.hours, "mode": demand.mode,
+        "university": university.answers.get("university_name", ""), "province": university.answers.get("province", ""),
+        "expert": expert.answers.get("name", ""), "employer": expert.answers.get("employer", ""),
+        "answer_by": appointment.answer_by.isoformat(),
+    }
+    for side, app in (("expert", expert), ("university", university)):
+        person = await uow.people.get(app.person_id)
+        name = app.answers.get("name") if side == "expert" else app.answers.get("contact_name")
+        await queue_notification(
+            uow, kind="match_proposal", person=person, now=now, occasion=f"appointment-{appointment.id}-offer-{side}",
+            payload={**common, "side": side, "name": name or ""},
+        )
+        reminder_at = appointment.answer_by - timedelta(days=1)
+        if reminder_at > now:
+            await queue_notification(
+                uow, kind="match_answer_reminder", person=person, now=now, due_at=reminder_at,
+                occasion=f"appointment-{appointment.id}-remind-{side}",
+                payload={**common, "side": side, "name": name or ""},
+            )

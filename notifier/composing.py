@@ -1,0 +1,130 @@
+"""From an outbox row to what goes out: an e-mail (subject, text, HTML, maybe an .ics) or a
+Telegram message (text, maybe RSVP buttons). Templates: templates/email/<kind>.* and
+templates/telegram/<kind>.txt.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from core.forms import get_form
+from core.texts import text
+from notifier.calendar import event_ics
+from notifier.mail import EmailMessageSpec, calendar_invitation, make_message_id
+from notifier.rendering import DEFAULT_TEMPLATES_DIR, EmailRenderer, build_environment
+from notifier.telegram import Button, TelegramMessage
+
+__all__ = ["Composer", "OutboxItem", "rsvp_callback_data", "parse_rsvp_callback_data"]
+
+_ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2}|Z)?$")
+# Plain "Name <addr>" is safe only when the name cannot be mistaken for address syntax.
+_UNSAFE_DISPLAY = re.compile(r'[<>@,;:"\\\[\]()\r\n]')
+
+CALENDAR_METHODS = {"workshop_invitation": "REQUEST", "workshop_updated": "REQUEST", "workshop_cancelled": "CANCEL"}
+RSVP_KINDS = frozenset({"workshop_invitation", "workshop_updated"})
+
+
+def rsvp_callback_data(invitation_id: int, attending: bool) -> str:
+    """Short and stable (Telegram allows 64 bytes): the bot's rsvp router reads it back."""
+    return f"rsvp:{invitation_id}:{'y' if attending else 'n'}"
+
+
+def parse_rsvp_callback_data(data: str | None) -> tuple[int, bool] | None:
+    parts = (data or "").split(":")
+    if len(parts) != 3 or parts[0] != "rsvp" or not parts[1].isdigit() or parts[2] not in ("y", "n"):
+        return None
+    return int(parts[1]), parts[2] == "y"
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """The parts of an outbox row that composing and sending need."""
+
+    id: int
+    kind: str
+    channel: str
+    address: str | None
+    idempotency_key: str
+    payload: Mapping[str, Any]
+
+
+def _revive(value: Any) -> Any:
+    """Payloads are JSON: times travel as ISO strings and come back as datetimes for the templates."""
+    if isinstance(value, str) and _ISO_DATETIME.match(value):
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if isinstance(value, list):
+        return [_revive(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _revive(v) for k, v in value.items()}
+    return value
+
+
+class Composer:
+    def __init__(
+        self,
+        *,
+        mail_from: str,
+        organizer_name: str = "中国创造学会创新工程学分会",
+        templates_dir: str | Path = DEFAULT_TEMPLATES_DIR,
+        clock=None,
+    ) -> None:
+        self._emails = EmailRenderer(templates_dir)
+        self._telegram = build_environment(templates_dir)
+        self._mail_from = mail_from
+        self._domain = mail_from.rsplit("@", 1)[-1] if "@" in mail_from else "innoeng"
+        self._organizer_name = organizer_name
+        self._clock = clock or (lambda: datetime.now().astimezone())
+
+    def context(self, item: OutboxItem) -> dict[str, Any]:
+        context = _revive(dict(item.payload))
+        context.setdefault("name", "")
+        if "form" in context and "form_title" not in context:
+            try:
+                context["form_title"] = get_form(context["form"]).title
+            except (KeyError, ValueError):
+                context["form_title"] = ""
+        return context
+
+    def email(self, item: OutboxItem) -> EmailMessageSpec:
+        """Raises jinja2.TemplateNotFound for a kind without templates."""
+        context = self.context(item)
+        subject, body_text, body_html = self._emails.render(item.kind, context)
+        attachments = ()
+        method = CALENDAR_METHODS.get(item.kind)
+        if method is not None:
+            ics = event_ics(
+                item.payload, method=method, organizer_email=self._mail_from, organizer_name=self._organizer_name,
+                attendee_email=item.address, attendee_name=context.get("name") or None, dtstamp=self._clock(),
+                domain=self._domain,
+            )
+            attachments = (calendar_invitation(ics, filename="invite.ics", method=method),)
+        name = str(context.get("name") or "")
+        recipient = f"{name} <{item.address}>" if name and not _UNSAFE_DISPLAY.search(name) else str(item.address)
+        return EmailMessageSpec(
+            to=(recipient,),
+            subject=subject,
+            text=body_text,
+            html=body_html,
+            message_id=make_message_id(item.idempotency_key, self._domain),
+            attachments=attachments,
+        )
+
+    def telegram(self, item: OutboxItem) -> TelegramMessage:
+        """Raises jinja2.TemplateNotFound for a kind without a template, ValueError for a bad chat id."""
+        context = self.context(item)
+        body = self._telegram.get_template(f"telegram/{item.kind}.txt").render(context).strip()
+        buttons: tuple[tuple[Button, ...], ...] = ()
+        invitation_id = item.payload.get("invitation_id")
+        if item.kind in RSVP_KINDS and invitation_id:
+            buttons = ((
+                Button(text("events.rsvp_button_yes"), rsvp_callback_data(int(invitation_id), True)),
+                Button(text("events.rsvp_button_no"), rsvp_callback_data(int(invitation_id), False)),
+            ),)
+        return TelegramMessage(chat_id=int(str(item.address)), text=body, buttons=buttons)

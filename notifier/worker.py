@@ -1,0 +1,304 @@
+"""The outbox worker: claims due rows, renders and sends them, records what happened.
+
+Several lanes run in one worker, each with its own claim and its own SMTP connection, so one
+slow message does not hold up the rest. Outcomes:
+
+  sent       delivered (provider reply kept on the row)
+  queued     transient failure: tried again after exponential backoff with jitter, or after
+             Telegram's retry_after; failed once attempts or age run out
+  failed     permanent (address refused, bot blocked, no address, no template), or out of retries
+  unknown    the message may have arrived (connection lost after the content was sent):
+             never resent without a person deciding (`innoeng notify retry ID`)
+  skipped    the notice no longer applies (draft submitted, event moved or cancelled)
+
+Wake-ups: PostgreSQL NOTIFY from the outbox trigger, `wake()` from the same process (the
+scheduler), or the poll interval, whichever comes first.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import jinja2
+
+from core.services.notifications import FAILED, OUTBOX_CHANNEL, QUEUED, SENT, SKIPPED, UNKNOWN, NotificationService
+from core.db.uow import UnitOfWorkFactory
+from core.texts import text
+from notifier.composing import Composer, OutboxItem
+from notifier.mail import DeliveryOutcome, DeliveryResult, Mailer
+from notifier.outcome import Outcome, SendOutcome
+from notifier.queue import ClaimedRow, OutboxQueue, RowUpdate, new_claim_token
+from notifier.rate_limit import RateLimiter
+from notifier.telegram import TelegramTransport
+
+__all__ = ["OutboxWorker", "RetryPolicy", "WorkerOptions", "postgres_listen_dsn"]
+
+log = logging.getLogger(__name__)
+
+# A rate-limit wait up to this long is slept through; longer, the row goes back to the queue.
+_MAX_INLINE_WAIT_S = 1.5
+# Outcomes are written in small groups: fewer round trips, and a crash loses the record of
+# at most this many sends (which would then be sent again after the lease runs out).
+_RECORD_EVERY_ROWS = 20
+_RECORD_EVERY_S = 0.5
+_LAPSABLE_KINDS = frozenset({"deadline_reminder", "workshop_invitation", "workshop_updated", "workshop_reminder"})
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 8
+    max_age: timedelta = timedelta(hours=72)
+    base_s: float = 30.0
+    max_s: float = 3600.0
+    jitter: float = 0.2  # ± this fraction, so rows that failed together do not retry together
+
+    def delay_s(self, attempts: int, rng: random.Random) -> float:
+        delay = min(self.max_s, self.base_s * (2 ** max(0, attempts - 1)))
+        return delay * rng.uniform(1 - self.jitter, 1 + self.jitter)
+
+
+@dataclass(frozen=True)
+class WorkerOptions:
+    lanes: int = 4
+    batch_size: int = 50
+    lease_s: float = 300.0
+    poll_interval_s: float = 2.0
+
+
+def postgres_listen_dsn(url) -> str | None:
+    """A plain asyncpg DSN for LISTEN, from the SQLAlchemy URL; None when not PostgreSQL."""
+    if url.get_backend_name() != "postgresql":
+        return None
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+class OutboxWorker:
+    def __init__(
+        self,
+        *,
+        uow: UnitOfWorkFactory,
+        notifications: NotificationService,
+        composer: Composer,
+        mailers: Sequence[Mailer],
+        telegram: TelegramTransport | None = None,
+        policy: RetryPolicy = RetryPolicy(),
+        options: WorkerOptions = WorkerOptions(),
+        smtp_limiter: RateLimiter | None = None,
+        clock: Callable[[], datetime],
+        listen_dsn: str | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        if not mailers:
+            raise ValueError("at least one mailer is needed")
+        self._queue = OutboxQueue(uow, clock=clock)
+        self._notifications = notifications
+        self._composer = composer
+        self._mailers = list(mailers)
+        self._telegram = telegram
+        self._policy = policy
+        self._options = options
+        self._smtp_limiter = smtp_limiter
+        self._clock = clock
+        self._listen_dsn = listen_dsn
+        self._rng = rng or random.Random()
+        self._wakers: list[asyncio.Event] = []
+        # The channels this worker can deliver; rows of others wait for a worker that can.
+        self.channels: tuple[str, ...] = ("email", "telegram") if telegram is not None else ("email",)
+        self.processed = 0
+
+    # ------------------------------------------------------------------ running
+
+    def wake(self) -> None:
+        for event in self._wakers:
+            event.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Runs the lanes until `stop` is set; a lane finishes the row in hand, then hands back the rest."""
+        self._wakers = [asyncio.Event() for _ in range(self._options.lanes)]
+        listener = asyncio.create_task(self._listen(stop)) if self._listen_dsn else None
+        try:
+            await asyncio.gather(*(self._lane(i, stop) for i in range(self._options.lanes)))
+        finally:
+            if listener is not None:
+                listener.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await listener
+
+    async def _lane(self, index: int, stop: asyncio.Event) -> None:
+        waker = self._wakers[index]
+        mailer = self._mailers[index % len(self._mailers)]
+        while not stop.is_set():
+            waker.clear()
+            try:
+                handled = await self.process_batch(mailer=mailer, stop=stop)
+            except Exception:  # the database went away, a bug: log, back off, keep the worker alive
+                log.exception("outbox lane %s failed; retrying after the poll interval", index)
+                handled = 0
+            if handled >= self._options.batch_size:
+                continue
+            await _wait_any(stop, waker, timeout=self._options.poll_interval_s)
+
+    async def drain(self, *, max_batches: int = 1000) -> int:
+        """Processes everything due now on one lane (tests, CLI); returns how many rows were handled."""
+        total = 0
+        for _ in range(max_batches):
+            handled = await self.process_batch(mailer=self._mailers[0])
+            total += handled
+            if handled == 0:
+                break
+        return total
+
+    async def _listen(self, stop: asyncio.Event) -> None:
+        import asyncpg  # only PostgreSQL deployments need it
+
+        while not stop.is_set():
+            connection = None
+            try:
+                connection = await asyncpg.connect(self._listen_dsn, timeout=10)
+                await connection.add_listener(OUTBOX_CHANNEL, lambda *_: self.wake())
+                log.info("listening for outbox notifications")
+                # Anything queued while we were not listening is picked up by the next poll anyway.
+                while not stop.is_set() and not connection.is_closed():
+                    await _wait_any(stop, asyncio.Event(), timeout=5)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # polling keeps things moving while LISTEN is down
+                log.warning("outbox LISTEN connection failed (%s); polling until it is back", exc)
+                await _wait_any(stop, asyncio.Event(), timeout=5)
+            finally:
+                if connection is not None and not connection.is_closed():
+                    with contextlib.suppress(Exception):
+                        await connection.close()
+
+    # ------------------------------------------------------------------ one batch
+
+    async def process_batch(self, *, mailer: Mailer | None = None, stop: asyncio.Event | None = None) -> int:
+        mailer = mailer or self._mailers[0]
+        token = new_claim_token()
+        options = self._options
+        rows = await self._queue.claim(
+            limit=options.batch_size, lease_s=options.lease_s, token=token, channels=self.channels
+        )
+        if not rows:
+            return 0
+        pending: list[RowUpdate] = []
+        last_record = last_renew = time.monotonic()
+        remaining = {row.id for row in rows}
+        in_hand: int | None = None
+        try:
+            for row in rows:
+                if stop is not None and stop.is_set():
+                    break
+                if time.monotonic() - last_renew > options.lease_s / 3:
+                    await self._queue.renew(token=token, ids=remaining, lease_s=options.lease_s)
+                    last_renew = time.monotonic()
+                in_hand = row.id
+                outcome = await self._attempt(row, mailer)
+                in_hand = None
+                pending.append(self._next_state(row, outcome))
+                remaining.discard(row.id)
+                self.processed += 1
+                if len(pending) >= _RECORD_EVERY_ROWS or time.monotonic() - last_record > _RECORD_EVERY_S:
+                    await self._queue.record(pending)
+                    pending, last_record = [], time.monotonic()
+        finally:
+            # Stopped or cancelled mid-batch: record what was done and hand back what was not
+            # started. A row cancelled in hand keeps its lease: it may have gone out, and the
+            # lease expiry is the one rule for rows whose worker vanished mid-send.
+            await asyncio.shield(self._finish(pending, token, remaining - {in_hand}))
+        return len(rows)
+
+    async def _finish(self, pending: list[RowUpdate], token: str, untouched: set[int]) -> None:
+        await self._queue.record(pending)
+        await self._queue.release(token=token, ids=untouched)
+
+    async def _attempt(self, row: ClaimedRow, mailer: Mailer) -> SendOutcome:
+        if not row.address:
+            channel = "电子邮箱" if row.channel == "email" else "Telegram"
+            return SendOutcome(Outcome.PERMANENT, text("notifier.no_address", channel=channel))
+        if row.kind in _LAPSABLE_KINDS:
+            reason = await self._notifications.lapsed_reason(kind=row.kind, payload=row.payload)
+            if reason:
+                return SendOutcome(Outcome.SKIPPED, reason)
+        item = OutboxItem(row.id, row.kind, row.channel, row.address, row.idempotency_key, row.payload)
+        try:
+            if row.channel == "email":
+                message = self._composer.email(item)
+            elif row.channel == "telegram":
+                message = self._composer.telegram(item)
+            else:
+                return SendOutcome(Outcome.PERMANENT, f"未知的发送渠道「{row.channel}」")
+        except jinja2.TemplateNotFound:
+            return SendOutcome(Outcome.PERMANENT, text("notifier.unknown_kind", kind=row.kind))
+        except (jinja2.TemplateError, KeyError, TypeError, ValueError) as exc:
+            return SendOutcome(Outcome.PERMANENT, f"通知内容生成失败（{type(exc).__name__}: {exc}）")
+        if row.channel == "email":
+            return await self._send_email(message, mailer)
+        if self._telegram is None:
+            return SendOutcome(Outcome.DEFERRED, "本进程未配置 Telegram 机器人", retry_after=60)
+        return await self._telegram.send(message)
+
+    async def _send_email(self, spec, mailer: Mailer) -> SendOutcome:
+        if self._smtp_limiter is not None:
+            wait = self._smtp_limiter.try_acquire()
+            while 0 < wait <= _MAX_INLINE_WAIT_S:
+                await asyncio.sleep(wait)
+                wait = self._smtp_limiter.try_acquire()
+            if wait > 0:
+                return SendOutcome(Outcome.DEFERRED, "已达到邮件服务器发送配额，稍后发送", retry_after=wait)
+        result: DeliveryResult = await mailer.send(spec)
+        outcome = {
+            DeliveryOutcome.SENT: Outcome.SENT,
+            DeliveryOutcome.TRANSIENT: Outcome.TRANSIENT,
+            DeliveryOutcome.PERMANENT: Outcome.PERMANENT,
+            DeliveryOutcome.UNKNOWN: Outcome.UNKNOWN,
+        }[result.outcome]
+        return SendOutcome(outcome, result.reason, provider_reply=result.server_reply)
+
+    def _next_state(self, row: ClaimedRow, outcome: SendOutcome) -> RowUpdate:
+        now = self._clock()
+        attempts = row.attempts + (1 if outcome.attempted else 0)
+        give_up_at = row.give_up_at
+        if outcome.attempted and give_up_at is None:
+            give_up_at = now + self._policy.max_age
+
+        def state(status: str, *, due_at: datetime | None = None, error: str | None = None,
+                  sent_at: datetime | None = None) -> RowUpdate:
+            return RowUpdate(
+                id=row.id, claim_token=row.claim_token, status=status, attempts=attempts,
+                due_at=due_at or row.due_at, last_error=error, provider_reply=outcome.provider_reply,
+                sent_at=sent_at, last_attempt_at=now if outcome.attempted else None, give_up_at=give_up_at,
+            )
+
+        match outcome.outcome:
+            case Outcome.SENT:
+                return state(SENT, sent_at=now)
+            case Outcome.SKIPPED:
+                return state(SKIPPED, error=outcome.reason)
+            case Outcome.PERMANENT:
+                return state(FAILED, error=outcome.reason)
+            case Outcome.UNKNOWN:
+                return state(UNKNOWN, error=outcome.reason)
+            case Outcome.DEFERRED:
+                return state(QUEUED, due_at=now + timedelta(seconds=outcome.retry_after or 1), error=outcome.reason)
+            case Outcome.TRANSIENT:
+                if attempts >= self._policy.max_attempts or (give_up_at is not None and now >= give_up_at):
+                    return state(FAILED, error=f"{outcome.reason}（已尝试 {attempts} 次，不再重试）")
+                delay = outcome.retry_after if outcome.retry_after else self._policy.delay_s(attempts, self._rng)
+                return state(QUEUED, due_at=now + timedelta(seconds=delay), error=outcome.reason)
+        raise AssertionError(outcome)
+
+
+async def _wait_any(stop: asyncio.Event, waker: asyncio.Event, *, timeout: float) -> None:
+    waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(waker.wait())]
+    try:
+        await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for wait in waits:
+            wait.cancel()
