@@ -5,7 +5,18 @@ import hashlib
 
 from aiogram.filters.callback_data import CallbackData
 
-__all__ = ["FormAction", "Consent", "Role", "Confirm", "StaffReview", "step_token", "REVIEW_TOKEN"]
+__all__ = [
+    "FormAction",
+    "Consent",
+    "Role",
+    "Confirm",
+    "StaffReview",
+    "CandidateMark",
+    "MoreCandidates",
+    "ConfirmRun",
+    "step_token",
+    "REVIEW_TOKEN",
+]
 
 REVIEW_TOKEN = "review"
 
@@ -41,3 +52,16 @@ class Confirm(CallbackData, prefix="confirm"):
 class StaffReview(CallbackData, prefix="rv"):
     action: str  # approve, reject, needs_info, files
     app: int
+
+
+class CandidateMark(CallbackData, prefix="cm"):
+    action: str  # want, not, up, clear
+    rec: int
+
+
+class MoreCandidates(CallbackData, prefix="more"):
+    app: int
+
+
+class ConfirmRun(CallbackData, prefix="run"):
+    run: int

@@ -60,7 +60,7 @@ def publicity_workbook(appointments: Sequence[AppointmentView]) -> bytes:
 def publicity_text(appointments: Sequence[AppointmentView]) -> str:
     lines = ["全国创新工程微专业建设校企合作计划 产业兼职教师拟聘名单公示", ""]
     for n, a in enumerate(appointments, start=1):
-        lines.append(f"{n}. {a.university_name} 拟聘 {a.expert_name}（{a.employer}）讲授《{a.course}》{a.hours} 学时，"
+        lines.append(f"{n}.［聘任编号 {a.id}］{a.university_name} 拟聘 {a.expert_name}（{a.employer}）讲授《{a.course}》{a.hours} 学时，"
                      f"公示期 {a.publicity_starts_on} 至 {a.publicity_ends_on}")
     lines += ["", "如有异议，请在公示期内向中国创造学会创新工程学分会反映。"]
     return "\n".join(lines)

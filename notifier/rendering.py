@@ -31,7 +31,11 @@ class RenderedEmail(NamedTuple):
 def format_datetime_cn(value: datetime | date | str) -> str:
     """2025年8月15日 18:00（北京时间）; naive datetimes are taken as already in Beijing time."""
     if isinstance(value, str):
-        return value
+        # Outbox payloads are JSON: dates travel as ISO strings.
+        try:
+            value = datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
+        except ValueError:
+            return value
     if isinstance(value, datetime):
         if value.tzinfo is not None:
             value = value.astimezone(PLAN_TIMEZONE)

@@ -80,4 +80,12 @@ async def status_text(core: Core, person: PersonView) -> str:
         summary = await core.intake.summary(application_id=draft.application_id)
         if summary.staff_message:
             lines.append(text("bot.status_message", message=summary.staff_message))
+    for side, appointment in await core.appointments.for_person(person_id=person.id):
+        lines.append(text("match.status_line", university=appointment.university_name, course=appointment.course,
+                          expert=appointment.expert_name, status=appointment.status_label))
+        if appointment.status == "offered" and getattr(appointment, f"{side}_response") is None:
+            deadline = appointment.answer_by.astimezone(core.settings.zone).strftime("%Y-%m-%d %H:%M")
+            lines.append(text("match.status_answer", deadline=deadline))
+        if appointment.publicity_starts_on:
+            lines.append(text("match.status_publicity", start=appointment.publicity_starts_on, end=appointment.publicity_ends_on))
     return "\n".join(lines)

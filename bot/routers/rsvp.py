@@ -17,7 +17,7 @@ from core.domain import DomainError
 from core.texts import text
 from notifier.composing import parse_rsvp_callback_data
 
-__all__ = ["create_router", "router", "CALLBACK_PREFIX"]
+__all__ = ["create_router", "CALLBACK_PREFIX"]
 
 log = logging.getLogger(__name__)
 
@@ -59,5 +59,3 @@ def create_router() -> Router:
     router.callback_query.register(answer_rsvp, F.data.startswith(CALLBACK_PREFIX))
     return router
 
-
-router = create_router()

@@ -23,7 +23,7 @@ from core.domain import DomainError
 from core.services.events import AUDIENCES, parse_event_time
 from core.texts import text
 
-__all__ = ["create_router", "router", "parse_newevent", "NewEvent"]
+__all__ = ["create_router", "parse_newevent", "NewEvent"]
 
 log = logging.getLogger(__name__)
 
@@ -124,5 +124,3 @@ def create_router() -> Router:
     router.message.register(not_allowed, Command("newevent", "events"))
     return router
 
-
-router = create_router()

@@ -117,7 +117,7 @@ class AppointmentService:
             if getattr(row, f"{side}_response") is not None:
                 raise DomainError("您已经答复过了。")
             if not accept and not (reason or "").strip():
-                raise DomainError("谢绝时请简要说明原因，以便分会改进匹配。")
+                raise DomainError("谢绝时请简要说明原因，以便分会改进匹配。", code="reason_required")
             setattr(row, f"{side}_response", "accepted" if accept else "declined")
             setattr(row, f"{side}_reason", (reason or "").strip() or None)
             setattr(row, f"{side}_responded_at", now)
@@ -125,7 +125,7 @@ class AppointmentService:
             if not accept:
                 check_appointment_transition(_S(row.status), _S.DECLINED)
                 row.status = _S.DECLINED
-                await self._notify_both(uow, row, "match_declined", now, extra={"side": side, "reason": reason or ""})
+                await self._notify_both(uow, row, "match_declined", now, extra={"declined_by": side, "reason": reason or ""})
             elif row.expert_response == "accepted" and row.university_response == "accepted":
                 check_appointment_transition(_S(row.status), _S.PUBLICITY)
                 row.status = _S.PUBLICITY

@@ -17,8 +17,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, func, select, text as sql_text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from core.db.models import Application, Batch, Event, EventInvitation, OutboxMessage, Person
+from core.db.models import Appointment, Application, Batch, Event, EventInvitation, OutboxMessage, Person
 from core.db.uow import UnitOfWork, UnitOfWorkFactory
+from core.domain.appointments import AppointmentStatus
 from core.domain import ApplicationStatus, NotFound
 from core.forms import get_form
 from core.services.common import Clock, _channels_for, audit, utc_now
@@ -403,7 +404,29 @@ class NotificationService:
             return count
 
 
+async def _answer_reminder_lapsed(service, uow: UnitOfWork, payload: dict[str, Any], now: datetime) -> str | None:
+    appointment = await uow.session.get(Appointment, payload.get("appointment_id"))
+    if appointment is None:
+        return "聘任已删除"
+    if appointment.status != AppointmentStatus.OFFERED:
+        return f"匹配已不再等待答复（当前状态 {appointment.status}）"
+    if getattr(appointment, f"{payload.get('side')}_response", None) is not None:
+        return "已答复，无需提醒"
+    return None
+
+
+async def _publicity_end_lapsed(service, uow: UnitOfWork, payload: dict[str, Any], now: datetime) -> str | None:
+    appointment = await uow.session.get(Appointment, payload.get("appointment_id"))
+    if appointment is None:
+        return "聘任已删除"
+    if appointment.status == AppointmentStatus.CANCELLED:
+        return "公示异议成立，聘任已取消"
+    return None
+
+
 _LAPSE_CHECKS = {
+    "match_answer_reminder": _answer_reminder_lapsed,
+    "publicity_ended": _publicity_end_lapsed,
     "deadline_reminder": NotificationService._deadline_reminder_lapsed,
     "workshop_invitation": NotificationService._event_notice_lapsed,
     "workshop_updated": NotificationService._event_notice_lapsed,

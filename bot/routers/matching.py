@@ -1,0 +1,157 @@
+"""Both sides of two-way matching in the chat: a university marks and orders its candidates;
+an expert and a university answer a confirmed proposal."""
+from __future__ import annotations
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+
+from bot.callbacks import CandidateMark, MoreCandidates
+from core.bootstrap import Core
+from core.domain import ApplicationStatus, DomainError, FormKind
+from core.services import PersonView
+from core.services.recommendations import Candidate, DemandCandidates, profile_line
+from core.texts import text
+from notifier.composing import parse_answer_callback_data
+
+_DECLINE_KEY = "decline"
+
+
+class DeclineReason(StatesGroup):
+    waiting = State()
+
+
+def _mark(candidate: Candidate) -> str:
+    if candidate.choice == "want":
+        return text("match.mark_want", rank=candidate.want_rank)
+    if candidate.choice == "not_considering":
+        return text("match.mark_not")
+    return text("match.mark_none")
+
+
+def candidate_card(candidate: Candidate) -> str:
+    return text(
+        "match.candidate_card", rank=candidate.rank, code=candidate.profile["code"], summary=profile_line(candidate.profile),
+        reasons="；".join(candidate.reasons[:3]) or "—", mark=_mark(candidate),
+    )
+
+
+def candidate_keyboard(candidate: Candidate) -> InlineKeyboardMarkup:
+    def button(label: str, action: str) -> InlineKeyboardButton:
+        return InlineKeyboardButton(text=text(label), callback_data=CandidateMark(action=action, rec=candidate.recommendation_id).pack())
+
+    row = [button("match.want_button", "want"), button("match.not_button", "not")]
+    if candidate.choice == "want" and (candidate.want_rank or 0) > 1:
+        row.append(button("match.up_button", "up"))
+    if candidate.choice:
+        row.append(button("match.clear_button", "clear"))
+    return InlineKeyboardMarkup(inline_keyboard=[row])
+
+
+async def _university(core: Core, person: PersonView):
+    drafts = [d for d in await core.intake.find_for_person(person_id=person.id)
+              if d.form == FormKind.UNIVERSITY and d.status in (ApplicationStatus.SUBMITTED, ApplicationStatus.APPROVED)]
+    return drafts[-1] if drafts else None
+
+
+async def show_candidates(bot: Bot, chat_id: int, groups: list[DemandCandidates], application_id: int) -> None:
+    for group in groups:
+        await bot.send_message(chat_id, text("match.candidates_header", course=group.course, need=group.need))
+        for candidate in group.candidates:
+            await bot.send_message(chat_id, candidate_card(candidate), reply_markup=candidate_keyboard(candidate))
+    more = InlineKeyboardMarkup(inline_keyboard=[[
+        InlineKeyboardButton(text=text("match.more_button"), callback_data=MoreCandidates(app=application_id).pack())
+    ]])
+    await bot.send_message(chat_id, "—", reply_markup=more)
+
+
+async def candidates(message: Message, bot: Bot, core: Core, person: PersonView) -> None:
+    intent = await _university(core, person)
+    groups = await core.recommendations.candidates(university_application_id=intent.application_id) if intent else []
+    if not any(group.candidates for group in groups):
+        await message.answer(text("match.no_candidates"))
+        return
+    await show_candidates(bot, message.chat.id, groups, intent.application_id)
+
+
+async def mark(callback: CallbackQuery, callback_data: CandidateMark, core: Core, person: PersonView) -> None:
+    choice = {"want": "want", "not": "not_considering", "clear": None}.get(callback_data.action)
+    try:
+        if callback_data.action == "up":
+            groups = await core.recommendations.move_up(recommendation_id=callback_data.rec, person_id=person.id)
+        else:
+            groups = await core.recommendations.choose(recommendation_id=callback_data.rec, choice=choice, person_id=person.id)
+    except DomainError as error:
+        await callback.answer(error.message, show_alert=True)
+        return
+    await callback.answer(text("match.saved"))
+    updated = next((c for g in groups for c in g.candidates if c.recommendation_id == callback_data.rec), None)
+    if updated is not None:
+        await callback.message.edit_text(candidate_card(updated), reply_markup=candidate_keyboard(updated))
+
+
+async def more(callback: CallbackQuery, callback_data: MoreCandidates, bot: Bot, core: Core, person: PersonView) -> None:
+    intent = await _university(core, person)
+    if intent is None or intent.application_id != callback_data.app:
+        await callback.answer(text("bot.expired"))
+        return
+    await callback.answer()
+    before = {c.recommendation_id for g in await core.recommendations.candidates(university_application_id=intent.application_id)
+              for c in g.candidates}
+    groups = await core.recommendations.recommend(university_application_id=intent.application_id, more=True,
+                                                  actor=f"person:{person.id}")
+    fresh = [DemandCandidates(g.demand_id, g.course, g.need, tuple(c for c in g.candidates if c.recommendation_id not in before))
+             for g in groups]
+    if not any(g.candidates for g in fresh):
+        await callback.message.answer(text("match.more_none"))
+        return
+    await show_candidates(bot, callback.message.chat.id, [g for g in fresh if g.candidates], intent.application_id)
+
+
+async def answer(callback: CallbackQuery, core: Core, person: PersonView, state: FSMContext) -> None:
+    parsed = parse_answer_callback_data(callback.data)
+    appointment_id, accept = parsed
+    if not accept:
+        await callback.answer()
+        await state.set_state(DeclineReason.waiting)
+        await state.update_data({_DECLINE_KEY: appointment_id})
+        await callback.message.answer(text("match.decline_reason"))
+        return
+    try:
+        view = await core.appointments.respond(appointment_id=appointment_id, person_id=person.id, accept=True)
+    except DomainError as error:
+        await callback.answer(error.message, show_alert=True)
+        return
+    await callback.answer()
+    await callback.message.edit_reply_markup(reply_markup=None)
+    reply = text("match.accepted")
+    if view.status == "publicity":
+        reply += "\n" + text("match.publicity_started", start=view.publicity_starts_on, end=view.publicity_ends_on)
+    await callback.message.answer(reply)
+
+
+async def decline_reason(message: Message, core: Core, person: PersonView, state: FSMContext) -> None:
+    appointment_id = (await state.get_data()).get(_DECLINE_KEY)
+    try:
+        await core.appointments.respond(appointment_id=appointment_id, person_id=person.id, accept=False, reason=message.text)
+    except DomainError as error:
+        await message.answer(error.message)
+        if error.code == "reason_required":
+            return
+    else:
+        await message.answer(text("match.declined"))
+    await state.set_state(None)
+    await state.update_data({_DECLINE_KEY: None})
+
+
+def create_router() -> Router:
+    """A fresh router each call: a dispatcher per process (or per test) owns its own."""
+    router = Router(name="matching")
+    router.message.register(candidates, Command("candidates"))
+    router.callback_query.register(mark, CandidateMark.filter())
+    router.callback_query.register(more, MoreCandidates.filter())
+    router.callback_query.register(answer, F.data.func(lambda data: parse_answer_callback_data(data) is not None))
+    router.message.register(decline_reason, StateFilter(DeclineReason.waiting), F.text & ~F.text.startswith("/"))
+    return router

@@ -1,0 +1,427 @@
+"""Exact matching under "at most N distinct universities per expert".
+
+Objective, lexicographic: most filled slots, then highest total score. It is folded
+into one linear objective by giving every slot a weight W larger than any total
+score (W = slots to fill + 1), so one filled slot always beats any score gain.
+
+Stages:
+1. min-cost flow with slots capped at the university cap: feasible, fast; the first answer;
+2. LP relaxation over a reduced candidate set (each demand's best edges plus the
+   flow's), grown by column generation: LP duals price every edge of the full
+   instance and edges that could improve the LP are added; each LP point is also
+   rounded (whole edges kept, the rest added greedily) into a feasible answer;
+3. proven upper bounds, computed here from the duals rather than taken on the LP
+   solver's word: the duals completed for every edge left out (weak duality), and
+   the Lagrangian bound where each expert plans alone (`lagrangian`);
+4. unless the gap is already closed, a MIP on the reduced set; its own bound and the
+   duals' slacks on edges left out then bound every solution, so a MIP optimum on
+   the reduced set is proven optimal for the whole instance when nothing outside
+   can beat it.
+The answer is checked against every constraint before it is returned. The time
+limit covers stages 2 to 4; compiling the instance, the flow and the diagnostics
+are linear-time and run regardless.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from core.matching.diagnostics import StabilityReport, UnfilledSlot, explain_unfilled, stability_report
+from core.matching.flow import min_cost_flow_assignment
+from core.matching.instance import Instance
+from core.matching.lagrangian import lagrangian_bound
+from core.matching.master import Duals, MasterProblem
+from core.matching.model import CompiledInstance, compile_instance
+
+__all__ = ["Solution", "check_assignment", "solve"]
+
+# Candidate edges per demand at the start: a few per slot, so contention can be resolved
+# without pricing in most cases; column generation adds the rest when needed.
+CANDIDATES_PER_SLOT = 4
+CANDIDATES_EXTRA = 4
+# Columns added per demand per pricing round.
+PRICED_PER_DEMAND = 4
+MAX_PRICING_ROUNDS = 30
+# A reduced cost below this is numerical noise, not an improving edge.
+PRICING_TOLERANCE = 1e-7
+INTEGRALITY_TOLERANCE = 1e-6
+# Relative score gap under which an answer is called optimal (solver tolerances are ~1e-9).
+OPTIMALITY_TOLERANCE = 1e-6
+# Up to this many free edges the per-expert (Lagrangian) bound is cheap enough for every round.
+CHEAP_BOUND_EDGES = 1_000_000
+# Time kept for the final per-expert bound on large instances (it takes ~3 s at 5M edges).
+END_RESERVE_SHARE = 0.3
+END_RESERVE_MAX_S = 6.0
+
+
+@dataclass(frozen=True)
+class Solution:
+    assignments: tuple[tuple[str, str], ...]
+    filled: int
+    score: float
+    # Upper bound on the score of any solution filling at least as many slots as this one.
+    bound: float
+    # No solution fills more than this many slots.
+    filled_bound: int
+    total_need: int
+    gap: float
+    time_s: float
+    status: str  # "optimal" | "feasible"
+    unfilled: tuple[UnfilledSlot, ...] = ()
+    stability: StabilityReport | None = None
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "assignments": [list(pair) for pair in self.assignments],
+            "filled": self.filled,
+            "score": round(self.score, 9),
+            "bound": round(self.bound, 9),
+            "gap": round(self.gap, 9),
+            "time_s": round(self.time_s, 4),
+            "status": self.status,
+            "filled_bound": self.filled_bound,
+            "total_need": self.total_need,
+            "unfilled": [slot.to_dict() for slot in self.unfilled],
+            "stability": self.stability.to_dict() if self.stability else None,
+            "stats": self.stats,
+        }
+
+
+def _violations(compiled: CompiledInstance, chosen: np.ndarray) -> list[str]:
+    """Constraints broken by a set of edge positions (forbidden edges are already gone)."""
+    violations: list[str] = []
+    if len(np.unique(chosen)) != len(chosen):
+        violations.append("a pair is assigned twice")
+    demand_load = np.bincount(compiled.edge_demand[chosen], minlength=compiled.n_demands)
+    for d in np.flatnonzero(demand_load > compiled.need).tolist():
+        violations.append(f"demand {compiled.demand_ids[d]!r} gets {demand_load[d]} > need {compiled.need[d]}")
+    expert_load = np.bincount(compiled.edge_expert[chosen], minlength=compiled.n_experts)
+    for e in np.flatnonzero(expert_load > compiled.max_slots).tolist():
+        violations.append(f"expert {compiled.expert_ids[e]!r} has {expert_load[e]} > max_slots {compiled.max_slots[e]}")
+    pairs = np.unique(
+        compiled.edge_expert[chosen] * (len(compiled.university_ids) + 1)
+        + compiled.demand_university[compiled.edge_demand[chosen]]
+    )
+    universities = np.bincount(pairs // (len(compiled.university_ids) + 1), minlength=compiled.n_experts)
+    for e in np.flatnonzero(universities > compiled.max_universities).tolist():
+        violations.append(
+            f"expert {compiled.expert_ids[e]!r} serves {universities[e]} > max_universities {compiled.max_universities[e]}"
+        )
+    missing = np.setdiff1d(compiled.fixed_edges, chosen)
+    for i in missing.tolist():
+        violations.append(
+            f"fixed {(compiled.expert_ids[compiled.edge_expert[i]], compiled.demand_ids[compiled.edge_demand[i]])!r} is missing"
+        )
+    return violations
+
+
+def check_assignment(instance: Instance, assignments: Iterable[tuple[str, str]]) -> list[str]:
+    """Every constraint the assignment breaks; empty when it is feasible."""
+    compiled = compile_instance(instance)
+    expert_index = {e: i for i, e in enumerate(compiled.expert_ids)}
+    demand_index = {d: i for i, d in enumerate(compiled.demand_ids)}
+    n_demands = max(compiled.n_demands, 1)
+    edge_keys = compiled.edge_expert * n_demands + compiled.edge_demand
+    order = np.argsort(edge_keys)
+    sorted_keys = edge_keys[order]
+    violations: list[str] = []
+    chosen: list[int] = []
+    for pair in assignments:
+        expert_id, demand_id = pair
+        if pair in instance.forbidden:
+            violations.append(f"{tuple(pair)!r} is forbidden")
+            continue
+        if expert_id not in expert_index or demand_id not in demand_index:
+            violations.append(f"{tuple(pair)!r} is not an allowed edge")
+            continue
+        key = expert_index[expert_id] * n_demands + demand_index[demand_id]
+        position = int(np.searchsorted(sorted_keys, key))
+        if position >= len(sorted_keys) or sorted_keys[position] != key:
+            violations.append(f"{tuple(pair)!r} is not an allowed edge")
+            continue
+        chosen.append(int(order[position]))
+    return violations + _violations(compiled, np.asarray(chosen, dtype=np.int64))
+
+
+class _Deadline:
+    def __init__(self, time_limit: float | None):
+        self.start = time.perf_counter()
+        self.end = None if time_limit is None else self.start + max(time_limit, 0.0)
+
+    def remaining(self) -> float | None:
+        return None if self.end is None else max(self.end - time.perf_counter(), 0.0)
+
+    def expired(self) -> bool:
+        return self.end is not None and time.perf_counter() >= self.end
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start
+
+
+def _reduced_costs(compiled: CompiledInstance, duals: Duals, weight: float) -> np.ndarray:
+    """Reduced cost of every free edge with its link dual taken as zero."""
+    free = compiled.free
+    return (
+        weight
+        + compiled.edge_score[free]
+        - duals.demand[compiled.edge_demand[free]]
+        - duals.slots[compiled.edge_expert[free]]
+    )
+
+
+def _dual_bound(compiled: CompiledInstance, master: MasterProblem, duals: Duals, reduced: np.ndarray) -> float:
+    """Weak-duality upper bound on the full LP (hence on every integer solution).
+
+    Any non-negative row duals extend to a dual-feasible point: each edge's bound
+    dual (x <= 1) absorbs what the row duals leave uncovered, each (expert,
+    university) pair's bound dual (y <= 1) absorbs the link duals its university
+    row does not cover. Summing it all is an upper bound whatever the LP solver's
+    tolerances were, and covers the edges never added to the master.
+    """
+    reduced = reduced.copy()
+    reduced[master.positions] -= duals.link
+    bound = float(np.maximum(reduced, 0.0).sum())
+    bound += float(compiled.residual_need.clip(min=0) @ duals.demand)
+    bound += float(compiled.residual_slots.clip(min=0) @ duals.slots)
+    bound += float(compiled.residual_universities.clip(min=0) @ duals.universities)
+    if master.y_columns:
+        pair_expert = np.asarray(master.pair_expert, dtype=np.int64)
+        bound += float(np.maximum(master.link_sums(duals.link) - duals.universities[pair_expert], 0.0).sum())
+    return bound
+
+
+def _tie_breaker(compiled: CompiledInstance) -> np.ndarray:
+    """A fixed pseudo-random order among equal scores.
+
+    Scores come from a few discrete terms, so a demand often has dozens of equally
+    good candidates; picking them by position would hand every demand the same few
+    experts and make column generation discover the others one round at a time.
+    Seeded, so the same instance always gives the same answer.
+    """
+    return np.random.default_rng(0).random(len(compiled.free))
+
+
+def _initial_candidates(
+    compiled: CompiledInstance, warm: np.ndarray, tie_breaker: np.ndarray, per_slot: int = CANDIDATES_PER_SLOT
+) -> np.ndarray:
+    free = compiled.free
+    demand = compiled.edge_demand[free]
+    score = compiled.edge_score[free]
+    # Best edges of each demand first: sort by demand, then score descending.
+    order = np.lexsort((tie_breaker, -score, demand))
+    sorted_demand = demand[order]
+    starts = np.searchsorted(sorted_demand, sorted_demand, side="left")
+    rank = np.arange(len(order)) - starts
+    keep_per_demand = per_slot * compiled.residual_need + CANDIDATES_EXTRA
+    chosen = order[rank < keep_per_demand[sorted_demand]]
+    return np.union1d(chosen, warm)
+
+
+def _top_positive_per_demand(
+    compiled: CompiledInstance, reduced: np.ndarray, excluded: np.ndarray, tie_breaker: np.ndarray
+) -> np.ndarray:
+    positive = np.flatnonzero((reduced > PRICING_TOLERANCE) & ~excluded)
+    if len(positive) == 0:
+        return positive
+    demand = compiled.edge_demand[compiled.free[positive]]
+    # Rounded so that LP noise does not defeat the tie-breaker.
+    order = np.lexsort((tie_breaker[positive], -np.round(reduced[positive], 9), demand))
+    sorted_demand = demand[order]
+    rank = np.arange(len(order)) - np.searchsorted(sorted_demand, sorted_demand, side="left")
+    return positive[order[rank < PRICED_PER_DEMAND * np.maximum(compiled.residual_need[sorted_demand], 1)]]
+
+
+def _round_and_complete(
+    compiled: CompiledInstance, positions: np.ndarray, lp_x: np.ndarray, tie_breaker: np.ndarray
+) -> np.ndarray:
+    """A feasible assignment from an LP point: keep its whole edges, then add greedily.
+
+    Edges at 1 are jointly feasible (their universities' y are 1 too); the rest go in
+    by LP value, then score, while need, slots and universities allow.
+    """
+    edges = compiled.free[positions]
+    expert = compiled.edge_expert[edges]
+    demand = compiled.edge_demand[edges]
+    university = compiled.demand_university[demand]
+    order = np.lexsort((tie_breaker[positions], -compiled.edge_score[edges], -np.round(lp_x, 6)))
+    need_left = compiled.residual_need.copy()
+    slots_left = compiled.residual_slots.copy()
+    universities_left = compiled.residual_universities.copy()
+    held = [set(s) for s in compiled.fixed_universities]
+    chosen: list[int] = []
+    for i in order.tolist():
+        e, d, u = int(expert[i]), int(demand[i]), int(university[i])
+        if need_left[d] <= 0 or slots_left[e] <= 0:
+            continue
+        if u not in held[e]:
+            if universities_left[e] <= 0:
+                continue
+            held[e].add(u)
+            universities_left[e] -= 1
+        need_left[d] -= 1
+        slots_left[e] -= 1
+        chosen.append(i)
+    return positions[np.asarray(chosen, dtype=np.int64)]
+
+
+def _is_integral(x: np.ndarray) -> bool:
+    return bool(np.all(np.minimum(np.abs(x), np.abs(1 - x)) <= INTEGRALITY_TOLERANCE))
+
+
+def _value(compiled: CompiledInstance, chosen: np.ndarray, weight: float) -> float:
+    return weight * len(chosen) + float(compiled.edge_score[compiled.free[chosen]].sum())
+
+
+def solve(
+    instance: Instance,
+    *,
+    time_limit: float | None = None,
+    gap_tolerance: float = OPTIMALITY_TOLERANCE,
+    diagnostics: bool = True,
+) -> Solution:
+    """Best assignment: most filled slots, then highest total score; optimal or with a proven gap.
+
+    `time_limit` (seconds) bounds the optimisation; the best answer found so far comes
+    back with the bound proven so far. `gap_tolerance` stops the search once the proven
+    relative score gap is that small. `diagnostics` adds unfilled-slot reasons and
+    the stability report (linear in the edges, but skippable for benchmarks).
+    """
+    deadline = _Deadline(time_limit)
+    compiled = compile_instance(instance)
+    weight = float(compiled.residual_need.clip(min=0).sum() + 1)
+    stats: dict[str, Any] = {"edges": int(len(compiled.edge_expert)), "free_edges": int(len(compiled.free))}
+
+    stats["compile_s"] = round(deadline.elapsed(), 3)
+    tie_breaker = _tie_breaker(compiled)
+    # Over every edge: each demand's best edges alone are contended by the same few
+    # experts and would leave slots empty that the full flow fills.
+    warm = min_cost_flow_assignment(compiled)
+    stats["flow_s"] = round(deadline.elapsed(), 3)
+    best = warm
+    best_value = _value(compiled, warm, weight)
+    stats["flow_filled"] = int(len(warm))
+    # Before any dual information: every slot that has a free edge filled at score 1.
+    reachable = np.minimum(
+        compiled.residual_need.clip(min=0),
+        np.bincount(compiled.edge_demand[compiled.free], minlength=compiled.n_demands),
+    ).sum()
+    bound_value = float((weight + 1.0) * reachable)
+
+    def gap_closed() -> bool:
+        return bound_value - best_value <= gap_tolerance * max(best_value - weight * len(best), 1.0)
+
+    if len(compiled.free):
+        master = MasterProblem(compiled, weight)
+        in_master = np.zeros(len(compiled.free), dtype=bool)
+        initial = _initial_candidates(compiled, warm, tie_breaker)
+        master.add_edges(initial)
+        in_master[initial] = True
+        lp_x = None
+        duals = None
+        reduced = None
+        last_dual_bound = np.inf
+        rounds = 0
+        # On national instances the per-expert bound costs seconds: keep time for one at the end.
+        cheap_bound = len(compiled.free) <= CHEAP_BOUND_EDGES
+        reserve = 0.0 if time_limit is None or cheap_bound else min(time_limit * END_RESERVE_SHARE, END_RESERVE_MAX_S)
+        while rounds < MAX_PRICING_ROUNDS:
+            remaining = deadline.remaining()
+            if remaining is not None and remaining <= reserve:
+                break
+            rounds += 1
+            solved = master.solve_lp(None if remaining is None else remaining - reserve)
+            if solved is None:
+                break
+            duals, lp_x = solved
+            reduced = _reduced_costs(compiled, duals, weight)
+            last_dual_bound = _dual_bound(compiled, master, duals, reduced)
+            bound_value = min(bound_value, last_dual_bound)
+            if cheap_bound:
+                bound_value = min(bound_value, lagrangian_bound(compiled, weight, duals.demand))
+            rounded = _round_and_complete(compiled, master.positions, lp_x, tie_breaker)
+            if _value(compiled, rounded, weight) > best_value:
+                best, best_value = rounded, _value(compiled, rounded, weight)
+            if gap_closed():
+                break
+            if bound_value - duals.lp_value <= gap_tolerance * max(duals.lp_value - weight * len(best), 1.0):
+                break  # the columns at hand already reach the full LP: more cannot help, branching can
+            entering = _top_positive_per_demand(compiled, reduced, in_master, tie_breaker)
+            if len(entering) == 0:
+                break
+            master.add_edges(entering)
+            in_master[entering] = True
+        if duals is not None and not cheap_bound and not deadline.expired():
+            bound_value = min(bound_value, lagrangian_bound(compiled, weight, duals.demand))
+        stats["pricing_rounds"] = rounds
+        stats["lp_s"] = round(deadline.elapsed(), 3)
+        stats["candidate_edges"] = int(in_master.sum())
+
+        if lp_x is not None and _is_integral(lp_x):
+            stats["lp_integral"] = True
+        elif lp_x is not None and reduced is not None and not gap_closed() and not deadline.expired():
+            stats["lp_integral"] = False
+            chosen, restricted_bound = master.solve_mip(deadline.remaining())
+            stats["mip_s"] = round(deadline.elapsed(), 3)
+            if chosen is not None and _value(compiled, chosen, weight) > best_value:
+                best, best_value = chosen, _value(compiled, chosen, weight)
+            # The LP bound D carries an integrality gap the MIP may have closed on its columns.
+            # With the last duals, any solution is worth at most D - sum of its edges' dual
+            # slacks; one using an edge outside the master thus at most D - (smallest slack
+            # outside). Solutions inside the master are bounded by the MIP's own bound.
+            outside = ~in_master
+            smallest_slack = float(np.min(np.maximum(-reduced[outside], 0.0))) if outside.any() else np.inf
+            bound_value = min(bound_value, max(restricted_bound, last_dual_bound - smallest_slack))
+
+    free_edges = compiled.free[best]
+    all_edges = np.concatenate([compiled.fixed_edges, free_edges])
+    assignments = tuple(
+        sorted((compiled.expert_ids[compiled.edge_expert[i]], compiled.demand_ids[compiled.edge_demand[i]]) for i in all_edges)
+    )
+    violations = _violations(compiled, all_edges)
+    if violations:  # never hand out an answer that breaks a rule
+        raise AssertionError("matching solver produced an infeasible answer: " + "; ".join(violations))
+
+    fixed_score = float(compiled.edge_score[compiled.fixed_edges].sum())
+    filled_free = len(best)
+    score = fixed_score + float(compiled.edge_score[free_edges].sum())
+    # Slots: an integer solution filling F' slots is worth at least weight * F'.
+    filled_bound_free = int(np.floor(bound_value / weight + 1e-9))
+    filled_bound_free = max(min(filled_bound_free, int(compiled.residual_need.clip(min=0).sum())), filled_free)
+    # Any solution filling F' slots scores at most min(F', bound - weight * F'); the bound
+    # reported covers every solution at least as good as ours (F' >= filled).
+    counts = np.arange(filled_free, filled_bound_free + 1, dtype=np.float64)
+    free_score_bound = float(np.max(np.minimum(counts, bound_value - weight * counts)))
+    free_score_bound = max(free_score_bound, score - fixed_score)
+    score_bound = fixed_score + free_score_bound
+    score_gap = (score_bound - score) / score_bound if score_bound > 1e-12 else 0.0
+    slot_gap = (filled_bound_free - filled_free) / max(filled_bound_free + len(compiled.fixed_edges), 1)
+    gap = max(score_gap, slot_gap, 0.0)
+    status = "optimal" if filled_bound_free == filled_free and gap <= OPTIMALITY_TOLERANCE else "feasible"
+
+    unfilled: tuple[UnfilledSlot, ...] = ()
+    stability = None
+    if diagnostics:
+        started = deadline.elapsed()
+        unfilled = tuple(explain_unfilled(compiled, all_edges))
+        stability = stability_report(compiled, all_edges)
+        stats["diagnostics_s"] = round(deadline.elapsed() - started, 3)
+    elapsed = deadline.elapsed()  # everything the caller waited for, diagnostics included
+    return Solution(
+        assignments=assignments,
+        filled=len(all_edges),
+        score=score,
+        bound=score_bound,
+        filled_bound=filled_bound_free + len(compiled.fixed_edges),
+        total_need=int(compiled.need.sum()),
+        gap=gap,
+        time_s=elapsed,
+        status=status,
+        unfilled=unfilled,
+        stability=stability,
+        stats=stats,
+    )

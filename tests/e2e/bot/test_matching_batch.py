@@ -1,0 +1,192 @@
+"""A whole batch through the bot and the notifier: applications and an intent in, recommendations out,
+a ranking, two matching runs around a decline, publicity over a weekend, agreement, filing export."""
+from __future__ import annotations
+
+import asyncio
+import io
+import re
+from datetime import datetime, timezone
+
+import openpyxl
+import pytest
+
+from bot.factory import create_bot
+from bot.main import run_polling
+from core.bootstrap import bootstrap
+from notifier.main import run_notifier
+from tests.conftest import FrozenClock
+from tests.e2e.bot.conftest import EXPERT_ANSWERS, STAFF_ID, UNIVERSITY_ANSWERS
+from tests.e2e.bot.test_intake_chat import begin
+from tests.support.chat import ChatDriver
+from tests.support.outbox import received_messages
+from tests.support.smtp_server import scripted_smtp_server
+
+EXPERTS = {
+    6001: {**EXPERT_ANSWERS, "name": "甲专家", "email": "jia@example.com", "courses": ["创新思维"], "teaching_mode": "online",
+           "priority_conditions": [], "society_member": False},
+    6002: {**EXPERT_ANSWERS, "name": "乙专家", "email": "yi@example.com", "courses": ["创新思维"], "teaching_mode": "online",
+           "priority_conditions": [], "society_member": False},
+    6003: {**EXPERT_ANSWERS, "name": "丙专家", "email": "bing@example.com", "courses": ["创新管理"], "teaching_mode": "online",
+           "priority_conditions": [], "society_member": False},
+}
+UNIVERSITY_ID = 6100
+UNIVERSITY = {
+    **UNIVERSITY_ANSWERS, "courses": ["创新思维", "创新管理"],
+    "course_demand[创新思维].hours": "32", "course_demand[创新思维].experts_needed": "1", "course_demand[创新思维].mode": "online",
+    "course_demand[创新管理].hours": "16", "course_demand[创新管理].experts_needed": "1", "course_demand[创新管理].mode": "online",
+    "schedule_preference": ["weekend_intensive"],
+}
+
+
+async def wait_for(people, user_id: int, predicate, timeout: float = 20):
+    """The next bot message in this chat that satisfies `predicate`, skipping the others."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        remaining = deadline - asyncio.get_running_loop().time()
+        if remaining <= 0:
+            raise TimeoutError(f"no matching message for {user_id}")
+        message = await people.next_message(user_id, timeout=remaining)
+        if predicate(message):
+            return message
+
+
+@pytest.fixture
+def smtp():
+    with scripted_smtp_server() as controller:
+        yield controller
+
+
+@pytest.fixture
+async def batch_service(database_url, settings_for, stand_in, smtp):
+    # Thursday 2026-12-03, 10:00 Beijing time.
+    clock = FrozenClock(datetime(2026, 12, 3, 2, 0, tzinfo=timezone.utc))
+    settings = settings_for(
+        database_url, default_batch_deadline="2027-01-31", staff_telegram_ids=[STAFF_ID], smtp_host="127.0.0.1",
+        smtp_port=smtp.port, smtp_start_tls=False, mail_from="innoeng@innoeng.test", notifier_poll_interval_s=0.2,
+    )
+    core = bootstrap(settings, clock=clock)
+    await core.prepare()
+    bot = create_bot(stand_in.token, stand_in.base_url)
+    stop = asyncio.Event()
+    tasks = [asyncio.create_task(run_polling(core, bot, stop)), asyncio.create_task(run_notifier(core, bot=bot, stop=stop, clock=clock))]
+    try:
+        yield core, clock
+    finally:
+        stop.set()
+        await asyncio.wait_for(asyncio.gather(*tasks), 20)
+        await bot.session.close()
+        await core.close()
+
+
+async def test_a_batch_from_submission_to_filing(batch_service, people, smtp):
+    core, clock = batch_service
+    staff = ChatDriver(people, STAFF_ID)
+
+    # Experts apply through the bot; staff approve them from /pending.
+    for user_id, answers in EXPERTS.items():
+        driver = ChatDriver(people, user_id)
+        review = await driver.fill(await begin(driver, "我是企业专家（申请产业兼职教师）"), answers)
+        assert "已提交" in (await driver.press(review, "✅ 提交")).text
+    await people.send_text(STAFF_ID, "/pending")
+    await staff.next_message()
+    for card in await people.collect_messages(STAFF_ID, 3):
+        await people.press_button(STAFF_ID, card, "✅ 通过")
+        assert "审核通过" in (await wait_for(people, STAFF_ID, lambda m: "已处理" in m.text)).text
+
+    # The university submits its intent and is told who is recommended, by Telegram and by e-mail.
+    university = ChatDriver(people, UNIVERSITY_ID, form="university")
+    review = await university.fill(await begin(university, "我是高校联系人（申报微专业建设意向）"), UNIVERSITY)
+    await people.press_button(UNIVERSITY_ID, review, "✅ 提交")
+    notice = await wait_for(people, UNIVERSITY_ID, lambda m: "推荐了产业兼职教师人选" in m.text)
+    assert "《创新思维》" in notice.text and "《创新管理》" in notice.text
+
+    # It ranks 乙 before 甲 for 创新思维 and wants 丙 for 创新管理; names stay hidden until a match is confirmed.
+    await people.send_text(UNIVERSITY_ID, "/candidates")
+    cards = []
+    while True:
+        message = await people.next_message(UNIVERSITY_ID, timeout=10)
+        if message.text == "—":
+            break
+        if "推荐理由" in message.text:
+            cards.append(message)
+    assert len(cards) == 3 and not any("专家" in c.text and ("甲" in c.text or "乙" in c.text) for c in cards)
+    codes = {re.search(r"专家 (E\d+)", c.text)[1]: c for c in cards}
+    async with core.uow() as uow:
+        ids = {answers["name"]: (await uow.applications.list_for_person((await uow.people.get_by_telegram_id(uid)).id))[0].id
+               for uid, answers in EXPERTS.items()}
+    for name in ("乙专家", "甲专家", "丙专家"):
+        card = codes[f"E{ids[name]}"]
+        await people.press_button(UNIVERSITY_ID, card, "👍 意向")
+        edited = await people.next_edit(UNIVERSITY_ID)
+        assert "意向（第" in edited.text
+
+    # Staff run the matching and confirm; proposals reach both sides through the notifier.
+    await people.send_text(STAFF_ID, "/match")
+    summary = await wait_for(people, STAFF_ID, lambda m: "第 1 次匹配" in m.text)
+    assert "填补 2/2" in summary.text and "乙专家" in summary.text and "丙专家" in summary.text
+    await people.press_button(STAFF_ID, summary, "✅ 确认并通知双方")
+    assert "已通知 2 对" in (await wait_for(people, STAFF_ID, lambda m: "已确认" in m.text)).text
+
+    offer_yi = await wait_for(people, 6002, lambda m: "匹配结果" in m.text)
+    await people.press_button(6002, offer_yi, "❌ 谢绝")
+    await wait_for(people, 6002, lambda m: "谢绝的原因" in m.text)
+    await people.send_text(6002, "本学期时间冲突")
+    assert "谢绝" in (await wait_for(people, 6002, lambda m: "已记录您的答复" in m.text)).text
+
+    offer_bing = await wait_for(people, 6003, lambda m: "匹配结果" in m.text)
+    await people.press_button(6003, offer_bing, "✅ 接受")
+    await wait_for(people, 6003, lambda m: "已记录您的答复：接受" in m.text)
+    offers = [await wait_for(people, UNIVERSITY_ID, lambda m: "匹配结果" in m.text) for _ in range(2)]
+    management = next(o for o in offers if "创新管理" in o.text)
+    await people.press_button(UNIVERSITY_ID, management, "✅ 确认")
+    publicity = await wait_for(people, UNIVERSITY_ID, lambda m: "已记录您的答复" in m.text)
+    # Accepted on a Thursday: five working days from Friday, the weekend skipped.
+    assert "公示：2026-12-04 至 2026-12-10" in publicity.text
+
+    # The second run keeps the accepted pair and proposes 甲, never 乙 again.
+    await people.send_text(STAFF_ID, "/match")
+    summary = await wait_for(people, STAFF_ID, lambda m: "第 2 次匹配" in m.text)
+    assert "甲专家" in summary.text and "乙专家" not in summary.text and "丙专家（" in summary.text and "已接受" in summary.text
+    await people.press_button(STAFF_ID, summary, "✅ 确认并通知双方")
+    assert "已通知 1 对" in (await wait_for(people, STAFF_ID, lambda m: "已确认" in m.text)).text
+    offer_jia = await wait_for(people, 6001, lambda m: "匹配结果" in m.text)
+    await people.press_button(6001, offer_jia, "✅ 接受")
+    thinking = await wait_for(people, UNIVERSITY_ID, lambda m: "匹配结果" in m.text and "创新思维" in m.text and "甲专家" in m.text)
+    await people.press_button(UNIVERSITY_ID, thinking, "✅ 确认")
+    await wait_for(people, UNIVERSITY_ID, lambda m: "公示：2026-12-04 至 2026-12-10" in m.text)
+
+    await people.send_text(STAFF_ID, "/publicity")
+    listing = await wait_for(people, STAFF_ID, lambda m: "拟聘名单公示" in m.text)
+    appointment_bing = int(re.search(r"［聘任编号 (\d+)］[^\n]*丙专家", listing.text)[1])
+    sheet = await wait_for(people, STAFF_ID, lambda m: m.document is not None)
+    rows = list(openpyxl.load_workbook(io.BytesIO(await people.download(sheet.document["file_id"]))).active.values)
+    assert len(rows) == 3
+
+    # No agreement before publicity ends; after it, agreement and filing.
+    agreement = f"/agreement {appointment_bing} 2026-12-11 3 16 单位同意 创新管理课程讲授与实践指导"
+    await people.send_text(STAFF_ID, agreement)
+    assert "公示期满后才能签订协议" in (await staff.next_message()).text
+    clock.now = datetime(2026, 12, 11, 2, 0, tzinfo=timezone.utc)
+    await people.send_text(STAFF_ID, agreement)
+    assert "已签订协议" in (await staff.next_message()).text
+    await people.send_text(STAFF_ID, f"/filing {appointment_bing} 2026-12-15 江苏省教育厅")
+    assert "已备案" in (await staff.next_message()).text
+    await people.send_text(STAFF_ID, "/filingexport")
+    export = await wait_for(people, STAFF_ID, lambda m: m.document is not None)
+    book = openpyxl.load_workbook(io.BytesIO(await people.download(export.document["file_id"])))
+    header, *data = list(book.active.values)
+    record = dict(zip(header, data[0]))
+    assert record["专家姓名"] == "丙专家" and record["聘任课程"] == "创新管理" and record["备案日期"] == "2026-12-15"
+    assert record["聘期（年）"] == 3 and record["高校"] == UNIVERSITY["university_name"]
+
+    # Both sides see where they stand; the e-mails went out through the real SMTP server.
+    await people.send_text(6003, "/status")
+    assert "已备案" in (await wait_for(people, 6003, lambda m: "匹配：" in m.text)).text
+    for _ in range(100):
+        subjects = [m["Subject"] for m in received_messages(smtp)]
+        if any("拟聘公示" in s for s in subjects) and any("推荐的产业兼职教师人选" in s for s in subjects):
+            break
+        await asyncio.sleep(0.2)
+    assert any("推荐的产业兼职教师人选" in s for s in subjects)
+    assert any("匹配结果" in s for s in subjects)
+    assert any("拟聘公示" in s for s in subjects)
