@@ -105,7 +105,10 @@ async def run_polling(core: Core, bot: Bot, stop: asyncio.Event) -> None:
     await bot.delete_webhook(drop_pending_updates=False)
     await set_commands(bot, frozenset(core.settings.staff_telegram_ids))
     polling = asyncio.create_task(
-        dispatcher.start_polling(bot, handle_signals=False, close_bot_session=False, polling_timeout=10)
+        dispatcher.start_polling(
+            bot, handle_signals=False, close_bot_session=False, polling_timeout=10,
+            tasks_concurrency_limit=core.settings.bot_max_concurrent_updates,
+        )
     )
     stopper = asyncio.create_task(stop.wait())
     done, _ = await asyncio.wait({polling, stopper}, return_when=asyncio.FIRST_COMPLETED)

@@ -19,8 +19,23 @@ def _key(key: StorageKey) -> str:
 
 
 class SQLStorage(BaseStorage):
+    """Write-through: every change is committed at once; reads come from memory after the first load.
+
+    The SQL storage serves one bot process (several processes use Redis, see REDIS_URL), so this
+    process's memory never disagrees with the table.
+    """
+
     def __init__(self, uow: UnitOfWorkFactory) -> None:
         self._uow = uow
+        self._cache: dict[str, tuple[str | None, dict[str, Any]]] = {}
+
+    async def _load(self, key: StorageKey) -> tuple[str | None, dict[str, Any]]:
+        name = _key(key)
+        if name not in self._cache:
+            async with self._uow() as uow:
+                row = await uow.session.get(ChatState, name)
+                self._cache[name] = (row.state, dict(row.data)) if row else (None, {})
+        return self._cache[name]
 
     async def _write(self, key: StorageKey, **fields: Any) -> None:
         async with self._uow() as uow:
@@ -32,22 +47,19 @@ class SQLStorage(BaseStorage):
                 setattr(row, name, value)
             row.updated_at = datetime.now(timezone.utc)
             await uow.commit()
+            self._cache[_key(key)] = (row.state, dict(row.data))
 
     async def set_state(self, key: StorageKey, state: str | State | None = None) -> None:
         await self._write(key, state=state.state if isinstance(state, State) else state)
 
     async def get_state(self, key: StorageKey) -> str | None:
-        async with self._uow() as uow:
-            row = await uow.session.get(ChatState, _key(key))
-            return row.state if row else None
+        return (await self._load(key))[0]
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
         await self._write(key, data=dict(data))
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
-        async with self._uow() as uow:
-            row = await uow.session.get(ChatState, _key(key))
-            return dict(row.data) if row else {}
+        return dict((await self._load(key))[1])
 
     async def close(self) -> None:
         return None

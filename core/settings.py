@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     webhook_host: str = "127.0.0.1"
     webhook_port: int = 8080
+    # Updates handled at once by one bot process; the rest wait their turn (bounded DB connections).
+    bot_max_concurrent_updates: int = 16
     # The local Bot API stand-in that `innoeng run` starts when no BOT_TOKEN is set.
     sandbox_host: str = "127.0.0.1"
     sandbox_port: int = 8081

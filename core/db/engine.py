@@ -21,7 +21,9 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(url, echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    # The bot caps concurrent updates below this (BOT_MAX_CONCURRENT_UPDATES), so a burst waits
+    # for a handler slot instead of timing out on the pool.
+    return create_async_engine(url, echo=echo, pool_size=20, max_overflow=10, pool_timeout=60, pool_pre_ping=True)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -70,7 +70,9 @@ async def test_sql_storage_keeps_state_and_data_across_instances(live_core):
     assert await second.get_state(key) == "ReviewReason:waiting"
     assert await second.get_data(key) == {"review": {"app": 7, "action": "reject"}}
     await second.set_state(key, None)
-    assert await first.get_state(key) is None
+    assert await second.get_state(key) is None
+    # A restarted process reads what was committed, not what it once had in memory.
+    assert await SQLStorage(live_core.uow).get_state(key) is None
 
 
 async def test_redis_storage_is_used_when_redis_url_is_set(bot_settings):
