@@ -131,7 +131,9 @@ class MasterProblem:
 
     def solve_lp(self, time_limit: float | None) -> tuple[Duals, np.ndarray] | None:
         """Duals and x values of the LP, or None when it did not solve in time."""
-        self.highs.setOptionValue("time_limit", float(time_limit) if time_limit is not None else INFINITY)
+        # HiGHS measures time_limit on the instance's clock, which runs on across re-solves.
+        limit = INFINITY if time_limit is None else self.highs.getRunTime() + float(time_limit)
+        self.highs.setOptionValue("time_limit", limit)
         self.highs.run()
         if self.highs.getModelStatus() != highs_core.HighsModelStatus.kOptimal:
             return None

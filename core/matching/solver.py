@@ -361,9 +361,10 @@ def solve(
         stats["lp_s"] = round(deadline.elapsed(), 3)
         stats["candidate_edges"] = int(in_master.sum())
 
-        if lp_x is not None and _is_integral(lp_x):
+        # lp_x belongs to the master as it was at the last successful LP; columns may have come since.
+        if lp_x is not None and len(lp_x) == len(master.positions) and _is_integral(lp_x):
             stats["lp_integral"] = True
-        elif lp_x is not None and reduced is not None and not gap_closed() and not deadline.expired():
+        elif reduced is not None and not gap_closed() and not deadline.expired():
             stats["lp_integral"] = False
             chosen, restricted_bound = master.solve_mip(deadline.remaining())
             stats["mip_s"] = round(deadline.elapsed(), 3)

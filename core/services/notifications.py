@@ -267,6 +267,20 @@ class NotificationService:
         failed_count = await session.scalar(
             select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status.in_([FAILED, UNKNOWN]))
         ) or 0
+        unanswered = []
+        for appointment in (await session.scalars(
+            select(Appointment).where(Appointment.status == AppointmentStatus.OFFERED, Appointment.answer_by < now)
+            .order_by(Appointment.answer_by).limit(DIGEST_LIST_LIMIT)
+        )).all():
+            expert = await session.get(Application, appointment.expert_application_id)
+            university = await session.get(Application, appointment.university_application_id)
+            silent = [label for side, label in (("expert", "专家"), ("university", "高校"))
+                      if getattr(appointment, f"{side}_response") is None]
+            unanswered.append({
+                "appointment_id": appointment.id, "expert": (expert.answers or {}).get("name", ""),
+                "university": (university.answers or {}).get("university_name", ""),
+                "answer_by": appointment.answer_by.isoformat(), "silent": "、".join(silent),
+            })
         return {
             "date": today.isoformat(),
             "generated_at": now.isoformat(),
@@ -281,6 +295,7 @@ class NotificationService:
                 for a, p in overdue
             ],
             "drafts_near_deadline": drafts_near,
+            "unanswered_proposals": unanswered,
             "failed_count": failed_count,
             "failed_notifications": [
                 {"status": status, "kind": kind, "channel": channel, "address": _mask_address(channel, address),

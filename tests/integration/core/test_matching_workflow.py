@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import io
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import openpyxl
 import pytest
@@ -11,7 +11,9 @@ from sqlalchemy import select
 from core.db.models import OutboxMessage
 from core.domain import DomainError, TransitionError
 from core.exports import FILING_COLUMNS, filing_workbook, publicity_text, publicity_workbook
+from core.services.notifications import NotificationService
 from tests.support.factories import approved_expert, submitted_university
+from tests.support.outbox import outbox_rows
 
 
 @pytest.fixture
@@ -171,3 +173,31 @@ async def test_cap_of_two_universities_holds_across_runs_unless_lifted(core):
     assert len(new) == 1 and new[0].university_application_id in universities
     confirmed = await core.matching.confirm(run_id=run3.id, staff="staff:1")
     assert all(p.appointment_id for p in confirmed.proposals)
+
+
+async def test_answer_reminders_lapse_once_answered_and_silence_reaches_the_digest(core, clock):
+    await approved_expert(core, name="戊专家", courses=["创新思维"])
+    await submitted_university(core, {"创新思维": (32, 1, "online")}, university_name="第五大学")
+    batch = (await core.batches.list())[0]
+    run = await core.matching.run(batch_id=batch.id, staff="staff:1")
+    (proposal,) = (await core.matching.confirm(run_id=run.id, staff="staff:1")).proposals
+    view = await core.appointments.get(appointment_id=proposal.appointment_id)
+
+    reminders = await outbox_rows(core, kind="match_answer_reminder")
+    assert {r.payload["side"] for r in reminders} == {"expert", "university"}
+    assert {r.due_at for r in reminders} == {view.answer_by - timedelta(days=1)}
+
+    notifications = NotificationService.from_settings(core.settings, uow=core.uow, clock=clock)
+    expert_reminder = next(r for r in reminders if r.payload["side"] == "expert")
+    assert await notifications.lapsed_reason(kind="match_answer_reminder", payload=expert_reminder.payload) is None
+    expert_person = (await core.intake.get(application_id=view.expert_application_id)).person_id
+    await core.appointments.respond(appointment_id=view.id, person_id=expert_person, accept=True)
+    assert "已答复" in await notifications.lapsed_reason(kind="match_answer_reminder", payload=expert_reminder.payload)
+
+    # The university stays silent past the deadline: staff read it in the next morning's digest.
+    clock.now = view.answer_by + timedelta(days=1)
+    clock.now = clock.now.replace(hour=2, minute=0)  # 10:00 Beijing time, after the 09:00 digest hour
+    assert await notifications.schedule_staff_digest() >= 1
+    (digest, *_) = await outbox_rows(core, kind="staff_digest")
+    (late,) = digest.payload["unanswered_proposals"]
+    assert late["appointment_id"] == view.id and late["silent"] == "高校" and late["university"] == "第五大学"
