@@ -18,7 +18,18 @@ from core.matching.scoring import (
     recommend,
     score_pair,
 )
-from core.matching.solver import Solution, check_assignment, solve
+
+# The solver pulls in SciPy, HiGHS and OR-Tools (~100 MB); processes that only score and
+# recommend (the bot) never load it.
+_SOLVER_NAMES = frozenset({"Solution", "check_assignment", "solve"})
+
+
+def __getattr__(name: str):
+    if name in _SOLVER_NAMES:
+        from core.matching import solver
+
+        return getattr(solver, name)
+    raise AttributeError(f"module 'core.matching' has no attribute {name!r}")
 
 __all__ = [
     "SCORE_WEIGHTS",

@@ -82,7 +82,6 @@ class IntakeService:
             apps = await uow.applications.list_for_person(person_id)
             views = []
             for app in apps:
-                await uow.session.refresh(app, ["batch"])
                 views.append(self._view(app))
             return views
 
@@ -394,6 +393,10 @@ class IntakeService:
         """Files of a question that is no longer asked are deleted, not kept (PIPL: minimum necessary)."""
         kept = {doc_id for step in visible_steps(form, answers, ctx) if step.question.kind is Kind.FILE
                 for doc_id in (answers.get(step.key) or [])}
+        uploaded = {doc_id for key, value in app.answers.items() if isinstance(value, list)
+                    for doc_id in value if isinstance(doc_id, int) and _is_file_step(form, key)}
+        if uploaded <= kept:
+            return  # nothing uploaded has become unwanted: spare the query
         for document in await uow.documents.list_for_application(app.id):
             if document.id not in kept:
                 await uow.documents.delete(document)
@@ -405,7 +408,6 @@ class IntakeService:
         app = await uow.applications.get(application_id)
         if app is None:
             raise NotFound(text("application.not_found"))
-        await uow.session.refresh(app, ["batch"])
         return app
 
     async def _load_editable(self, uow: UnitOfWork, application_id: int) -> Application:
@@ -450,6 +452,13 @@ class FormErrors(DomainError):
     def __init__(self, problems: dict[str, str]) -> None:
         super().__init__("；".join(f"{k}：{v}" for k, v in problems.items()), code="invalid_answers")
         self.problems = problems
+
+
+def _is_file_step(form: Form, key: str) -> bool:
+    try:
+        return form.question(key).kind is Kind.FILE
+    except KeyError:
+        return False
 
 
 def _strip_edit(cursor: str | None) -> str:

@@ -15,7 +15,8 @@ from core.domain.appointments import (
     DEFAULT_MAX_UNIVERSITIES,
     AppointmentStatus,
 )
-from core.matching import build_instance, score_pair, solve
+import core.matching as matching
+from core.matching import build_instance, score_pair
 from core.services.common import Clock, audit, queue_notification, utc_now
 from core.services.profiles import (
     active_universities,
@@ -97,7 +98,7 @@ class MatchingService:
             # Universities an expert already serves outside this batch use up part of their cap.
             profiles = [await _with_outside_load(uow, p, demand_rows) for p in profiles]
             instance = build_instance(profiles, demands, fixed=fixed, forbidden=sorted(forbidden))
-            solution = solve(instance, time_limit=time_limit)
+            solution = matching.solve(instance, time_limit=time_limit)  # loads the solver on first use
             result = solution.to_dict()
             run = MatchRun(
                 batch_id=batch_id, created_by=staff, created_at=now,

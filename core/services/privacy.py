@@ -41,7 +41,6 @@ class PrivacyService:
                 raise NotFound(text("person.not_found"))
             applications = []
             for app in await uow.applications.list_for_person(person_id):
-                await uow.session.refresh(app, ["batch"])
                 summary = await self._intake.describe(uow, app)
                 applications.append({
                     "id": app.id,

@@ -89,7 +89,6 @@ class ReviewService:
             app = await uow.applications.get(application_id, for_update=True)
             if app is None:
                 raise NotFound(text("application.not_found"))
-            await uow.session.refresh(app, ["batch"])
             check_transition(ApplicationStatus(app.status), target)
             app.status = target
             app.staff_message = message
@@ -132,5 +131,4 @@ class ReviewService:
             return Stats(by_status, dict(by_course), dict(demand), {f: dict(c) for f, c in by_province.items()})
 
     async def _summary(self, uow: UnitOfWork, app: Application) -> ApplicationSummary:
-        await uow.session.refresh(app, ["batch"])
         return await self._intake.describe(uow, app)

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 EXPERT = {
@@ -106,3 +107,22 @@ def test_batches_db_and_sample_on_a_fresh_database(workdir):
     sample = innoeng("sample", "--experts", "6", "--universities", "2", cwd=workdir, env_extra=env)
     assert sample.returncode == 0, sample.stderr
     assert json.loads(sample.stdout) == {"experts": 6, "universities": 2, "approved": 0}
+
+
+def test_match_run_show_export_and_confirm(workdir):
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'match.sqlite3'}", "DOCUMENTS_DIR": str(workdir / "docs")}
+    assert innoeng("sample", "--experts", "30", "--universities", "4", "--approve", cwd=workdir, env_extra=env).returncode == 0
+    ran = innoeng("match", "run", "--batch", "第一批", cwd=workdir, env_extra=env)
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.startswith("第 1 次匹配")
+    shown = json.loads(innoeng("match", "show", "1", "--json", cwd=workdir, env_extra=env).stdout)
+    assert shown["filled"] == len(shown["proposals"]) > 0
+    assert all(p["explanation"] and 0 <= p["score"] <= 1 for p in shown["proposals"])
+
+    out = workdir / "run.xlsx"
+    assert innoeng("match", "export", "1", "--out", str(out), cwd=workdir, env_extra=env).returncode == 0
+    assert openpyxl.load_workbook(out).active.max_row == 1 + len(shown["proposals"])
+    confirmed = innoeng("match", "confirm", "1", cwd=workdir, env_extra=env)
+    assert confirmed.returncode == 0 and "已确认" in confirmed.stdout and "聘任 " in confirmed.stdout
+    missing = innoeng("match", "show", "99", cwd=workdir, env_extra=env)
+    assert missing.returncode == 2 and "没有找到第 99 次匹配" in missing.stderr

@@ -1,0 +1,325 @@
+"""Matching at national scale: our exact solver against a min-cost-flow and a hospital–resident baseline.
+
+    python benchmarks/matching_scale.py --tier S|M|L [--seed N] [--time-limit S] [--hr-timeout S]
+
+Generates a realistic batch (universities' course demands, experts' applications),
+keeps the candidate pairs the hard filters of `core.matching.scoring` allow, scores
+them with its weights, then runs in this process:
+- our solver (`core.matching.solve`): at most max_universities distinct universities;
+- the openreview-matcher MinMax-style baseline: min-cost flow, each expert capped at
+  min(max_slots, max_universities) slots, since a flow cannot count universities;
+- the `matching` library's HospitalResident (one demand per expert), in a child
+  process with a timeout, because at national scale it may not finish.
+The last stdout line is one JSON object with the numbers.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import queue
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from core.matching import CourseDemand, Demand, ExpertCapacity, ExpertProfile, Instance, solve  # noqa: E402
+from core.matching.flow import min_cost_flow_assignment  # noqa: E402
+from core.matching.instance import EdgeTable  # noqa: E402
+from core.matching.model import compile_instance  # noqa: E402
+from core.matching.scoring import COURSE_FIT_BY_POSITION, COURSES, PRIORITY_CONDITIONS, SCORE_WEIGHTS  # noqa: E402
+
+TIERS = {
+    # universities, experts, provinces
+    "S": (80, 250, 1),
+    "M": (300, 1_000, 8),
+    "L": (1_300, 10_000, 31),
+}
+PROVINCES = (
+    "广东", "江苏", "山东", "河南", "湖北", "湖南", "四川", "河北", "浙江", "安徽", "北京",
+    "辽宁", "陕西", "江西", "福建", "广西", "山西", "云南", "黑龙江", "吉林", "重庆", "上海",
+    "贵州", "天津", "甘肃", "内蒙古", "新疆", "海南", "宁夏", "青海", "西藏",
+)
+SEMESTERS = ("2025秋", "2026春")
+PATTERNS = ("工作日白天", "工作日晚上", "周末", "集中授课")
+TIME_SLOTS = tuple(f"{s}/{p}" for s in SEMESTERS for p in PATTERNS)
+PRIORITY_CODES = tuple(PRIORITY_CONDITIONS)
+
+
+@dataclass
+class Batch:
+    experts: list[ExpertProfile]
+    demands: list[CourseDemand]
+
+
+def _bits_to_set(bits: int, names: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(name for i, name in enumerate(names) if bits >> i & 1)
+
+
+def generate_batch(tier: str, seed: int = 0) -> Batch:
+    """Applications and intents shaped like the notice's first batch, at the tier's size."""
+    n_universities, n_experts, n_provinces = TIERS[tier]
+    rng = np.random.default_rng(seed)
+    provinces = PROVINCES[:n_provinces]
+    # Universities and experts cluster in a few provinces, as they do.
+    province_weight = rng.dirichlet(np.full(n_provinces, 2.0)) if n_provinces > 1 else np.ones(1)
+
+    experts: list[ExpertProfile] = []
+    for i in range(n_experts):
+        n_courses = rng.choice([1, 2, 3, 4], p=[0.45, 0.35, 0.15, 0.05])
+        courses = tuple(COURSES[c] for c in rng.choice(4, size=n_courses, replace=False, p=[0.35, 0.25, 0.25, 0.15]))
+        modes = str(rng.choice(["online", "offline", "both"], p=[0.30, 0.15, 0.55]))
+        province = provinces[rng.choice(n_provinces, p=province_weight)]
+        offline = {province}
+        if n_provinces > 1 and rng.random() < 0.2:
+            offline.add(provinces[rng.integers(n_provinces)])
+        semesters = [0, 1] if rng.random() < 0.7 else [int(rng.integers(2))]
+        patterns = [p for p, chance in enumerate([0.2, 0.5, 0.7, 0.4]) if rng.random() < chance] or [2]
+        times = frozenset(f"{SEMESTERS[s]}/{PATTERNS[p]}" for s in semesters for p in patterns)
+        conditions = frozenset(c for c, chance in zip(PRIORITY_CODES, [0.15, 0.10, 0.08]) if rng.random() < chance)
+        experts.append(
+            ExpertProfile(
+                id=f"e{i}",
+                courses=courses,
+                modes=modes,
+                province=province,
+                offline_provinces=frozenset(offline),
+                times=times,
+                priority_conditions=conditions,
+                is_member=bool(rng.random() < 0.25),
+                max_universities=1 if rng.random() < 0.3 else 2,
+                max_slots=int(rng.choice([1, 2, 3, 4], p=[0.2, 0.4, 0.3, 0.1])),
+            )
+        )
+
+    demands: list[CourseDemand] = []
+    for u in range(n_universities):
+        province = provinces[rng.choice(n_provinces, p=province_weight)]
+        mode = str(rng.choice(["online", "offline", "both"], p=[0.35, 0.35, 0.30]))
+        semester = SEMESTERS[int(rng.integers(2))]
+        n_courses = rng.choice([1, 2, 3, 4], p=[0.25, 0.35, 0.25, 0.15])
+        for c in rng.choice(4, size=n_courses, replace=False, p=[0.35, 0.25, 0.20, 0.20]):
+            patterns = [p for p, chance in enumerate([0.3, 0.4, 0.5, 0.4]) if rng.random() < chance] or [2]
+            demands.append(
+                CourseDemand(
+                    id=f"u{u}-c{c}",
+                    university_id=f"u{u}",
+                    course=COURSES[c],
+                    need=int(rng.choice([1, 2, 3], p=[0.75, 0.20, 0.05])),
+                    mode=mode,
+                    province=province,
+                    times=frozenset(f"{semester}/{PATTERNS[p]}" for p in patterns),
+                )
+            )
+    return Batch(experts, demands)
+
+
+def _set_bits(items: frozenset[str], names: tuple[str, ...]) -> int:
+    return sum(1 << i for i, name in enumerate(names) if name in items)
+
+
+def candidate_table(batch: Batch) -> EdgeTable:
+    """The hard filters and score of `core.matching.scoring`, vectorised over experts.
+
+    Same rules and weights as `scoring.pair_filter`/`score_pair` (a unit test checks
+    they agree on a small batch), only without one Python call per pair.
+    """
+    experts, demands = batch.experts, batch.demands
+    n = len(experts)
+    position = np.full((n, len(COURSES)), -1)
+    for i, expert in enumerate(experts):
+        for p, course in enumerate(expert.courses):
+            position[i, COURSES.index(course)] = p
+    online = np.array([e.modes in ("online", "both") for e in experts])
+    province_names = tuple(sorted({e.province for e in experts} | {d.province for d in demands}))
+    province_index = {p: i for i, p in enumerate(province_names)}
+    offline_bits = np.array([_set_bits(e.teaches_offline_in, province_names) for e in experts], dtype=np.int64)
+    own_province = np.array([province_index[e.province] for e in experts])
+    time_bits = np.array([_set_bits(e.times, TIME_SLOTS) for e in experts], dtype=np.int64)
+    popcount = np.array([bin(b).count("1") for b in range(1 << len(TIME_SLOTS))])
+    priority = np.array([len(e.priority_conditions & set(PRIORITY_CODES)) for e in experts]) / len(PRIORITY_CODES)
+    member = np.array([1.0 if e.is_member else 0.0 for e in experts])
+    fit_of_position = np.array(COURSE_FIT_BY_POSITION + (0.0,))
+    w = SCORE_WEIGHTS
+
+    expert_column, demand_column, score_column = [], [], []
+    for j, demand in enumerate(demands):
+        c = COURSES.index(demand.course)
+        p = province_index[demand.province]
+        teaches_there = (offline_bits >> p) & 1 == 1
+        if demand.mode == "online":
+            mode_ok = online
+        elif demand.mode == "offline":
+            mode_ok = teaches_there
+        else:
+            mode_ok = online | teaches_there
+        demand_bits = _set_bits(demand.times, TIME_SLOTS)
+        overlap = time_bits & demand_bits
+        ok = (position[:, c] >= 0) & mode_ok & (overlap != 0)
+        idx = np.flatnonzero(ok)
+        offline_here = (
+            np.ones(len(idx), bool) if demand.mode == "offline"
+            else teaches_there[idx] if demand.mode == "both" else np.zeros(len(idx), bool)
+        )
+        weight_total = w["course_fit"] + w["priority"] + w["membership"] + w["schedule_fit"] + np.where(
+            offline_here, w["same_province"], 0.0
+        )
+        raw = (
+            w["course_fit"] * fit_of_position[np.minimum(position[idx, c], len(COURSE_FIT_BY_POSITION) - 1)]
+            + w["priority"] * priority[idx]
+            + w["membership"] * member[idx]
+            + w["schedule_fit"] * popcount[overlap[idx]] / popcount[demand_bits]
+            + np.where(offline_here & (own_province[idx] == p), w["same_province"], 0.0)
+        )
+        expert_column.append(idx)
+        demand_column.append(np.full(len(idx), j))
+        score_column.append(np.round(np.clip(raw / weight_total, 0.0, 1.0), 6))
+    return EdgeTable(
+        [e.id for e in experts],
+        [d.id for d in demands],
+        np.concatenate(expert_column),
+        np.concatenate(demand_column),
+        np.concatenate(score_column),
+    )
+
+
+def build_benchmark_instance(batch: Batch) -> Instance:
+    return Instance(
+        experts=tuple(ExpertCapacity(e.id, e.max_universities, e.max_slots) for e in batch.experts),
+        demands=tuple(Demand(d.id, d.university_id, d.need) for d in batch.demands),
+        edges=candidate_table(batch),
+    )
+
+
+def flow_baseline(instance: Instance) -> dict:
+    started = time.perf_counter()
+    compiled = compile_instance(instance)
+    chosen = min_cost_flow_assignment(compiled)
+    elapsed = time.perf_counter() - started
+    return {
+        "flow_filled": int(len(chosen)),
+        "flow_score": round(float(compiled.edge_score[compiled.free[chosen]].sum()), 6),
+        "flow_time_s": round(elapsed, 3),
+    }
+
+
+def _hospital_resident(instance: Instance, results: multiprocessing.Queue) -> None:
+    # The library deep-copies its linked player objects recursively: give it a deep stack
+    # (a thread's is settable, the main thread's is not) before calling it a failure.
+    import threading
+
+    sys.setrecursionlimit(1_000_000)
+    threading.stack_size(1 << 29)
+    worker = threading.Thread(target=_guarded_hospital_resident, args=(instance, results))
+    worker.start()
+    worker.join()
+
+
+def _guarded_hospital_resident(instance: Instance, results: multiprocessing.Queue) -> None:
+    started = time.perf_counter()
+    try:
+        _run_hospital_resident(instance, results, started)
+    except BaseException as exc:  # the library's own limits (recursion, memory) are the finding
+        results.put(
+            {
+                "hr_filled": None,
+                "hr_time_s": round(time.perf_counter() - started, 3),
+                "hr_status": f"failed: {type(exc).__name__}: {str(exc)[:120]}",
+            }
+        )
+
+
+def _run_hospital_resident(instance: Instance, results: multiprocessing.Queue, started: float) -> None:
+    from matching.games import HospitalResident
+
+    resident_prefs: dict[str, list[tuple[float, str]]] = {e.id: [] for e in instance.experts}
+    hospital_prefs: dict[str, list[tuple[float, str]]] = {d.id: [] for d in instance.demands}
+    for edge in instance.edges:
+        resident_prefs[edge.expert].append((-edge.score, edge.demand))
+        hospital_prefs[edge.demand].append((-edge.score, edge.expert))
+    resident_prefs = {r: [h for _, h in sorted(p)] for r, p in resident_prefs.items() if p}
+    hospital_prefs = {h: [r for _, r in sorted(p)] for h, p in hospital_prefs.items() if p}
+    capacities = {d.id: d.need for d in instance.demands if d.id in hospital_prefs}
+    game = HospitalResident.create_from_dictionaries(resident_prefs, hospital_prefs, capacities)
+    result = game.solve(optimal="hospital")
+    filled = sum(len(residents) for residents in result.values())
+    results.put({"hr_filled": filled, "hr_time_s": round(time.perf_counter() - started, 3), "hr_status": "ok"})
+
+
+def hospital_resident_baseline(instance: Instance, timeout: float) -> dict:
+    """The library's HR (each expert at most one demand), stopped after `timeout` seconds."""
+    context = multiprocessing.get_context("fork")
+    results: multiprocessing.Queue = context.Queue()
+    started = time.perf_counter()
+    process = context.Process(target=_hospital_resident, args=(instance, results), daemon=True)
+    process.start()
+    outcome = None
+    while outcome is None and time.perf_counter() - started < timeout:
+        try:
+            outcome = results.get(timeout=1.0)
+        except queue.Empty:
+            if not process.is_alive() and results.empty():
+                break
+    if outcome is None:
+        outcome = {
+            "hr_filled": None,
+            "hr_time_s": round(time.perf_counter() - started, 3),
+            "hr_status": "timeout" if process.is_alive() else f"failed (exit {process.exitcode})",
+        }
+    if process.is_alive():
+        process.terminate()
+    process.join(5)
+    return outcome
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tier", choices=sorted(TIERS), required=True)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--time-limit", type=float, default=60.0, help="solver time limit, seconds")
+    parser.add_argument("--hr-timeout", type=float, default=300.0, help="HospitalResident time-out, seconds")
+    parser.add_argument("--no-hr", action="store_true", help="skip the HospitalResident baseline")
+    args = parser.parse_args(argv)
+
+    started = time.perf_counter()
+    batch = generate_batch(args.tier, args.seed)
+    instance = build_benchmark_instance(batch)
+    total_need = sum(d.need for d in instance.demands)
+    print(
+        f"tier {args.tier}: {len(instance.experts)} experts, {len(instance.demands)} demands,"
+        f" {total_need} slots, {len(instance.edges)} candidate pairs"
+        f" (generated in {time.perf_counter() - started:.1f}s)",
+        file=sys.stderr,
+    )
+
+    solution = solve(instance, time_limit=args.time_limit)
+    print(f"solver stats: {solution.stats}", file=sys.stderr)
+    result = {
+        "tier": args.tier,
+        "experts": len(instance.experts),
+        "demands": len(instance.demands),
+        "slots": total_need,
+        "edges": len(instance.edges),
+        "time_s": round(solution.time_s, 3),
+        "filled": solution.filled,
+        "score": round(solution.score, 6),
+        "bound": round(solution.bound, 6),
+        "gap": round(solution.gap, 8),
+        "status": solution.status,
+        "blocking_pairs": solution.stability.blocking_pairs if solution.stability else None,
+    }
+    result.update(flow_baseline(instance))
+    if args.no_hr:
+        result.update({"hr_filled": None, "hr_time_s": None, "hr_status": "skipped"})
+    else:
+        result.update(hospital_resident_baseline(instance, args.hr_timeout))
+    print(json.dumps(result, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
