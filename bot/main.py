@@ -10,7 +10,7 @@ from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.types import BotCommand, BotCommandScopeChat, ErrorEvent
 from aiohttp import web
 
-from bot.middlewares import CurrentPerson, OncePerUpdate
+from bot.middlewares import UpdateContext
 from bot.routers import build_router
 from bot.storage import SQLStorage
 from core.bootstrap import Core
@@ -64,9 +64,7 @@ def build_dispatcher(core: Core) -> Dispatcher:
         core=core,
         staff_ids=frozenset(core.settings.staff_telegram_ids),
     )
-    dispatcher.update.outer_middleware(OncePerUpdate(core))
-    dispatcher.message.middleware(CurrentPerson(core))
-    dispatcher.callback_query.middleware(CurrentPerson(core))
+    dispatcher.update.outer_middleware(UpdateContext(core.updates))
     dispatcher.include_router(build_router())
     dispatcher.errors.register(_on_error)
     return dispatcher

@@ -12,6 +12,7 @@ from core.documents import DocumentStore, LocalDocumentStore
 from core.services import BatchService, IntakeService, PeopleService, PrivacyService, ReviewService
 from core.services.common import Clock, utc_now
 from core.services.appointments import AppointmentService
+from core.services.deliveries import UpdateLog
 from core.services.events import EventService
 from core.services.matching import MatchingService
 from core.services.recommendations import RecommendationService
@@ -36,6 +37,7 @@ class Core:
     recommendations: RecommendationService
     matching: MatchingService
     appointments: AppointmentService
+    updates: UpdateLog
 
     async def prepare(self) -> None:
         """Brings the schema up to date and opens a first batch on an empty database."""
@@ -76,4 +78,5 @@ def bootstrap(settings: Settings, *, clock: Clock = utc_now, engine: AsyncEngine
         appointments=AppointmentService(
             uow=uow, zone=zone, clock=clock, publicity_days=settings.publicity_working_days, holidays=settings.holidays
         ),
+        updates=UpdateLog(uow=uow, clock=clock),
     )
