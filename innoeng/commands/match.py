@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from core.domain import DomainError
-from core.matching import InstanceError, parse_instance, solve
+from core.matching import InstanceError, parse_instance
 from innoeng.runtime import run_with_core
 
 __all__ = ["register"]
@@ -94,6 +94,8 @@ def run_solve(args: argparse.Namespace) -> int:
         instance = parse_instance(data)
     except InstanceError as exc:
         return _fail(exc.problems)
+    from core.matching import solve  # SciPy, HiGHS and OR-Tools load only for the commands that solve
+
     solution = solve(instance, time_limit=args.time_limit)
     json.dump(solution.to_dict(), sys.stdout, ensure_ascii=False, indent=args.indent)
     sys.stdout.write("\n")
