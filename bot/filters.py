@@ -3,7 +3,7 @@ from __future__ import annotations
 import logging
 
 from aiogram.filters import BaseFilter
-from aiogram.types import CallbackQuery, Message, TelegramObject
+from aiogram.types import TelegramObject
 
 __all__ = ["IsStaff"]
 

@@ -12,7 +12,7 @@ from aiogram import Bot
 
 from bot.factory import create_bot
 from bot.main import run_polling, run_webhook
-from core.bootstrap import Core, bootstrap
+from core.bootstrap import bootstrap
 from core.settings import Settings
 
 __all__ = ["serve"]

@@ -84,7 +84,7 @@ class Params:
         if isinstance(value, str) and value.startswith("attach://"):
             part = value.removeprefix("attach://")
             if part not in self._uploads:
-                raise bad_request(f"wrong file identifier/HTTP URL specified")
+                raise bad_request("wrong file identifier/HTTP URL specified")
             return self._uploads[part]
         return value if value else None
 

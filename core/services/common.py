@@ -9,7 +9,7 @@ from core.db.models import AuditEntry, Batch, OutboxMessage, Person
 from core.db.uow import UnitOfWork
 from core.services.views import BatchView, PersonView
 
-__all__ = ["Clock", "utc_now", "audit", "queue_notification", "person_view", "batch_view", "CHANNELS"]
+__all__ = ["Clock", "utc_now", "audit", "queue_notification", "channels_for", "person_view", "batch_view", "CHANNELS"]
 
 Clock = Callable[[], datetime]
 
@@ -24,7 +24,7 @@ def audit(uow: UnitOfWork, *, at: datetime, actor: str, action: str, subject: st
     uow.audit.add(AuditEntry(at=at, actor=actor, action=action, subject=subject, detail=detail))
 
 
-def _channels_for(person: Person) -> list[tuple[str, str | None]]:
+def channels_for(person: Person) -> list[tuple[str, str | None]]:
     wanted = CHANNELS if person.preferred_channel == "both" else (person.preferred_channel,)
     routes = []
     for channel in wanted:
@@ -53,7 +53,7 @@ async def queue_notification(
     A route with no address is still written: the notifier marks it failed for staff to see.
     """
     rows = []
-    for channel, address in _channels_for(person):
+    for channel, address in channels_for(person):
         key = f"{kind}:{occasion}:person-{person.id}:{channel}"
         if await uow.outbox.get_by_key(key) is not None:
             continue

@@ -6,7 +6,6 @@ position (`cursor`) is stored with the answers, so a chat resumes at the same qu
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -23,7 +22,6 @@ from core.forms import (
     Form,
     FormContext,
     Kind,
-    Step,
     display_value,
     find_step,
     get_form,

@@ -22,7 +22,7 @@ from core.db.uow import UnitOfWork, UnitOfWorkFactory
 from core.domain.appointments import AppointmentStatus
 from core.domain import ApplicationStatus, NotFound
 from core.forms import get_form
-from core.services.common import Clock, _channels_for, audit, utc_now
+from core.services.common import Clock, channels_for, audit, utc_now
 from core.services.events import CANCELLED, event_payload
 from core.services.privacy import mask_email, mask_phone
 
@@ -471,7 +471,7 @@ def _route_rows(*, kind: str, person: Person, occasion: str, payload: dict[str, 
     return [
         _row(kind=kind, channel=channel, person_id=person.id, address=address,
              key=f"{kind}:{occasion}:person-{person.id}:{channel}", payload=payload, now=now, due_at=due_at)
-        for channel, address in _channels_for(person)
+        for channel, address in channels_for(person)
     ]
 
 

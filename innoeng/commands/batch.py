@@ -2,13 +2,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from datetime import date
 
-from core.domain import DomainError
 from core.forms.normalize import parse_date
 from core.services import BatchView
-from innoeng.runtime import run_with_core
+from innoeng.runtime import run_or_refuse
 
 
 def _date(value: str) -> date:
@@ -63,15 +61,6 @@ def _as_dict(batch: BatchView, zone) -> dict:
     }
 
 
-def _guard(action) -> int:
-    try:
-        run_with_core(action)
-    except DomainError as error:
-        print(error.message, file=sys.stderr)
-        return 2
-    return 0
-
-
 def _create(args: argparse.Namespace) -> int:
     async def action(core):
         batch = await core.batches.create(
@@ -80,7 +69,7 @@ def _create(args: argparse.Namespace) -> int:
         )
         print(json.dumps(_as_dict(batch, core.settings.zone), ensure_ascii=False))
 
-    return _guard(action)
+    return run_or_refuse(action)
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -95,7 +84,7 @@ def _list(args: argparse.Namespace) -> int:
             opens = b.registration_opens_at.astimezone(zone).strftime("%Y-%m-%d")
             print(f"{b.id}\t{b.name}\t报名 {opens} 至 {closes}")
 
-    return _guard(action)
+    return run_or_refuse(action)
 
 
 def _update(args: argparse.Namespace) -> int:
@@ -110,4 +99,4 @@ def _update(args: argparse.Namespace) -> int:
         )
         print(json.dumps(_as_dict(batch, core.settings.zone), ensure_ascii=False))
 
-    return _guard(action)
+    return run_or_refuse(action)

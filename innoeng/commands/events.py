@@ -3,11 +3,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 
 from core.domain import DomainError
 from core.services.events import AUDIENCES, EVENT_KINDS, RSVP_LABELS, EventView, parse_event_time
-from innoeng.runtime import run_with_core
+from innoeng.runtime import run_or_refuse
 
 __all__ = ["register"]
 
@@ -62,14 +61,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     tally.set_defaults(func=_tally)
 
 
-def _guard(action) -> int:
-    try:
-        return run_with_core(action) or 0
-    except DomainError as error:
-        print(error.message, file=sys.stderr)
-        return 2
-
-
 def _time(raw: str | None, zone, *, on=None):
     if raw is None:
         return None
@@ -100,7 +91,7 @@ def _create(args: argparse.Namespace) -> int:
         )
         print(json.dumps(_as_dict(event, zone), ensure_ascii=False))
 
-    return _guard(action)
+    return run_or_refuse(action)
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -116,7 +107,7 @@ def _list(args: argparse.Namespace) -> int:
             print(f"{e.id}\t{e.kind_label}\t{e.title}{state}\t{starts}\t"
                   f"参加 {e.tally.attending} / 不参加 {e.tally.declined} / 未回复 {e.tally.pending}")
 
-    return _guard(action)
+    return run_or_refuse(action)
 
 
 def _update(args: argparse.Namespace) -> int:
@@ -133,7 +124,7 @@ def _update(args: argparse.Namespace) -> int:
         )
         print(json.dumps(_as_dict(event, zone), ensure_ascii=False))
 
-    return _guard(action)
+    return run_or_refuse(action)
 
 
 def _cancel(args: argparse.Namespace) -> int:
@@ -141,7 +132,7 @@ def _cancel(args: argparse.Namespace) -> int:
         event = await core.events.cancel(event_id=args.id, actor=_ACTOR, reason=args.reason)
         print(json.dumps(_as_dict(event, core.settings.zone), ensure_ascii=False))
 
-    return _guard(action)
+    return run_or_refuse(action)
 
 
 def _invite(args: argparse.Namespace) -> int:
@@ -153,7 +144,7 @@ def _invite(args: argparse.Namespace) -> int:
         print(json.dumps({"event_id": result.event_id, "invited": result.invited,
                           "already_invited": result.already_invited}, ensure_ascii=False))
 
-    return _guard(action)
+    return run_or_refuse(action)
 
 
 def _tally(args: argparse.Namespace) -> int:
@@ -172,4 +163,4 @@ def _tally(args: argparse.Namespace) -> int:
         for i in invitations:
             print(f"  {i.person_id}\t{i.display_name or '-'}\t{RSVP_LABELS[i.rsvp]}")
 
-    return _guard(action)
+    return run_or_refuse(action)

@@ -11,9 +11,8 @@ import json
 import sys
 from pathlib import Path
 
-from core.domain import DomainError
 from core.matching import InstanceError, parse_instance
-from innoeng.runtime import run_with_core
+from innoeng.runtime import run_or_refuse
 
 __all__ = ["register"]
 
@@ -102,15 +101,6 @@ def run_solve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _staff_action(action) -> int:
-    try:
-        run_with_core(action)
-    except DomainError as error:
-        print(error.message, file=sys.stderr)
-        return 2
-    return 0
-
-
 def _print_run(run) -> None:
     print(f"第 {run.id} 次匹配（批次 {run.batch_id}，{run.solver_status}）：填补 {run.filled}/{run.total_need}，"
           f"总分 {run.score:.4f}，上界 {run.bound:.4f}，差距 {run.gap:.4%}，用时 {run.time_s:.2f} 秒"
@@ -143,7 +133,7 @@ def run_batch(args: argparse.Namespace) -> int:
         batch = await core.batches.get(ref=str(args.batch))
         _print_run(await core.matching.run(batch_id=batch.id, staff="cli", time_limit=args.time_limit))
 
-    return _staff_action(action)
+    return run_or_refuse(action)
 
 
 def show_run(args: argparse.Namespace) -> int:
@@ -154,7 +144,7 @@ def show_run(args: argparse.Namespace) -> int:
         else:
             _print_run(run)
 
-    return _staff_action(action)
+    return run_or_refuse(action)
 
 
 def export_run(args: argparse.Namespace) -> int:
@@ -164,14 +154,14 @@ def export_run(args: argparse.Namespace) -> int:
         args.out.write_bytes(run_workbook(await core.matching.get(run_id=args.run)))
         print(f"已导出到 {args.out}")
 
-    return _staff_action(action)
+    return run_or_refuse(action)
 
 
 def confirm_run(args: argparse.Namespace) -> int:
     async def action(core):
         _print_run(await core.matching.confirm(run_id=args.run, staff="cli", proposal_ids=args.pairs))
 
-    return _staff_action(action)
+    return run_or_refuse(action)
 
 
 def lift_cap(args: argparse.Namespace) -> int:
@@ -180,7 +170,7 @@ def lift_cap(args: argparse.Namespace) -> int:
                                      reason=args.reason, staff="cli")
         print(f"已将专家申请 {args.expert} 的受聘高校数上限放宽为 {args.max_universities} 所。")
 
-    return _staff_action(action)
+    return run_or_refuse(action)
 
 
 def publicity_list(args: argparse.Namespace) -> int:
@@ -192,7 +182,7 @@ def publicity_list(args: argparse.Namespace) -> int:
         if args.out:
             args.out.write_bytes(publicity_workbook(listed))
 
-    return _staff_action(action)
+    return run_or_refuse(action)
 
 
 def filing_export(args: argparse.Namespace) -> int:
@@ -202,4 +192,4 @@ def filing_export(args: argparse.Namespace) -> int:
         args.out.write_bytes(filing_workbook(await core.appointments.list(statuses=["agreed", "filed"])))
         print(f"已导出到 {args.out}")
 
-    return _staff_action(action)
+    return run_or_refuse(action)

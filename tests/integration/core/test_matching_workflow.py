@@ -39,9 +39,9 @@ async def outbox_kinds(core) -> list[str]:
 async def test_batch_from_recommendations_to_filing(core, clock):
     a = await approved_expert(core, name="甲专家", courses=["创新思维", "技术创新方法"], society_member=True, max_universities="1")
     b = await approved_expert(core, name="乙专家", courses=["创新思维"], max_universities="1")
-    c = await approved_expert(core, name="丙专家", courses=["创新管理"])
+    await approved_expert(core, name="丙专家", courses=["创新管理"])
     u1 = await submitted_university(core, {"创新思维": (32, 1, "online"), "技术创新方法": (16, 1, "online")}, university_name="第一大学")
-    u2 = await submitted_university(core, {"创新思维": (32, 1, "online"), "创新管理": (16, 1, "online")}, university_name="第二大学")
+    await submitted_university(core, {"创新思维": (32, 1, "online"), "创新管理": (16, 1, "online")}, university_name="第二大学")
 
     # Submitted intents got candidates right away, anonymised.
     groups = await core.recommendations.candidates(university_application_id=u1)

@@ -3,12 +3,10 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timezone
-from email import message_from_bytes
-from email.policy import default as default_policy
 from zoneinfo import ZoneInfo
 
 from core.sample import populate
-from notifier.mail import FakeMailer, build_email_message
+from notifier.mail import FakeMailer
 from notifier.main import notification_service
 from tests.support.outbox import add_person, make_worker, outbox_rows, queue, row
 
