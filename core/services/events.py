@@ -19,8 +19,9 @@ from datetime import date, time
 
 from sqlalchemy import func, select
 
-from core.db.models import Application, Event, EventInvitation, Person
+from core.db.models import Appointment, Application, Event, EventInvitation, Person
 from core.db.uow import UnitOfWork, UnitOfWorkFactory
+from core.domain.appointments import AppointmentStatus
 from core.domain import ApplicationStatus, DomainError, FormKind, NotFound
 from core.forms.normalize import parse_date
 from core.services.common import Clock, audit, queue_notification, utc_now
@@ -47,12 +48,14 @@ EVENT_KINDS: dict[str, str] = {
 }
 
 # Who an invitation goes to: the pool (approved experts), universities with an accepted intent,
-# or people named one by one.
+# both sides of every pair both accepted (from publicity on), or people named one by one.
 AUDIENCES: dict[str, str] = {
     "experts": "资源库专家",
     "universities": "意向已通过的高校",
+    "matched": "已匹配的专家和高校",
     "people": "指定人员",
 }
+MATCHED_STATUSES = (AppointmentStatus.PUBLICITY, AppointmentStatus.AGREED, AppointmentStatus.FILED)
 
 RSVP_LABELS: dict[str, str] = {"pending": "未回复", "yes": "参加", "no": "不参加"}
 
@@ -430,6 +433,16 @@ class EventService:
             missing = sorted(set(person_ids) - {p.id for p in people})
             if missing:
                 raise NotFound(text("events.people_not_found", ids="、".join(map(str, missing))))
+        elif audience == "matched":
+            pairs = select(Appointment).where(Appointment.status.in_(list(MATCHED_STATUSES)))
+            if batch_id is not None:
+                pairs = pairs.join(Application, Application.id == Appointment.university_application_id).where(
+                    Application.batch_id == batch_id)
+            application_ids = set()
+            for pair in (await uow.session.scalars(pairs)).all():
+                application_ids |= {pair.expert_application_id, pair.university_application_id}
+            chosen = select(Application.person_id).where(Application.id.in_(application_ids))
+            people = (await uow.session.scalars(select(Person).where(Person.id.in_(chosen)))).all()
         else:
             form = FormKind.EXPERT if audience == "experts" else FormKind.UNIVERSITY
             chosen = select(Application.person_id).where(

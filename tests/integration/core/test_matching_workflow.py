@@ -108,6 +108,14 @@ async def test_batch_from_recommendations_to_filing(core, clock):
         await core.matching.confirm(run_id=run1.id, staff="staff:1")  # superseded by run 2
 
     in_publicity = await core.appointments.list(statuses=["publicity"])
+
+    # A pre-service workshop for the matched pairs reaches both sides of each, and nobody else.
+    event = await core.events.create(kind="demo_workshop", title="岗前示范交流活动", actor="staff:1",
+                                     starts_at=clock.now + timedelta(days=3), ends_at=clock.now + timedelta(days=3, hours=2),
+                                     online_url="https://meeting.example.org/x")
+    await core.events.invite(event_id=event.id, actor="staff:1", audience="matched")
+    invited = {i.person_id for i in await core.events.invitations(event_id=event.id)}
+    assert invited == {person for a in in_publicity for person in people[a.id]}
     book = openpyxl.load_workbook(io.BytesIO(publicity_workbook(in_publicity)))
     assert book.active.max_row == 1 + len(in_publicity)
     assert "公示期 2025-08-22 至 2025-08-28" in publicity_text(in_publicity)
