@@ -27,13 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="innoeng", description="创新工程微专业校企合作计划 服务")
     subparsers = parser.add_subparsers(dest="command", required=True)
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(f"innoeng.commands.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"innoeng.commands.{name}":
-                continue
-            raise
-        module.register(subparsers)
+        importlib.import_module(f"innoeng.commands.{name}").register(subparsers)
     return parser
 
 

@@ -172,15 +172,28 @@ async def test_university_form_with_a_follow_up_per_course(running_bot, people):
     driver = ChatDriver(people, USER + 1, form="university")
     question = await begin(driver, "我是高校联系人（申报微专业建设意向）")
     hours = None
+    bad_answers = {
+        "planned_start": ("明年三月", ("无法识别的年月",)),
+        "society_member_unit": ("看情况", ("请回答「是」或「否」", "请点击上方按钮")),
+        "expected_students": ("八十", ("请输入一个整数",)),
+    }
     message = question
     while PROGRESS.match(message.text):
         key, _ = driver.step_of(message)
+        if key in bad_answers:
+            bad, expected = bad_answers.pop(key)
+            refused = await driver.say(bad)
+            assert all(fragment in refused.text for fragment in expected), refused.text
+            message = await driver.next_prompt()
+            assert driver.step_of(message)[0] == key
+            continue
         if key == "course_demand[产品创新方法].hours" and hours is None:
             hours = await driver.say("40")
             assert "不能大于 32" in hours.text and "一门课程总学时一般不超过 32 学时" in hours.text
             message = await driver.next_prompt()
             continue
         message = await driver.answer(message, UNIVERSITY_ANSWERS.get(key))
+    assert bad_answers == {}
     assert "【产品创新方法】" not in message.text and "产品创新方法·学时：32" in message.text
     assert "创新管理·授课方式：线上线下均可" in message.text
     receipt = await driver.press(message, "✅ 提交")
