@@ -15,7 +15,7 @@ import numpy as np
 
 from core.matching.model import CompiledInstance
 
-__all__ = ["lagrangian_bound"]
+__all__ = ["idle_expert_prices", "lagrangian_bound", "lagrangian_plans"]
 
 
 def _best_plan(
@@ -45,44 +45,165 @@ def _best_plan(
 
 def lagrangian_bound(compiled: CompiledInstance, weight: float, demand_price: np.ndarray) -> float:
     """Valid upper bound on weight * filled + score over the free part, for these prices."""
+    return lagrangian_plans(compiled, weight, demand_price)[0]
+
+
+def lagrangian_plans(
+    compiled: CompiledInstance, weight: float, demand_price: np.ndarray
+) -> tuple[float, np.ndarray]:
+    """The bound, and how many slots of each demand the experts' own best plans take.
+
+    need - taken is a subgradient of the bound in the prices (for experts with held
+    universities or three or more to open, the plans' choices are left out: the
+    bound stays exact, the direction is then approximate).
+    """
     price = np.maximum(demand_price, 0.0)
     free = compiled.free
-    expert = compiled.edge_expert[free]
-    demand = compiled.edge_demand[free]
-    value = weight + compiled.edge_score[free] - price[demand]
-    positive = np.flatnonzero(value > 0)
     bound = float(compiled.residual_need.clip(min=0) @ price)
+    taken = np.zeros(compiled.n_demands)
+    value = weight + compiled.edge_score[free] - price[compiled.edge_demand[free]]
+    positive = np.flatnonzero(value > 0)
     if len(positive) == 0:
-        return bound
-    expert, demand, value = expert[positive], demand[positive], value[positive]
+        return bound, taken
+    edges = free[positive]
+    expert = compiled.edge_expert[edges]
+    demand = compiled.edge_demand[edges]
     university = compiled.demand_university[demand]
+    value = value[positive]
     opens = compiled.free_opens_university[positive]
+    slots = np.maximum(compiled.residual_slots, 0)
+    universities = np.maximum(compiled.residual_universities, 0)
+
     # Sort by expert, then university, then value descending: each expert's groups are contiguous.
     order = np.lexsort((-value, university, expert))
     expert, university, value, opens = expert[order], university[order], value[order], opens[order]
-    slots = compiled.residual_slots
-    universities = compiled.residual_universities
-    expert_starts = np.flatnonzero(np.r_[True, expert[1:] != expert[:-1]])
-    expert_ends = np.r_[expert_starts[1:], len(expert)]
-    group_start = np.r_[True, (expert[1:] != expert[:-1]) | (university[1:] != university[:-1])]
-    # Experts touching one university, or with enough university room for all their
-    # groups, need no search: take their best values up to the slot cap.
-    group_count = np.add.reduceat(group_start.astype(np.int64), expert_starts)
-    held_groups = np.add.reduceat((group_start & ~opens).astype(np.int64), expert_starts)
+    demand = demand[order]
+    n = len(expert)
+    new_expert = np.r_[True, expert[1:] != expert[:-1]]
+    new_group = new_expert | np.r_[True, university[1:] != university[:-1]]
+    expert_starts = np.flatnonzero(new_expert)
+    group_starts = np.flatnonzero(new_group)
     experts_here = expert[expert_starts]
-    simple = (group_count - held_groups) <= universities[experts_here]
-    for start, end, e, is_simple in zip(expert_starts.tolist(), expert_ends.tolist(), experts_here.tolist(), simple.tolist()):
-        cap = int(slots[e])
-        if cap <= 0:
+    group_expert = expert[group_starts]
+    group_of = np.cumsum(new_group) - 1
+    rank_in_group = np.arange(n) - group_starts[group_of]
+    cap = slots[expert]
+    # Only a group's best `slots` values can ever be taken.
+    useful = rank_in_group < cap
+    group_opens = opens[group_starts]
+    open_groups = np.bincount(group_expert[group_opens], minlength=compiled.n_experts)[experts_here]
+    has_held = np.bincount(group_expert[~group_opens], minlength=compiled.n_experts)[experts_here] > 0
+    room = universities[experts_here]
+    simple = open_groups <= room
+    single = ~simple & ~has_held & (room == 1)
+    double = ~simple & ~has_held & (room == 2)
+    rest = ~simple & ~single & ~double
+    expert_kind = np.zeros(compiled.n_experts, dtype=np.int8)  # 0 none, 1 simple, 2 single, 3 double, 4 rest
+    expert_kind[experts_here[simple]] = 1
+    expert_kind[experts_here[single]] = 2
+    expert_kind[experts_here[double]] = 3
+    expert_kind[experts_here[rest]] = 4
+    kind = expert_kind[expert]
+
+    # Simple: every group may be used, so the best `slots` values of the expert.
+    mask = (kind == 1) & useful
+    if mask.any():
+        e_s, v_s, d_s = expert[mask], value[mask], demand[mask]
+        o = np.lexsort((-v_s, e_s))
+        e_s, v_s, d_s = e_s[o], v_s[o], d_s[o]
+        starts = np.searchsorted(e_s, e_s, side="left")
+        rank = np.arange(len(e_s)) - starts
+        take = rank < slots[e_s]
+        bound += float(v_s[take].sum())
+        taken += np.bincount(d_s[take], minlength=compiled.n_demands)
+
+    # Prefix sums of each group's values (saturated after the group ends), for the searching kinds.
+    search = ((kind == 2) | (kind == 3)) & useful
+    if search.any():
+        max_cap = int(cap[search].max())
+        g_ids, g_local = np.unique(group_of[search], return_inverse=True)
+        prefix = np.zeros((len(g_ids), max_cap + 1))
+        prefix[g_local, rank_in_group[search] + 1] = value[search]
+        prefix = np.cumsum(prefix, axis=1)  # values are positive: saturation is the cumulative sum
+        g_expert = expert[group_starts[g_ids]]
+        e_ids, e_local = np.unique(g_expert, return_inverse=True)
+        e_cap = slots[e_ids]
+        e_room = universities[e_ids]
+        g_first = np.r_[True, g_expert[1:] != g_expert[:-1]]
+        e_first = np.flatnonzero(g_first)
+        best = np.maximum.reduceat(prefix, e_first, axis=0)  # (experts, max_cap + 1)
+        # Which group reaches the best, and the best among the others.
+        is_best = prefix == best[e_local]
+        g_index = np.arange(len(g_ids))[:, None]
+        best_group = np.minimum.reduceat(np.where(is_best, g_index, len(g_ids)), e_first, axis=0)
+        others = np.where(g_index == best_group[e_local], -np.inf, prefix)
+        second = np.maximum.reduceat(others, e_first, axis=0)
+        none = len(g_ids)
+        second_group = np.minimum.reduceat(
+            np.where((others == second[e_local]) & np.isfinite(others), g_index, none), e_first, axis=0
+        )
+        second = np.where(np.isfinite(second), second, 0.0)  # no other group: an empty one
+        rows = np.arange(len(e_ids))
+        plan = best[rows, e_cap]
+        # The plan's groups and how many values each gives (group `none`: nothing).
+        group_a, count_a = best_group[rows, e_cap], e_cap.copy()
+        group_b, count_b = np.full(len(e_ids), none), np.zeros(len(e_ids), dtype=np.int64)
+        two = e_room == 2
+        for k1 in range(1, max_cap):
+            k2 = e_cap - k1
+            valid = two & (k2 >= 1)
+            if not valid.any():
+                continue
+            k2 = np.maximum(k2, 0)
+            b1, b2 = best[rows, k1], best[rows, k2]
+            same = best_group[rows, k1] == best_group[rows, k2]
+            first_second = b1 + second[rows, k2]
+            second_first = second[rows, k1] + b2
+            combined = np.where(same, np.maximum(first_second, second_first), b1 + b2)
+            better = valid & (combined > plan)
+            plan = np.where(better, combined, plan)
+            swap = same & (second_first > first_second)
+            group_a = np.where(better, np.where(swap, second_group[rows, k1], best_group[rows, k1]), group_a)
+            group_b = np.where(better, np.where(same & ~swap, second_group[rows, k2], best_group[rows, k2]), group_b)
+            count_a = np.where(better, k1, count_a)
+            count_b = np.where(better, k2, count_b)
+        bound += float(plan.sum())
+        row_of = e_local[g_local]
+        rank = rank_in_group[search]
+        take = ((g_local == group_a[row_of]) & (rank < count_a[row_of])) | (
+            (g_local == group_b[row_of]) & (rank < count_b[row_of])
+        )
+        taken += np.bincount(demand[search][take], minlength=compiled.n_demands)
+
+    # Anything else (groups held through fixed pairs, three or more universities): exact search.
+    expert_ends = np.r_[expert_starts[1:], n]
+    for i in np.flatnonzero(rest).tolist():
+        start, end, e = int(expert_starts[i]), int(expert_ends[i]), int(experts_here[i])
+        if slots[e] <= 0:
             continue
-        chunk = value[start:end]
-        if is_simple:
-            k = min(cap, len(chunk))
-            bound += float(np.partition(-chunk, k - 1)[:k].sum() * -1) if k < len(chunk) else float(chunk.sum())
-            continue
-        starts = np.flatnonzero(group_start[start:end])
-        groups = np.split(chunk, starts[1:])
+        local_new = new_group[start:end]
+        starts = np.flatnonzero(local_new)
+        groups = np.split(value[start:end], starts[1:])
         held = [not bool(opens[start + s]) for s in starts]
-        # Only each group's best `cap` values can matter, and a group is worth at most its prefix.
-        bound += _best_plan(groups, held, cap, int(universities[e]))
-    return bound
+        bound += _best_plan(groups, held, int(slots[e]), int(universities[e]))
+    return bound, taken
+
+
+def idle_expert_prices(compiled: CompiledInstance, weight: float, chosen: np.ndarray) -> np.ndarray:
+    """Demand prices read off an assignment: a slot costs the best score a not-yet-full expert offers it.
+
+    A market-clearing guess: an expert `chosen` leaves with room for another
+    university (fewer slots than min(slots, universities)) should want nothing more
+    at these prices. Cheap, and close to the LP's demand duals when experts are
+    plentiful. Any non-negative prices give a valid bound; these only aim to make
+    it tight.
+    """
+    free = compiled.free
+    expert = compiled.edge_expert[free]
+    demand = compiled.edge_demand[free]
+    load = np.bincount(expert[np.asarray(chosen, dtype=np.int64)], minlength=compiled.n_experts)
+    room = np.minimum(compiled.residual_slots, compiled.residual_universities)
+    spare = np.flatnonzero((load < room)[expert])
+    best_spare = np.zeros(compiled.n_demands)
+    np.maximum.at(best_spare, demand[spare], compiled.edge_score[free][spare])
+    return weight + best_spare

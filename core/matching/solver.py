@@ -5,21 +5,26 @@ into one linear objective by giving every slot a weight W larger than any total
 score (W = slots to fill + 1), so one filled slot always beats any score gain.
 
 Stages:
-1. min-cost flow with slots capped at the university cap: feasible, fast; the first answer;
-2. LP relaxation over a reduced candidate set (each demand's best edges plus the
+1. min-cost flow with slots capped at the university cap: feasible, fast; the first
+   answer; then one local-search flow where experts keep the flow's universities and
+   may add courses there (`flow.held_university_flow`), never worse;
+2. a first proven bound without any LP: the per-expert (Lagrangian) bound at demand
+   prices read off the flow (`lagrangian.idle_expert_prices`), valid for any prices;
+3. LP relaxation over a reduced candidate set (each demand's best edges plus the
    flow's), grown by column generation: LP duals price every edge of the full
    instance and edges that could improve the LP are added; each LP point is also
-   rounded (whole edges kept, the rest added greedily) into a feasible answer;
-3. proven upper bounds, computed here from the duals rather than taken on the LP
-   solver's word: the duals completed for every edge left out (weak duality), and
-   the Lagrangian bound where each expert plans alone (`lagrangian`);
+   rounded (whole edges kept, the rest added greedily) into a feasible answer.
+   Bounds are computed here from the duals rather than taken on the LP solver's
+   word: the duals completed for every edge left out (weak duality), and the
+   per-expert bound at the LP's demand duals. Skipped when too little time is left
+   to set it up (national instances under a 10 s limit);
 4. unless the gap is already closed, a MIP on the reduced set; its own bound and the
    duals' slacks on edges left out then bound every solution, so a MIP optimum on
    the reduced set is proven optimal for the whole instance when nothing outside
    can beat it.
 The answer is checked against every constraint before it is returned. The time
-limit covers stages 2 to 4; compiling the instance, the flow and the diagnostics
-are linear-time and run regardless.
+limit covers everything the caller waits for: compiling and the first flow always
+run; the later stages stop early enough to leave time for the check and diagnostics.
 """
 from __future__ import annotations
 
@@ -31,9 +36,9 @@ from typing import Any
 import numpy as np
 
 from core.matching.diagnostics import StabilityReport, UnfilledSlot, explain_unfilled, stability_report
-from core.matching.flow import min_cost_flow_assignment
+from core.matching.flow import held_university_flow, min_cost_flow_assignment
 from core.matching.instance import Instance
-from core.matching.lagrangian import lagrangian_bound
+from core.matching.lagrangian import idle_expert_prices, lagrangian_bound
 from core.matching.master import Duals, MasterProblem
 from core.matching.model import CompiledInstance, compile_instance
 
@@ -51,11 +56,11 @@ PRICING_TOLERANCE = 1e-7
 INTEGRALITY_TOLERANCE = 1e-6
 # Relative score gap under which an answer is called optimal (solver tolerances are ~1e-9).
 OPTIMALITY_TOLERANCE = 1e-6
-# Up to this many free edges the per-expert (Lagrangian) bound is cheap enough for every round.
-CHEAP_BOUND_EDGES = 1_000_000
-# Time kept for the final per-expert bound on large instances (it takes ~3 s at 5M edges).
-END_RESERVE_SHARE = 0.3
-END_RESERVE_MAX_S = 6.0
+# The LP stage starts only with at least this much time per free edge left (2 s at 5M edges).
+LP_MIN_SECONDS_PER_EDGE = 4e-7
+# Time kept after the search for the feasibility check and the diagnostics (~0.25 s at 5M edges).
+POST_SECONDS_PER_EDGE = 5e-8
+POST_SECONDS_FIXED = 0.05
 
 
 @dataclass(frozen=True)
@@ -152,6 +157,11 @@ class _Deadline:
     def __init__(self, time_limit: float | None):
         self.start = time.perf_counter()
         self.end = None if time_limit is None else self.start + max(time_limit, 0.0)
+
+    def keep(self, seconds: float) -> None:
+        """End the search this much earlier, for work that must follow it."""
+        if self.end is not None:
+            self.end = max(self.end - seconds, self.start)
 
     def remaining(self) -> float | None:
         return None if self.end is None else max(self.end - time.perf_counter(), 0.0)
@@ -293,6 +303,8 @@ def solve(
     """
     deadline = _Deadline(time_limit)
     compiled = compile_instance(instance)
+    # The limit covers what the caller waits for: keep time for the check and the diagnostics.
+    deadline.keep(POST_SECONDS_PER_EDGE * len(compiled.edge_expert) * (2 if diagnostics else 1) + POST_SECONDS_FIXED)
     weight = float(compiled.residual_need.clip(min=0).sum() + 1)
     stats: dict[str, Any] = {"edges": int(len(compiled.edge_expert)), "free_edges": int(len(compiled.free))}
 
@@ -305,6 +317,12 @@ def solve(
     best = warm
     best_value = _value(compiled, warm, weight)
     stats["flow_filled"] = int(len(warm))
+    # Local search: experts keep the flow's universities and may add courses there.
+    if not deadline.expired():
+        improved = held_university_flow(compiled, warm)
+        if _value(compiled, improved, weight) > best_value:
+            best, best_value = improved, _value(compiled, improved, weight)
+        stats["held_flow_s"] = round(deadline.elapsed(), 3)
     # Before any dual information: every slot that has a free edge filled at score 1.
     reachable = np.minimum(
         compiled.residual_need.clip(min=0),
@@ -316,6 +334,16 @@ def solve(
         return bound_value - best_value <= gap_tolerance * max(best_value - weight * len(best), 1.0)
 
     if len(compiled.free):
+        # A first proven bound before any LP: the per-expert bound at prices read off the flow.
+        # (Subgradient steps from there were tried: on the national tier they gain < 0.1 % per
+        # dozen 0.2 s steps, the scores' many ties make the subgradients uninformative.)
+        bound_value = min(bound_value, lagrangian_bound(compiled, weight, idle_expert_prices(compiled, weight, warm)))
+        stats["price_bound_s"] = round(deadline.elapsed(), 3)
+
+    remaining = deadline.remaining()
+    # Setting up the LP (candidate selection, the master) takes ~1 s per 5M edges: start it only with time to use it.
+    lp_has_time = remaining is None or remaining >= LP_MIN_SECONDS_PER_EDGE * len(compiled.free)
+    if len(compiled.free) and lp_has_time:
         master = MasterProblem(compiled, weight)
         in_master = np.zeros(len(compiled.free), dtype=bool)
         initial = _initial_candidates(compiled, warm, tie_breaker)
@@ -326,23 +354,19 @@ def solve(
         reduced = None
         last_dual_bound = np.inf
         rounds = 0
-        # On national instances the per-expert bound costs seconds: keep time for one at the end.
-        cheap_bound = len(compiled.free) <= CHEAP_BOUND_EDGES
-        reserve = 0.0 if time_limit is None or cheap_bound else min(time_limit * END_RESERVE_SHARE, END_RESERVE_MAX_S)
         while rounds < MAX_PRICING_ROUNDS:
             remaining = deadline.remaining()
-            if remaining is not None and remaining <= reserve:
+            if remaining is not None and remaining <= 0:
                 break
             rounds += 1
-            solved = master.solve_lp(None if remaining is None else remaining - reserve)
+            solved = master.solve_lp(remaining)
             if solved is None:
                 break
             duals, lp_x = solved
             reduced = _reduced_costs(compiled, duals, weight)
             last_dual_bound = _dual_bound(compiled, master, duals, reduced)
             bound_value = min(bound_value, last_dual_bound)
-            if cheap_bound:
-                bound_value = min(bound_value, lagrangian_bound(compiled, weight, duals.demand))
+            bound_value = min(bound_value, lagrangian_bound(compiled, weight, duals.demand))
             rounded = _round_and_complete(compiled, master.positions, lp_x, tie_breaker)
             if _value(compiled, rounded, weight) > best_value:
                 best, best_value = rounded, _value(compiled, rounded, weight)
@@ -355,8 +379,6 @@ def solve(
                 break
             master.add_edges(entering)
             in_master[entering] = True
-        if duals is not None and not cheap_bound and not deadline.expired():
-            bound_value = min(bound_value, lagrangian_bound(compiled, weight, duals.demand))
         stats["pricing_rounds"] = rounds
         stats["lp_s"] = round(deadline.elapsed(), 3)
         stats["candidate_edges"] = int(in_master.sum())
