@@ -3,10 +3,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import logging
 import signal
-from collections.abc import Awaitable, Callable
 
 from aiogram import Bot
 
@@ -14,6 +12,7 @@ from bot.factory import create_bot
 from bot.main import run_polling, run_webhook
 from core.bootstrap import bootstrap
 from core.settings import Settings
+from notifier.main import run_notifier
 
 __all__ = ["serve"]
 
@@ -25,15 +24,6 @@ def _stop_on_signals(stop: asyncio.Event) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
-
-
-def _notifier_runner() -> Callable[..., Awaitable[None]] | None:
-    try:
-        return importlib.import_module("notifier.main").run_notifier
-    except ModuleNotFoundError as error:
-        if error.name != "notifier.main":
-            raise
-        return None
 
 
 async def serve(settings: Settings, *, with_bot: bool, with_notifier: bool, sandbox_when_no_token: bool) -> None:
@@ -61,11 +51,7 @@ async def serve(settings: Settings, *, with_bot: bool, with_notifier: bool, sand
             runner = run_webhook if settings.webhook_url else run_polling
             tasks.append(asyncio.create_task(runner(core, bot, stop), name="bot"))
         if with_notifier:
-            run_notifier = _notifier_runner()
-            if run_notifier is None:
-                log.warning("notifier is not available in this build; notifications stay queued in the outbox")
-            else:
-                tasks.append(asyncio.create_task(run_notifier(core, bot=bot, stop=stop), name="notifier"))
+            tasks.append(asyncio.create_task(run_notifier(core, bot=bot, stop=stop), name="notifier"))
         print("innoeng 正在运行，按 Ctrl+C 停止。", flush=True)
         done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
         stop.set()

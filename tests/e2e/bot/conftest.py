@@ -13,7 +13,7 @@ import pytest
 
 from bot.factory import create_bot
 from bot.main import run_polling
-from bot.sandbox import SandboxClient, SandboxServer
+from bot.sandbox import SandboxServer
 from core.bootstrap import Core, bootstrap
 from core.sample import SAMPLE_PDF
 
@@ -43,21 +43,6 @@ UNIVERSITY_ANSWERS = {
     "schedule_preference": ["weekend_intensive", "vacation_intensive"], "remuneration": None,
     "society_member_unit": False, "other_needs": None,
 }
-
-
-@pytest.fixture
-async def stand_in() -> AsyncIterator[SandboxServer]:
-    server = await SandboxServer("127.0.0.1", 0).start()
-    try:
-        yield server
-    finally:
-        await server.stop()
-
-
-@pytest.fixture
-async def people(stand_in: SandboxServer) -> AsyncIterator[SandboxClient]:
-    async with SandboxClient(stand_in.base_url) as client:
-        yield client
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from aiogram import Dispatcher
 
 from bot.factory import create_bot
 from bot.routers import rsvp, staff_events
-from bot.sandbox import SandboxClient, SandboxServer
 from notifier.mail import FakeMailer
 from notifier.telegram import TelegramTransport
 from tests.support.outbox import add_person, make_worker
@@ -21,21 +20,8 @@ START = datetime(2025, 7, 10, 14, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 
 @pytest.fixture
-async def sandbox():
-    server = await SandboxServer("127.0.0.1", 0).start()
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
-async def people(sandbox):
-    async with SandboxClient(sandbox.base_url) as client:
-        yield client
-
-
-@pytest.fixture
-async def bot(sandbox, core):
-    instance = create_bot(sandbox.token, sandbox.base_url)
+async def bot(stand_in, core):
+    instance = create_bot(stand_in.token, stand_in.base_url)
     dispatcher = Dispatcher(core=core, staff_ids=frozenset({STAFF}))
     dispatcher.include_routers(rsvp.create_router(), staff_events.create_router())
     task = asyncio.create_task(

@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.factory import create_bot
-from bot.sandbox import SandboxClient, SandboxServer
 from notifier.mail import FakeMailer
 from notifier.telegram import TelegramTransport
 from tests.support.outbox import add_person, make_worker, queue, row
@@ -18,21 +17,8 @@ START = datetime(2025, 7, 10, 14, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 
 @pytest.fixture
-async def sandbox():
-    server = await SandboxServer("127.0.0.1", 0).start()
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
-async def people(sandbox):
-    async with SandboxClient(sandbox.base_url) as client:
-        yield client
-
-
-@pytest.fixture
-async def bot(sandbox):
-    instance = create_bot(sandbox.token, sandbox.base_url)
+async def bot(stand_in):
+    instance = create_bot(stand_in.token, stand_in.base_url)
     yield instance
     await instance.session.close()
 

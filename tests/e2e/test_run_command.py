@@ -1,0 +1,63 @@
+"""The README's run command on embedded defaults: stand-in, bot and notifier in one process."""
+from __future__ import annotations
+
+import asyncio
+import email
+import os
+import signal
+import socket
+import subprocess
+import sys
+from email import policy
+from pathlib import Path
+
+from bot.sandbox import SandboxClient
+from tests.e2e.bot.conftest import DEADLINE, EXPERT_ANSWERS
+from tests.e2e.bot.test_intake_chat import begin
+from tests.support.chat import ChatDriver
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def test_innoeng_run_serves_a_person_and_leaves_the_receipt_as_an_eml_file(tmp_path: Path):
+    port = free_port()
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("DATABASE_URL", "BOT_", "SMTP_", "REDIS_URL", "DATA_DIR", "DOCUMENTS_DIR"))}
+    env.update({"SANDBOX_PORT": str(port), "DEFAULT_BATCH_DEADLINE": DEADLINE})
+    process = subprocess.Popen([sys.executable, "-m", "innoeng", "run"], cwd=tmp_path, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        for _ in range(200):
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                    break
+            except OSError:
+                await asyncio.sleep(0.1)
+        async with SandboxClient(f"http://127.0.0.1:{port}") as people:
+            driver = ChatDriver(people, 5555)
+            first = await begin(driver, "我是企业专家（申请产业兼职教师）")
+            review = await driver.fill(first, EXPERT_ANSWERS)
+            receipt = await driver.press(review, "✅ 提交")
+            assert "已提交！受理编号：E01-" in receipt.text
+        outbox = tmp_path / "data" / "outbox"
+        for _ in range(100):
+            files = sorted(outbox.glob("*.eml")) if outbox.exists() else []
+            if files:
+                break
+            await asyncio.sleep(0.2)
+        assert len(files) == 1
+        message = email.message_from_bytes(files[0].read_bytes(), policy=policy.default)
+        assert message["To"].addresses[0].addr_spec == EXPERT_ANSWERS["email"]
+        body = message.get_body(("plain",)).get_content()
+        assert "收到您提交的《产业兼职教师申请意向表》，编号 E01-" in body and "初步核对结果" in body
+        assert (tmp_path / "data" / "innoeng.sqlite3").exists()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=30)
+    log = output.decode("utf-8", "replace")
+    assert process.returncode == 0, log
+    assert "Traceback" not in log and f"http://127.0.0.1:{port}/" in log
