@@ -14,7 +14,7 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.callbacks import REVIEW_TOKEN, FormAction, step_token
 from bot.render import files_keyboard, question_keyboard, question_text, receipt_text
-from bot.routers.conversation import MULTI_KEY, active_draft, pending_picks, show
+from bot.routers.conversation import MULTI_KEY, active_draft, pending_picks, show, status_text
 from core.bootstrap import Core
 from core.domain import ApplicationStatus, DomainError
 from core.domain.status import EDITABLE
@@ -39,6 +39,11 @@ def _fresh(draft: DraftView, token: str, action: str) -> bool:
     if action in ("e", "S"):
         return draft.step is None and token == REVIEW_TOKEN
     return draft.step is not None and step_token(draft.step.key) == token
+
+
+async def _nothing_to_answer(message: Message, core: Core, person: PersonView) -> None:
+    """A message when no question is open: where they stand, or how to begin."""
+    await message.answer(await status_text(core, person) if person.consented else text("bot.no_application"))
 
 
 async def _refuse(bot: Bot, chat_id: int, error: Exception) -> None:
@@ -104,7 +109,7 @@ async def _toggle(callback: CallbackQuery, callback_data: FormAction, draft: Dra
 async def on_text(message: Message, bot: Bot, core: Core, person: PersonView, state: FSMContext) -> None:
     draft = await active_draft(core, person) if person.consented else None
     if draft is None:
-        await message.answer(text("bot.no_application"))
+        await _nothing_to_answer(message, core, person)
         return
     if draft.step is None:
         await show(bot, message.chat.id, core, person, draft, state)
@@ -125,8 +130,11 @@ async def on_text(message: Message, bot: Bot, core: Core, person: PersonView, st
 
 async def on_contact(message: Message, bot: Bot, core: Core, person: PersonView, state: FSMContext) -> None:
     draft = await active_draft(core, person) if person.consented else None
-    if draft is None or draft.step is None or draft.step.question.kind is not Kind.PHONE:
-        await message.answer(text("bot.no_application") if draft is None else text("bot.use_buttons"))
+    if draft is None:
+        await _nothing_to_answer(message, core, person)
+        return
+    if draft.step is None or draft.step.question.kind is not Kind.PHONE:
+        await message.answer(text("bot.use_buttons"))
         return
     try:
         draft = await core.intake.answer(
@@ -139,10 +147,12 @@ async def on_contact(message: Message, bot: Bot, core: Core, person: PersonView,
 
 async def on_file(message: Message, bot: Bot, core: Core, person: PersonView, state: FSMContext) -> None:
     draft = await active_draft(core, person) if person.consented else None
-    if draft is None or draft.step is None or draft.step.question.kind is not Kind.FILE:
-        await message.answer(text("bot.no_application") if draft is None else text("bot.use_buttons"))
-        if draft is not None:
-            await show(bot, message.chat.id, core, person, draft, state)
+    if draft is None:
+        await _nothing_to_answer(message, core, person)
+        return
+    if draft.step is None or draft.step.question.kind is not Kind.FILE:
+        await message.answer(text("bot.use_buttons"))
+        await show(bot, message.chat.id, core, person, draft, state)
         return
     if not person.sensitive_consented and draft.step.question.sensitive:
         await show(bot, message.chat.id, core, person, draft, state)

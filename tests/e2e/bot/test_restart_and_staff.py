@@ -95,6 +95,10 @@ async def test_staff_approve_and_reject_from_the_chat(running_bot, people):
     await people.send_text(USER + 3, "/status")
     status = await ChatDriver(people, USER + 3).next_message()
     assert "未通过审核" in status.text and "工作年限不足 3 年" in status.text
+    # Anything typed after the decision shows where the application stands, not "how to begin".
+    await people.send_text(USER + 3, "请问结果如何")
+    again = await ChatDriver(people, USER + 3).next_message()
+    assert "未通过审核" in again.text
 
     async with core.uow() as uow:
         kinds = sorted({m.kind for m in (await uow.session.scalars(select(OutboxMessage))).all()})
