@@ -15,7 +15,7 @@ import numpy as np
 
 from core.matching.model import CompiledInstance
 
-__all__ = ["idle_expert_prices", "lagrangian_bound", "lagrangian_plans"]
+__all__ = ["flow_prices", "idle_expert_prices", "lagrangian_bound", "lagrangian_plans"]
 
 
 def _best_plan(
@@ -207,3 +207,63 @@ def idle_expert_prices(compiled: CompiledInstance, weight: float, chosen: np.nda
     best_spare = np.zeros(compiled.n_demands)
     np.maximum.at(best_spare, demand[spare], compiled.edge_score[free][spare])
     return weight + best_spare
+
+
+def flow_prices(
+    compiled: CompiledInstance, weight: float, chosen: np.ndarray, start: np.ndarray | None = None, max_rounds: int = 100
+) -> np.ndarray:
+    """Demand prices completing `chosen` to a dual of the slot-capped flow network, by longest paths.
+
+    `chosen` is read as a flow in the network where each expert carries at most
+    min(slots, universities) slots (the warm start's network). Experts with room left
+    are worth zero, so each demand costs at least the best value such an expert offers
+    on an edge it does not use (an edge in use is covered by its own x <= 1 dual, which
+    the per-expert plans respect: an expert takes a demand once); an expert at its cap is worth the least
+    value its own edges leave it, min over them of (weight + score - price), and every
+    other edge of that expert may not beat it, which raises that demand's price. Prices
+    only go up, so this settles after as many rounds as the longest alternating path
+    (a few dozen on the national tier; `max_rounds` caps it when `chosen` is not an
+    optimal flow). Close to the network's own potentials, hence to market-clearing
+    prices; as for any non-negative prices, the per-expert bound at them is valid.
+    """
+    chosen = np.asarray(chosen, dtype=np.int64)
+    free = compiled.free
+    expert = compiled.edge_expert[free]
+    demand = compiled.edge_demand[free]
+    cap = np.maximum(compiled.residual_slots, 0)
+    cap = np.where(compiled.residual_universities > 0, np.minimum(cap, compiled.residual_universities), cap)
+    load = np.bincount(expert[chosen], minlength=compiled.n_experts)
+    at_cap = load >= cap
+    used = np.zeros(len(free), dtype=bool)
+    used[chosen] = True
+    if start is None:
+        price = np.zeros(compiled.n_demands)
+        spare = np.flatnonzero(~at_cap[expert] & ~used)
+        np.maximum.at(price, demand[spare], weight + compiled.edge_score[free][spare])
+    else:
+        price = np.maximum(start, 0.0).astype(np.float64)
+    if len(chosen) == 0 or len(free) == 0:
+        return price
+    others = np.flatnonzero(at_cap[expert] & ~used)
+    if len(others) == 0:
+        return price
+    others = others[np.argsort(demand[others], kind="stable")]
+    other_demand = demand[others]
+    other_expert = expert[others]
+    other_value = weight + compiled.edge_score[free][others]
+    group_starts = np.flatnonzero(np.r_[True, other_demand[1:] != other_demand[:-1]])
+    group_demand = other_demand[group_starts]
+    used_expert, used_demand = expert[chosen], demand[chosen]
+    used_value = weight + compiled.edge_score[free][chosen]
+    held = used_expert[at_cap[used_expert]]
+    for _ in range(max_rounds):
+        worth = np.zeros(compiled.n_experts)
+        least = np.full(compiled.n_experts, np.inf)
+        np.minimum.at(least, used_expert, used_value - price[used_demand])
+        worth[held] = np.maximum(least[held], 0.0)
+        offer = np.maximum.reduceat(other_value - worth[other_expert], group_starts)
+        raised = offer > price[group_demand] + 1e-12
+        if not raised.any():
+            break
+        price[group_demand[raised]] = offer[raised]
+    return price

@@ -11,6 +11,7 @@ from matching_brute_force import brute_force_optimum
 from core.matching import Demand, Edge, ExpertCapacity, Instance, InstanceError
 from core.matching.flow import held_university_flow, min_cost_flow_assignment
 from core.matching.lagrangian import (
+    flow_prices,
     idle_expert_prices,
     lagrangian_bound,
     lagrangian_plans,
@@ -85,7 +86,9 @@ def test_bound_at_any_prices_is_above_the_brute_force_optimum(seed):
     fixed = compiled.fixed_edges
     optimum_free = weight * (filled - len(fixed)) + score - float(compiled.edge_score[fixed].sum())
     prices = np.random.default_rng(seed)
-    candidates = [idle_expert_prices(compiled, weight, min_cost_flow_assignment(compiled))]
+    flow = min_cost_flow_assignment(compiled)
+    candidates = [idle_expert_prices(compiled, weight, flow), flow_prices(compiled, weight, flow)]
+    candidates.append(flow_prices(compiled, weight, held_university_flow(compiled, flow)))
     candidates += [prices.random(compiled.n_demands) * s for s in (0.0, 1.0, weight, weight + 1.0)]
     for price in candidates:
         assert lagrangian_bound(compiled, weight, price) >= optimum_free - 1e-6
@@ -140,3 +143,32 @@ def test_plans_give_a_subgradient(seed):
         q = prices.random(compiled.n_demands) * (weight + 1)
         value, taken = lagrangian_plans(compiled, weight, p)
         assert lagrangian_bound(compiled, weight, q) >= value + (need - taken) @ (q - p) - 1e-6
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_flow_prices_are_dual_optimal_when_the_university_rule_never_binds(seed):
+    """Every expert may open as many universities as it has slots: the flow is optimal and
+    its prices close the per-expert bound exactly (strong duality of the transportation LP)."""
+    rng = random.Random(4000 + seed)
+    experts = tuple(ExpertCapacity(f"e{i}", 5, rng.randint(0, 3)) for i in range(rng.randint(1, 12)))
+    demands = tuple(Demand(f"d{j}", f"u{rng.randrange(4)}", rng.randint(0, 3)) for j in range(rng.randint(1, 12)))
+    edges = tuple(Edge(e.id, d.id, round(rng.random(), 3)) for e in experts for d in demands if rng.random() < 0.5)
+    compiled = compile_instance(Instance(experts, demands, edges))
+    weight = float(compiled.residual_need.clip(min=0).sum() + 1)
+    flow = min_cost_flow_assignment(compiled)
+    prices = flow_prices(compiled, weight, flow)
+    assert lagrangian_bound(compiled, weight, prices) == pytest.approx(_value(compiled, flow, weight), abs=1e-6)
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_flow_prices_give_a_valid_bound_on_larger_instances(seed):
+    rng = random.Random(5000 + seed)
+    problem = random_instance(rng, experts=rng.randint(2, 12), demands=rng.randint(2, 14), universities=rng.randint(1, 5), density=0.5)
+    compiled = compile_instance(problem)
+    weight = float(compiled.residual_need.clip(min=0).sum() + 1)
+    flow = min_cost_flow_assignment(compiled)
+    best = held_university_flow(compiled, flow)
+    for chosen in (flow, best):
+        prices = flow_prices(compiled, weight, chosen)
+        assert np.all(prices >= 0)
+        assert lagrangian_bound(compiled, weight, prices) >= _value(compiled, best, weight) - 1e-6
