@@ -93,25 +93,20 @@ class OutboxQueue:
         return claimed
 
     async def renew(self, *, token: str, ids: Iterable[int], lease_s: float) -> None:
-        ids = list(ids)
-        if not ids:
-            return
-        async with self._uow() as uow:
-            await uow.session.execute(
-                update(_T).where(_T.c.id.in_(ids), _T.c.claim_token == token, _T.c.status == SENDING)
-                .values(locked_until=self._clock() + timedelta(seconds=lease_s))
-            )
-            await uow.commit()
+        await self._update_claimed(token, ids, locked_until=self._clock() + timedelta(seconds=lease_s))
 
     async def release(self, *, token: str, ids: Iterable[int]) -> None:
         """Hands claimed but untouched rows back (shutdown): due again at once, no attempt counted."""
+        await self._update_claimed(token, ids, status=QUEUED, locked_until=None, claim_token=None)
+
+    async def _update_claimed(self, token: str, ids: Iterable[int], **values) -> None:
+        """Changes only rows this worker still holds: a row whose lease another worker took is left alone."""
         ids = list(ids)
         if not ids:
             return
         async with self._uow() as uow:
             await uow.session.execute(
-                update(_T).where(_T.c.id.in_(ids), _T.c.claim_token == token, _T.c.status == SENDING)
-                .values(status=QUEUED, locked_until=None, claim_token=None)
+                update(_T).where(_T.c.id.in_(ids), _T.c.claim_token == token, _T.c.status == SENDING).values(**values)
             )
             await uow.commit()
 

@@ -128,13 +128,23 @@ async def on_text(message: Message, bot: Bot, core: Core, person: PersonView, st
     await show(bot, message.chat.id, core, person, draft, state, remove_reply_keyboard=question.kind is Kind.PHONE)
 
 
-async def on_contact(message: Message, bot: Bot, core: Core, person: PersonView, state: FSMContext) -> None:
+async def _draft_asking_for(kind: Kind, message: Message, bot: Bot, core: Core, person: PersonView,
+                             state: FSMContext) -> DraftView | None:
+    """The open draft when its current question takes this kind of message; otherwise says why not."""
     draft = await active_draft(core, person) if person.consented else None
     if draft is None:
         await _nothing_to_answer(message, core, person)
-        return
-    if draft.step is None or draft.step.question.kind is not Kind.PHONE:
+        return None
+    if draft.step is None or draft.step.question.kind is not kind:
         await message.answer(text("bot.use_buttons"))
+        await show(bot, message.chat.id, core, person, draft, state)
+        return None
+    return draft
+
+
+async def on_contact(message: Message, bot: Bot, core: Core, person: PersonView, state: FSMContext) -> None:
+    draft = await _draft_asking_for(Kind.PHONE, message, bot, core, person, state)
+    if draft is None:
         return
     try:
         draft = await core.intake.answer(
@@ -146,13 +156,8 @@ async def on_contact(message: Message, bot: Bot, core: Core, person: PersonView,
 
 
 async def on_file(message: Message, bot: Bot, core: Core, person: PersonView, state: FSMContext) -> None:
-    draft = await active_draft(core, person) if person.consented else None
+    draft = await _draft_asking_for(Kind.FILE, message, bot, core, person, state)
     if draft is None:
-        await _nothing_to_answer(message, core, person)
-        return
-    if draft.step is None or draft.step.question.kind is not Kind.FILE:
-        await message.answer(text("bot.use_buttons"))
-        await show(bot, message.chat.id, core, person, draft, state)
         return
     if not person.sensitive_consented and draft.step.question.sensitive:
         await show(bot, message.chat.id, core, person, draft, state)

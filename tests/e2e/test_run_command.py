@@ -15,12 +15,7 @@ from bot.sandbox import SandboxClient
 from tests.e2e.bot.conftest import DEADLINE, EXPERT_ANSWERS
 from tests.e2e.bot.test_intake_chat import begin
 from tests.support.chat import ChatDriver
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.support.net import free_port
 
 
 async def test_innoeng_run_serves_a_person_and_leaves_the_receipt_as_an_eml_file(tmp_path: Path):

@@ -2,15 +2,16 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections import defaultdict, deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP as AiosmtpdSMTP
+from tests.support.net import free_port
 
-__all__ = ["ScriptedHandler", "ScriptedSMTP", "ScriptedController", "free_port", "scripted_smtp_server"]
+__all__ = [
+    "free_port","ScriptedHandler", "ScriptedSMTP", "ScriptedController", "free_port", "scripted_smtp_server"]
 
 
 class ScriptedHandler:
@@ -90,12 +91,6 @@ class ScriptedSMTP(AiosmtpdSMTP):
 class ScriptedController(Controller):
     def factory(self):
         return ScriptedSMTP(self.handler, **self.SMTP_kwargs)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @contextmanager

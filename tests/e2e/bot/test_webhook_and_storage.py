@@ -15,12 +15,7 @@ from bot.main import build_dispatcher, run_webhook
 from bot.storage import SQLStorage
 from core.bootstrap import bootstrap
 from tests.support.chat import ChatDriver
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.support.net import free_port
 
 
 async def test_webhook_mode_answers_telegram_and_refuses_a_wrong_secret(bot_settings, stand_in, people):

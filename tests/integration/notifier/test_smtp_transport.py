@@ -10,7 +10,7 @@ import pytest
 from aiosmtpd.smtp import AuthResult
 from pydantic import SecretStr
 
-from tests.support.smtp_server import ScriptedController, ScriptedHandler, free_port
+from tests.support.smtp_server import ScriptedController, ScriptedHandler, free_port, scripted_smtp_server
 from notifier.mail import (
     DeliveryOutcome,
     EmailMessageSpec,
@@ -26,14 +26,8 @@ SLOWER_THAN_CLIENT = 1.5
 
 @pytest.fixture
 def server():
-    handler = ScriptedHandler()
-    controller = ScriptedController(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    controller.handler_state = handler
-    try:
+    with scripted_smtp_server() as controller:
         yield controller
-    finally:
-        controller.stop()
 
 
 def settings_for(controller: ScriptedController, **overrides) -> SmtpSettings:
