@@ -13,6 +13,8 @@ from typing import Any, overload
 
 import numpy as np
 
+from core.domain.appointments import DEFAULT_MAX_UNIVERSITIES  # the notice: 一般不超过2所; staff may lift it per expert
+
 __all__ = [
     "DEFAULT_MAX_SLOTS",
     "DEFAULT_MAX_UNIVERSITIES",
@@ -25,8 +27,6 @@ __all__ = [
     "parse_instance",
 ]
 
-# The notice: 同一专家受聘高校一般不超过2所. Staff lift it per expert by giving a higher value.
-DEFAULT_MAX_UNIVERSITIES = 2
 # Four core courses exist; without an answer we do not let one expert take more than that.
 DEFAULT_MAX_SLOTS = 4
 
