@@ -1,6 +1,7 @@
 """A person filling in a questionnaire through the stand-in, knowing nothing but what the bot shows."""
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any
 
@@ -40,6 +41,18 @@ class ChatDriver:
 
     async def next_message(self, timeout: float = 10) -> BotMessage:
         return await self.people.next_message(self.user_id, timeout=timeout)
+
+    async def wait_for(self, predicate, timeout: float = 20) -> BotMessage:
+        """The next message in this chat that satisfies `predicate`, skipping others (e.g. notifier messages
+        that may arrive in between when the notifier runs beside the bot)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                raise TimeoutError(f"no matching message for {self.user_id}")
+            message = await self.people.next_message(self.user_id, timeout=remaining)
+            if predicate(message):
+                return message
 
     async def next_prompt(self, timeout: float = 10) -> BotMessage:
         """Skips notes (recorded, hints) until a question, the review page or a final word arrives."""
