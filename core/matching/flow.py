@@ -54,21 +54,8 @@ def min_cost_flow_assignment(
     graph.add_arcs_with_capacity_and_unit_cost(
         np.full(n_e, source, dtype=np.int64), np.arange(n_e, dtype=np.int64), expert_cap, np.zeros(n_e, dtype=np.int64)
     )
-    graph.add_arcs_with_capacity_and_unit_cost(
-        n_e + np.arange(n_d, dtype=np.int64),
-        np.full(n_d, sink, dtype=np.int64),
-        np.maximum(compiled.residual_need, 0),
-        np.zeros(n_d, dtype=np.int64),
-    )
-    # Max-flow-with-min-cost still routes from supply to demand nodes: offer every slot.
-    total = int(np.maximum(compiled.residual_need, 0).sum())
-    graph.set_node_supply(source, total)
-    graph.set_node_supply(sink, -total)
-    status = graph.solve_max_flow_with_min_cost()
-    if status != graph.OPTIMAL:
-        raise RuntimeError(f"min cost flow failed with status {status}")
-    flows = graph.flows(np.asarray(pair_arcs, dtype=np.int64))
-    return positions[flows > 0]
+    return _solve_to_sink(graph, compiled, first_demand=n_e, source=source, sink=sink, pair_arcs=pair_arcs,
+                          positions=positions)
 
 
 def held_university_flow(compiled: CompiledInstance, chosen: np.ndarray, among: np.ndarray | None = None) -> np.ndarray:
@@ -111,12 +98,21 @@ def held_university_flow(compiled: CompiledInstance, chosen: np.ndarray, among: 
         np.full(n_e, source, dtype=np.int64), experts, np.maximum(compiled.residual_slots, 0), zeros
     )
     graph.add_arcs_with_capacity_and_unit_cost(experts, n_e + experts, room.astype(np.int64), zeros)
+    return _solve_to_sink(graph, compiled, first_demand=2 * n_e, source=source, sink=sink, pair_arcs=pair_arcs,
+                          positions=positions)
+
+
+def _solve_to_sink(graph, compiled: CompiledInstance, *, first_demand: int, source: int, sink: int, pair_arcs,
+                   positions: np.ndarray) -> np.ndarray:
+    """Adds demand → sink arcs (capacity: the need left), solves, returns the positions of pairs used."""
+    n_d = compiled.n_demands
     graph.add_arcs_with_capacity_and_unit_cost(
-        2 * n_e + np.arange(n_d, dtype=np.int64),
+        first_demand + np.arange(n_d, dtype=np.int64),
         np.full(n_d, sink, dtype=np.int64),
         np.maximum(compiled.residual_need, 0),
         np.zeros(n_d, dtype=np.int64),
     )
+    # Max-flow-with-min-cost still routes from supply to demand nodes: offer every slot.
     total = int(np.maximum(compiled.residual_need, 0).sum())
     graph.set_node_supply(source, total)
     graph.set_node_supply(sink, -total)
