@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from core.db.models import Appointment, CapException, MatchProposal, MatchRun, Recommendation
+from core.db.models import Application, Appointment, CapException, CourseDemand, MatchProposal, MatchRun, Recommendation
 from core.db.uow import UnitOfWork, UnitOfWorkFactory
 from core.domain import ApplicationStatus, DomainError, FormKind, NotFound
 from core.domain.appointments import (
@@ -96,7 +96,7 @@ class MatchingService:
             forbidden |= await _not_considered(uow, demand_rows)
             profiles = [expert_profile(e, exceptions) for e in experts]
             # Universities an expert already serves outside this batch use up part of their cap.
-            profiles = [await _with_outside_load(uow, p, demand_rows) for p in profiles]
+            profiles = _with_outside_load(profiles, held, demand_rows)
             instance = build_instance(profiles, demands, fixed=fixed, forbidden=sorted(forbidden))
             solution = matching.solve(instance, time_limit=time_limit)  # loads the solver on first use
             result = solution.to_dict()
@@ -111,19 +111,19 @@ class MatchingService:
             )
             uow.session.add(run)
             await uow.flush()
-            scores = {(e.expert, e.demand): e.score for e in instance.edges}
             by_key = {p.id: p for p in profiles}
             demand_by_key = {d.id: d for d in demands}
-            fixed_set = set(fixed)
+            appointment_of = {(expert_key(a.expert_application_id), demand_key(a.demand_id)): a.id for a in held}
             for expert_id, demand_id in solution.assignments:
+                # The same scoring built the instance's edges, so this is the edge's score, with its terms.
                 pair = score_pair(by_key[expert_id], demand_by_key[demand_id])
                 demand = demand_rows[parse_key(demand_id)]
                 uow.session.add(MatchProposal(
                     run_id=run.id, demand_id=demand.id, expert_application_id=parse_key(expert_id),
-                    university_application_id=demand.application_id, score=scores.get((expert_id, demand_id), pair.score),
+                    university_application_id=demand.application_id, score=pair.score,
                     terms=[{"label": t.label, "value": t.value, "weight": t.weight, "explanation": t.explanation} for t in pair.terms],
-                    fixed=(expert_id, demand_id) in fixed_set,
-                    appointment_id=next((a.id for a in held if (expert_key(a.expert_application_id), demand_key(a.demand_id)) == (expert_id, demand_id)), None),
+                    fixed=(expert_id, demand_id) in appointment_of,
+                    appointment_id=appointment_of.get((expert_id, demand_id)),
                 ))
             audit(uow, at=now, actor=staff, action="match.run", subject=f"match_run:{run.id}",
                   filled=solution.filled, total_need=solution.total_need, gap=solution.gap)
@@ -210,11 +210,17 @@ class MatchingService:
 
     async def _view(self, uow: UnitOfWork, run: MatchRun) -> RunView:
         proposals = (await uow.session.scalars(select(MatchProposal).where(MatchProposal.run_id == run.id).order_by(MatchProposal.id))).all()
+        # Two queries for the whole run, not three per proposal: a national run has thousands.
+        application_ids = {p.expert_application_id for p in proposals} | {p.university_application_id for p in proposals}
+        applications = {a.id: a for a in (await uow.session.scalars(
+            select(Application).where(Application.id.in_(application_ids)))).all()}
+        demands = {d.id: d for d in (await uow.session.scalars(
+            select(CourseDemand).where(CourseDemand.id.in_({p.demand_id for p in proposals})))).all()}
         views = []
         for p in proposals:
-            expert = await uow.applications.get(p.expert_application_id)
-            university = await uow.applications.get(p.university_application_id)
-            demand = next(d for d in await uow.applications.course_demands(university.id) if d.id == p.demand_id)
+            expert = applications[p.expert_application_id]
+            university = applications[p.university_application_id]
+            demand = demands[p.demand_id]
             views.append(ProposalView(
                 id=p.id, expert_application_id=expert.id, expert_name=expert.answers.get("name", ""),
                 employer=expert.answers.get("employer", ""), university_application_id=university.id,
@@ -236,16 +242,19 @@ async def _not_considered(uow: UnitOfWork, demand_rows) -> set[tuple[str, str]]:
     return {(expert_key(r.expert_application_id), demand_key(r.demand_id)) for r in rows}
 
 
-async def _with_outside_load(uow: UnitOfWork, profile, demand_rows):
+def _with_outside_load(profiles, held: list[Appointment], demand_rows) -> list:
     """Universities served through appointments outside this run's demands reduce the cap left."""
-    held = (await uow.session.scalars(select(Appointment).where(
-        Appointment.expert_application_id == parse_key(profile.id),
-        Appointment.status.in_(list(ACTIVE_APPOINTMENTS))))).all()
-    inside = {a.university_application_id for a in held if a.demand_id in demand_rows}
-    outside = {a.university_application_id for a in held if a.demand_id not in demand_rows} - inside
-    if not outside:
-        return profile
-    return replace(profile, max_universities=max(profile.max_universities - len(outside), 0))
+    inside: dict[int, set[int]] = {}
+    outside: dict[int, set[int]] = {}
+    for a in held:
+        side = inside if a.demand_id in demand_rows else outside
+        side.setdefault(a.expert_application_id, set()).add(a.university_application_id)
+    adjusted = []
+    for profile in profiles:
+        expert = parse_key(profile.id)
+        extra = outside.get(expert, set()) - inside.get(expert, set())
+        adjusted.append(replace(profile, max_universities=max(profile.max_universities - len(extra), 0)) if extra else profile)
+    return adjusted
 
 
 async def _notify_offer(uow: UnitOfWork, appointment: Appointment, now) -> None:
