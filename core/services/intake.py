@@ -28,7 +28,6 @@ from core.forms import (
     missing_required,
     next_step,
     previous_step,
-    progress,
     prune_hidden,
     validate_all,
     validate_answer,
@@ -429,10 +428,15 @@ class IntakeService:
         form, ctx = get_form(app.form), self.context(app)
         cursor = app.cursor or REVIEW
         editing = cursor.startswith(_EDIT_PREFIX)
-        step = None if _strip_edit(cursor) == REVIEW else find_step(form, app.answers, ctx, _strip_edit(cursor))
-        if step is None and _strip_edit(cursor) != REVIEW:
-            step = next_step(form, app.answers, ctx)  # the question it pointed at is no longer asked
-        position, total = progress(form, app.answers, ctx, step.key if step else REVIEW)
+        current = _strip_edit(cursor)
+        # Walked once: every view of a draft (each bot reply) needs the step, its position and the total.
+        steps = visible_steps(form, app.answers, ctx)
+        index = next((i for i, s in enumerate(steps) if s.key == current), None)
+        if index is None and current != REVIEW:
+            # The question it pointed at is no longer asked: the first unanswered one instead.
+            index = next((i for i, s in enumerate(steps) if s.key not in app.answers), None)
+        step = steps[index] if index is not None else None
+        position, total = (index + 1 if index is not None else len(steps)), len(steps)
         return DraftView(
             application_id=app.id, person_id=app.person_id, form=app.form, status=app.status,
             status_label=STATUS_LABELS[ApplicationStatus(app.status)], step=step, position=position, total=total,
