@@ -1,7 +1,7 @@
 """After staff confirm a pair: both sides answer, publicity (公示), agreement, filing (备案)."""
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from core.db.models import Appointment, Application
+from core.db.models import Application, Appointment, CourseDemand
 from core.db.uow import UnitOfWork, UnitOfWorkFactory
 from core.domain import DomainError, NotFound
 from core.domain.appointments import (
@@ -85,15 +85,10 @@ class AppointmentService:
             stmt = select(Appointment).order_by(Appointment.id)
             if statuses is not None:
                 stmt = stmt.where(Appointment.status.in_(list(statuses)))
-            rows = (await uow.session.scalars(stmt)).all()
-            views = []
-            for row in rows:
-                if batch_id is not None:
-                    university = await uow.applications.get(row.university_application_id)
-                    if university.batch_id != batch_id:
-                        continue
-                views.append(await self._view(uow, row))
-            return views
+            if batch_id is not None:
+                stmt = stmt.join(Application, Application.id == Appointment.university_application_id).where(
+                    Application.batch_id == batch_id)
+            return await self._views(uow, (await uow.session.scalars(stmt)).all())
 
     async def for_person(self, *, person_id: int) -> list[tuple[str, AppointmentView]]:
         """(side, appointment) for every pair this person is part of, as expert or as university contact."""
@@ -104,7 +99,8 @@ class AppointmentService:
             rows = (await uow.session.scalars(select(Appointment).where(
                 (Appointment.expert_application_id.in_(list(mine))) | (Appointment.university_application_id.in_(list(mine)))
             ).order_by(Appointment.id))).all()
-            return [("expert" if row.expert_application_id in mine else "university", await self._view(uow, row)) for row in rows]
+            views = await self._views(uow, rows)
+            return [("expert" if row.expert_application_id in mine else "university", view) for row, view in zip(rows, views)]
 
     async def respond(self, *, appointment_id: int, person_id: int, accept: bool, reason: str | None = None) -> AppointmentView:
         """The expert accepts or declines; the university confirms or declines. Both yes: publicity begins."""
@@ -220,7 +216,7 @@ class AppointmentService:
         async with self._uow() as uow:
             rows = (await uow.session.scalars(select(Appointment).where(
                 Appointment.status == _S.OFFERED, Appointment.answer_by < now))).all()
-            return [await self._view(uow, row) for row in rows]
+            return await self._views(uow, rows)
 
     # ------------------------------------------------------------------ helpers
 
@@ -269,9 +265,19 @@ class AppointmentService:
             )
 
     async def _view(self, uow: UnitOfWork, row: Appointment) -> AppointmentView:
-        expert: Application = await uow.applications.get(row.expert_application_id)
-        university: Application = await uow.applications.get(row.university_application_id)
-        demand = next(d for d in await uow.applications.course_demands(university.id) if d.id == row.demand_id)
+        return (await self._views(uow, [row]))[0]
+
+    async def _views(self, uow: UnitOfWork, rows: Sequence[Appointment]) -> list[AppointmentView]:
+        """Two queries for any number of appointments: publicity and filing lists run to thousands."""
+        ids = {r.expert_application_id for r in rows} | {r.university_application_id for r in rows}
+        applications = {a.id: a for a in (await uow.session.scalars(select(Application).where(Application.id.in_(ids)))).all()}
+        demands = {d.id: d for d in (await uow.session.scalars(
+            select(CourseDemand).where(CourseDemand.id.in_({r.demand_id for r in rows})))).all()}
+        return [self._as_view(r, applications[r.expert_application_id], applications[r.university_application_id],
+                              demands[r.demand_id]) for r in rows]
+
+    @staticmethod
+    def _as_view(row: Appointment, expert: Application, university: Application, demand: CourseDemand) -> AppointmentView:
         return AppointmentView(
             id=row.id, status=row.status, status_label=APPOINTMENT_LABELS[_S(row.status)], course=demand.course,
             hours=demand.hours, mode=TEACHING_MODES.get(demand.mode, demand.mode),
