@@ -162,6 +162,14 @@ class ApplicationRepository:
             )
         ).all()
 
+    async def experts_needed_by_course(self, application_ids: Sequence[int]) -> dict[str, int]:
+        """Requested expert places per course over these intents, in one query."""
+        rows = await self.session.execute(
+            select(CourseDemand.course, func.sum(CourseDemand.experts_needed))
+            .where(CourseDemand.application_id.in_(list(application_ids))).group_by(CourseDemand.course)
+        )
+        return {course: int(total) for course, total in rows.all()}
+
     async def expert_courses(self, application_id: int) -> list[str]:
         return list(
             (

@@ -119,15 +119,13 @@ class ReviewService:
                 batch_id=batch_id,
             )
             by_course: Counter[str] = Counter()
-            demand: Counter[str] = Counter()
             by_province: dict[str, Counter[str]] = {f.value: Counter() for f in FormKind}
             for app in apps:
                 by_province[app.form][app.province or "未填写"] += 1
                 if app.form == FormKind.EXPERT:
                     by_course.update(app.answers.get("courses") or [])
-                else:
-                    for d in await uow.applications.course_demands(app.id):
-                        demand[d.course] += d.experts_needed
+            universities = [app.id for app in apps if app.form == FormKind.UNIVERSITY]
+            demand = await uow.applications.experts_needed_by_course(universities)
             return Stats(by_status, dict(by_course), dict(demand), {f: dict(c) for f, c in by_province.items()})
 
     async def _summary(self, uow: UnitOfWork, app: Application) -> ApplicationSummary:
