@@ -6,11 +6,39 @@ from collections.abc import Sequence
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
+from openpyxl.worksheet.worksheet import Worksheet
 
 from core.services.appointments import AppointmentView
 from core.services.matching import RunView
 
-__all__ = ["run_workbook", "publicity_workbook", "publicity_text", "filing_workbook", "FILING_COLUMNS"]
+__all__ = [
+    "run_workbook", "publicity_workbook", "publicity_text", "filing_workbook", "FILING_COLUMNS",
+    "append_text_row", "csv_safe_text", "FORMULA_TRIGGERS",
+]
+
+# What a spreadsheet program takes as the start of a formula (OWASP "CSV injection").
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def append_text_row(sheet: Worksheet, values: Sequence[object]) -> None:
+    """Appends a row in which every string is stored as text, never as a formula.
+
+    openpyxl turns any string starting with "=" into a live formula; a name or an agreement typed by a
+    person (`=HYPERLINK(...)`) must reach staff's Excel as the characters they typed. The cell's type is
+    forced to string and marked quote-prefixed, so editing the cell in Excel does not revive it either.
+    Every workbook built from a person's or staff's text writes its rows through here.
+    """
+    sheet.append(list(values))
+    for cell in sheet[sheet.max_row]:
+        if isinstance(cell.value, str):
+            cell.data_type = "s"
+            if cell.value.startswith(FORMULA_TRIGGERS):
+                cell.quotePrefix = True
+
+
+def csv_safe_text(value: str) -> str:
+    """For CSV or any plain-text table opened by a spreadsheet: a leading apostrophe defuses a formula."""
+    return "'" + value if value.startswith(FORMULA_TRIGGERS) else value
 
 FILING_COLUMNS = (
     "序号", "高校", "高校所在省份", "专家姓名", "专家工作单位", "单位类型", "聘任课程", "授课学时", "授课方式",
@@ -22,11 +50,11 @@ def _workbook(title: str, header: Sequence[str], rows: Sequence[Sequence[object]
     book = Workbook()
     sheet = book.active
     sheet.title = title
-    sheet.append(list(header))
+    append_text_row(sheet, header)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in rows:
-        sheet.append(list(row))
+        append_text_row(sheet, row)
     for column in sheet.columns:
         width = max(len(str(cell.value or "")) for cell in column)
         sheet.column_dimensions[column[0].column_letter].width = min(max(10, width * 2), 60)
