@@ -31,7 +31,9 @@ from core.matching import CourseDemand, Demand, ExpertCapacity, ExpertProfile, I
 from core.matching.flow import min_cost_flow_assignment  # noqa: E402
 from core.matching.instance import EdgeTable  # noqa: E402
 from core.matching.model import compile_instance  # noqa: E402
-from core.matching.scoring import COURSE_FIT_BY_POSITION, COURSES, PRIORITY_CONDITIONS, SCORE_WEIGHTS  # noqa: E402
+from core.domain.courses import CORE_COURSES as COURSES  # noqa: E402
+from core.domain.vocabulary import PRIORITY_CONDITIONS, PRIORITY_GROUPS, priority_groups_met  # noqa: E402
+from core.matching.scoring import COURSE_FIT_BY_POSITION, SCORE_WEIGHTS  # noqa: E402
 
 TIERS = {
     # universities, experts, provinces
@@ -80,7 +82,7 @@ def generate_batch(tier: str, seed: int = 0) -> Batch:
         semesters = [0, 1] if rng.random() < 0.7 else [int(rng.integers(2))]
         patterns = [p for p, chance in enumerate([0.2, 0.5, 0.7, 0.4]) if rng.random() < chance] or [2]
         times = frozenset(f"{SEMESTERS[s]}/{PATTERNS[p]}" for s in semesters for p in patterns)
-        conditions = frozenset(c for c, chance in zip(PRIORITY_CODES, [0.15, 0.10, 0.08]) if rng.random() < chance)
+        conditions = frozenset(c for c, chance in zip(PRIORITY_CODES, [0.08, 0.08, 0.05, 0.10, 0.05, 0.03]) if rng.random() < chance)
         experts.append(
             ExpertProfile(
                 id=f"e{i}",
@@ -141,7 +143,7 @@ def candidate_table(batch: Batch) -> EdgeTable:
     own_province = np.array([province_index[e.province] for e in experts])
     time_bits = np.array([_set_bits(e.times, TIME_SLOTS) for e in experts], dtype=np.int64)
     popcount = np.array([bin(b).count("1") for b in range(1 << len(TIME_SLOTS))])
-    priority = np.array([len(e.priority_conditions & set(PRIORITY_CODES)) for e in experts]) / len(PRIORITY_CODES)
+    priority = np.array([len(priority_groups_met(e.priority_conditions)) for e in experts]) / len(PRIORITY_GROUPS)
     member = np.array([1.0 if e.is_member else 0.0 for e in experts])
     fit_of_position = np.array(COURSE_FIT_BY_POSITION + (0.0,))
     w = SCORE_WEIGHTS

@@ -13,7 +13,14 @@ from enum import StrEnum
 from typing import Any
 
 from core.domain.courses import MAX_COURSE_HOURS
-from core.domain.vocabulary import EMPLOYER_TYPES, PRIORITY_CONDITIONS
+from core.domain.vocabulary import (
+    EMPLOYER_TYPES,
+    PRIORITY_CONDITIONS,
+    EducationLevel,
+    EmployerType,
+    PriorityCondition,
+    Title,
+)
 
 __all__ = [
     "Outcome",
@@ -33,18 +40,20 @@ MIN_YEARS = 3
 AGE_LIMIT = 65
 URGENT_FIELD_AGE_LIMIT = 70
 MIN_DUTIES = 2
-QUALIFYING_EMPLOYERS = frozenset({"national_key", "provincial_key", "high_tech", "little_giant"})
-QUALIFYING_EDUCATION = frozenset({"doctorate", "master", "bachelor"})
-QUALIFYING_TITLES = frozenset({"senior_full", "senior_associate", "senior_technician"})
+QUALIFYING_EMPLOYERS = frozenset(
+    {EmployerType.NATIONAL_KEY, EmployerType.PROVINCIAL_KEY, EmployerType.HIGH_TECH, EmployerType.LITTLE_GIANT}
+)
+QUALIFYING_EDUCATION = frozenset({EducationLevel.DOCTORATE, EducationLevel.MASTER, EducationLevel.BACHELOR})
+QUALIFYING_TITLES = frozenset({Title.SENIOR_FULL, Title.SENIOR_ASSOCIATE, Title.SENIOR_TECHNICIAN})
 
 # Priority conditions (优先条件) and society membership (会员优先对接): points out of 100.
-PRIORITY_POINTS: dict[str, int] = {
-    "major_invention_patent": 20,
-    "core_technology": 15,
-    "technology_transfer": 15,
-    "industry_education": 20,
-    "large_enterprise_tech_lead": 10,
-    "skill_master_studio_head": 10,
+PRIORITY_POINTS: dict[PriorityCondition, int] = {
+    PriorityCondition.MAJOR_INVENTION_PATENT: 20,
+    PriorityCondition.CORE_TECHNOLOGY: 15,
+    PriorityCondition.TECHNOLOGY_TRANSFER: 15,
+    PriorityCondition.INDUSTRY_EDUCATION: 20,
+    PriorityCondition.LARGE_ENTERPRISE_TECH_LEAD: 10,
+    PriorityCondition.SKILL_MASTER_STUDIO_HEAD: 10,
 }
 MEMBER_POINTS = 10
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from core.domain.courses import CORE_COURSES
+from core.domain.courses import CORE_COURSES, TeachingMode
 from core.domain.vocabulary import (
     AVAILABLE_TIMES,
     DUTIES,
@@ -39,7 +39,7 @@ HAS_PRIORITY_CONDITIONS = Condition(
 TEACHES_OFFLINE = Condition(
     describe="授课方式包含线下时填写",
     depends_on=("teaching_mode",),
-    test=lambda answers, ctx: answers.get("teaching_mode") in ("offline", "both"),
+    test=lambda answers, ctx: answers.get("teaching_mode") in (TeachingMode.OFFLINE, TeachingMode.BOTH),
 )
 
 EXPERT_FORM = Form(

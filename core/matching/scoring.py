@@ -10,6 +10,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Iterable
 
+from core.domain.courses import TeachingMode
+from core.domain.vocabulary import PRIORITY_CONDITIONS, PRIORITY_GROUPS, TEACHING_MODES, priority_groups_met
 from core.matching.instance import (
     DEFAULT_MAX_SLOTS,
     DEFAULT_MAX_UNIVERSITIES,
@@ -20,9 +22,6 @@ from core.matching.instance import (
 )
 
 __all__ = [
-    "COURSES",
-    "MODES",
-    "PRIORITY_CONDITIONS",
     "SCORE_WEIGHTS",
     "CourseDemand",
     "ExpertProfile",
@@ -38,16 +37,9 @@ __all__ = [
     "score_pair",
 ]
 
-# The four core courses of the micro-major (通知 三（一）).
-COURSES = ("创新思维", "产品创新方法", "技术创新方法", "创新管理")
-MODES = ("online", "offline", "both")
-MODE_TEXT = {"online": "线上", "offline": "线下", "both": "线上线下均可"}
-# The notice's priority conditions (优先条件); membership is its own term (会员优先对接).
-PRIORITY_CONDITIONS = {
-    "patent_or_core_technology": "拥有重大发明专利、掌握核心技术或科技成果转化成绩突出",
-    "industry_education_contribution": "在产教融合协同育人领域有突出贡献",
-    "technical_lead_or_master_studio": "大型企业技术负责人或国家级技能大师工作室带头人",
-}
+# Courses, modes and priority conditions come from core.domain: the codes the forms store.
+# The priority term counts the notice's three priority conditions (core.domain.vocabulary.
+# PRIORITY_GROUPS); membership is its own term (会员优先对接).
 
 # The one place the ranking is tuned. Terms that do not apply to a pair (no ranking
 # given, online teaching for the province term) drop out and the rest are rescaled,
@@ -91,7 +83,7 @@ class ExpertProfile:
 
     @property
     def teaches_offline_in(self) -> frozenset[str]:
-        if self.modes == "online":
+        if self.modes == TeachingMode.ONLINE:
             return frozenset()
         return self.offline_provinces or frozenset({self.province})
 
@@ -150,7 +142,7 @@ def _teaches_offline_there(expert: ExpertProfile, demand: CourseDemand) -> bool:
 
 
 def _teaches_online(expert: ExpertProfile) -> bool:
-    return expert.modes in ("online", "both")
+    return expert.modes in (TeachingMode.ONLINE, TeachingMode.BOTH)
 
 
 def pair_filter(
@@ -159,13 +151,13 @@ def pair_filter(
     """The first hard rule the pair breaks, or None when it is a candidate."""
     if demand.course not in expert.courses:
         return FilterFailure("course", f"专家未申报可授《{demand.course}》")
-    if demand.mode == "online" and not _teaches_online(expert):
+    if demand.mode == TeachingMode.ONLINE and not _teaches_online(expert):
         return FilterFailure("mode", "课程为线上授课，专家仅接受线下")
-    if demand.mode == "offline" and not _teaches_offline_there(expert, demand):
-        if expert.modes == "online":
+    if demand.mode == TeachingMode.OFFLINE and not _teaches_offline_there(expert, demand):
+        if expert.modes == TeachingMode.ONLINE:
             return FilterFailure("mode", "课程为线下授课，专家仅接受线上")
         return FilterFailure("province", f"课程在{demand.province}线下授课，专家不在该省线下授课")
-    if demand.mode == "both" and not (_teaches_online(expert) or _teaches_offline_there(expert, demand)):
+    if demand.mode == TeachingMode.BOTH and not (_teaches_online(expert) or _teaches_offline_there(expert, demand)):
         return FilterFailure("province", f"专家仅线下授课且不在{demand.province}授课")
     if demand.times and expert.times and not (demand.times & expert.times):
         return FilterFailure("schedule", "专家可授课时间与计划开课时间无交集")
@@ -192,18 +184,19 @@ def score_pair(expert: ExpertProfile, demand: CourseDemand) -> PairScore:
     fit = COURSE_FIT_BY_POSITION[min(position, len(COURSE_FIT_BY_POSITION) - 1)]
     raw.append(("course_fit", fit, f"《{demand.course}》是专家申报的第{position + 1}门课程"))
 
-    met = [PRIORITY_CONDITIONS[c] for c in sorted(expert.priority_conditions) if c in PRIORITY_CONDITIONS]
+    groups = priority_groups_met(expert.priority_conditions)
+    declared = [label for code, label in PRIORITY_CONDITIONS.items() if code in expert.priority_conditions]
     raw.append(
         (
             "priority",
-            len(met) / len(PRIORITY_CONDITIONS),
-            f"满足{len(met)}/{len(PRIORITY_CONDITIONS)}项优先条件" + (f"：{'、'.join(met)}" if met else ""),
+            len(groups) / len(PRIORITY_GROUPS),
+            f"满足{len(groups)}/{len(PRIORITY_GROUPS)}项优先条件" + (f"：{'、'.join(declared)}" if declared else ""),
         )
     )
     raw.append(("membership", 1.0 if expert.is_member else 0.0, "中国创造学会会员" if expert.is_member else "非学会会员"))
 
-    teaches_offline = demand.mode == "offline" or (
-        demand.mode == "both" and _teaches_offline_there(expert, demand)
+    teaches_offline = demand.mode == TeachingMode.OFFLINE or (
+        demand.mode == TeachingMode.BOTH and _teaches_offline_there(expert, demand)
     )
     if teaches_offline:
         same = expert.province == demand.province
@@ -293,7 +286,7 @@ def explain_no_candidate(demand: CourseDemand, experts: Iterable[ExpertProfile])
     labels = {"course": "未申报该课程", "mode": "授课方式不符", "province": "不在该省线下授课", "schedule": "时间无交集"}
     parts = [f"{labels[code]}{count}位" for code, count in sorted(failures.items(), key=lambda kv: -kv[1]) if code in labels]
     return (
-        f"没有专家能以{MODE_TEXT.get(demand.mode, demand.mode)}方式讲授《{demand.course}》"
+        f"没有专家能以{TEACHING_MODES.get(demand.mode, demand.mode)}方式讲授《{demand.course}》"
         + (f"：{'，'.join(parts)}" if parts else "")
     )
 

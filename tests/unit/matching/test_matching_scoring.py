@@ -17,7 +17,8 @@ from core.matching import (
     score_pair,
     solve,
 )
-from core.matching.scoring import COURSES, explain_no_candidate
+from core.domain.courses import CORE_COURSES as COURSES
+from core.matching.scoring import explain_no_candidate
 
 
 def expert(**overrides) -> ExpertProfile:
@@ -85,7 +86,7 @@ def test_forbidden_pairs_fail_the_filter():
 
 def test_score_terms_explain_the_whole_score():
     pair = score_pair(
-        expert(is_member=True, priority_conditions=frozenset({"patent_or_core_technology"})),
+        expert(is_member=True, priority_conditions=frozenset({"major_invention_patent"})),
         demand(),
     )
     assert 0.0 <= pair.score <= 1.0
@@ -101,7 +102,7 @@ def test_score_terms_explain_the_whole_score():
 def test_membership_priority_and_primary_course_raise_the_score():
     base = score_pair(expert(), demand()).score
     assert score_pair(expert(is_member=True), demand()).score > base
-    assert score_pair(expert(priority_conditions=frozenset({"industry_education_contribution"})), demand()).score > base
+    assert score_pair(expert(priority_conditions=frozenset({"industry_education"})), demand()).score > base
     second_course = score_pair(expert(courses=("创新管理", "创新思维")), demand()).score
     assert second_course < base
 
@@ -125,7 +126,7 @@ def test_recommend_returns_top_k_best_first():
     experts = [
         expert(id="weak"),
         expert(id="member", is_member=True),
-        expert(id="star", is_member=True, priority_conditions=frozenset({"patent_or_core_technology"})),
+        expert(id="star", is_member=True, priority_conditions=frozenset({"major_invention_patent"})),
         expert(id="wrong_course", courses=("技术创新方法",)),
     ]
     recommendations = recommend(experts, [demand()], k=2)["d1"]
