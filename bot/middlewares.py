@@ -1,6 +1,7 @@
 """Context for handlers: who is writing, and whether this update was handled already. No business rules."""
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -10,7 +11,7 @@ from aiogram.types import TelegramObject, Update
 
 from core.services.deliveries import UpdateLog
 
-__all__ = ["UpdateContext"]
+__all__ = ["UpdateContext", "payload_digest"]
 
 log = logging.getLogger(__name__)
 
@@ -30,11 +31,9 @@ class UpdateContext(BaseMiddleware):
         bot_id = data["bot"].id
         user = data.get("event_from_user")
         human = user is not None and not user.is_bot
-        name = None
-        if human:
-            name = " ".join(part for part in (user.first_name, user.last_name) if part) or None
+        digest = payload_digest(event)
         arrival = await self._updates.arrive(
-            bot_id=bot_id, update_id=event.update_id, telegram_id=user.id if human else None, display_name=name
+            bot_id=bot_id, update_id=event.update_id, digest=digest, telegram_id=user.id if human else None
         )
         if arrival.already_handled:
             log.info("update %s delivered again; already handled", event.update_id)
@@ -42,6 +41,12 @@ class UpdateContext(BaseMiddleware):
         if arrival.person is not None:
             data["person"] = arrival.person
         result = await handler(event, data)
-        if not await self._updates.handled(bot_id=bot_id, update_id=event.update_id):
+        if not await self._updates.handled(bot_id=bot_id, update_id=event.update_id, digest=digest):
             log.info("update %s was recorded by another worker meanwhile", event.update_id)
         return result
+
+
+def payload_digest(update: Update) -> str:
+    """What makes a redelivery the same update: its payload, whatever id it travels under."""
+    payload = update.model_dump_json(exclude={"update_id"}, exclude_none=True, exclude_defaults=True)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()

@@ -166,7 +166,8 @@ class SandboxBot:
         self.pending: list[dict[str, Any]] = []  # unconfirmed, ascending update_id
         self.redelivery: list[dict[str, Any]] = []  # already seen updates to hand out once more
         self.history: dict[int, dict[str, Any]] = {}
-        self.last_update_id = 100_000
+        # Counting on from the clock: a restarted stand-in never hands out an id it used before.
+        self.last_update_id = time.time_ns() // 1_000_000
         self.updates_arrived = Signal()
         self.poll_ticket = 0  # a newer getUpdates terminates an older one, as on Telegram
         self.allowed_updates: list[str] | None = None

@@ -19,6 +19,7 @@ __all__ = [
     "CourseDemand",
     "Document",
     "OutboxMessage",
+    "ChannelPause",
     "AuditEntry",
     "ChatState",
     "ProcessedUpdate",
@@ -29,6 +30,9 @@ __all__ = [
     "CapException",
     "Event",
     "EventInvitation",
+    "StaffAccount",
+    "StaffSession",
+    "StaffLoginAttempt",
 ]
 
 NAMING = {
@@ -180,6 +184,22 @@ class OutboxMessage(Base):
     # Set at the first attempt (max age counts from then, not from queueing: reminders are queued
     # days ahead); cleared when staff retry the row by hand.
     give_up_at: Mapped[datetime | None]
+    # Written before the transport is called and cleared with the outcome: a row whose lease runs
+    # out while this is set may have been delivered, so it becomes "unknown", never resent blindly.
+    attempt_started_at: Mapped[datetime | None]
+
+
+class ChannelPause(Base):
+    """A channel that cannot deliver at all (revoked bot token, unreachable API): its rows wait queued."""
+
+    __tablename__ = "channel_pauses"
+
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    paused_at: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(Text)
+    # The next time a worker tries one row to see whether the channel works again.
+    probe_at: Mapped[datetime]
+    probes: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class AuditEntry(Base):
@@ -205,13 +225,18 @@ class ChatState(Base):
 
 
 class ProcessedUpdate(Base):
-    """Telegram update ids already handled: the same update delivered twice is processed once."""
+    """Telegram updates already handled: the same update delivered twice is processed once.
+
+    An id alone is not an identity: Telegram picks ids afresh after a week without updates and a
+    restarted stand-in counts again, so a row also holds a digest of the payload, and rows older than
+    Telegram's 24-hour redelivery window are pruned."""
 
     __tablename__ = "processed_updates"
 
     bot_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     received_at: Mapped[datetime] = mapped_column(index=True)
+    digest: Mapped[str] = mapped_column(String(64))
 
 
 class Event(Base):
@@ -352,3 +377,58 @@ class CapException(Base):
     reason: Mapped[str] = mapped_column(Text)
     granted_by: Mapped[str] = mapped_column(String(64))
     granted_at: Mapped[datetime]
+
+
+class StaffAccount(Base):
+    """A console login. The password is set through a one-time link; nothing secret is stored in clear
+    except the TOTP seed, which the authenticator app needs as well."""
+
+    __tablename__ = "staff_accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str | None] = mapped_column(Text)
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled: Mapped[bool] = mapped_column(default=False)
+    telegram_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    # sha256 of the one-time set-up token; the token itself is only ever printed.
+    setup_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    setup_expires_at: Mapped[datetime | None]
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
+    last_login_at: Mapped[datetime | None]
+    disabled_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class StaffSession(Base):
+    """A server-side console session; the cookie holds a token whose sha256 is the key here."""
+
+    __tablename__ = "staff_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("staff_accounts.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    ip: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(255))
+
+
+class StaffLoginAttempt(Base):
+    """Every console login attempt, kept for throttling by address and for staff to review."""
+
+    __tablename__ = "staff_login_attempts"
+    __table_args__ = (Index("ix_staff_login_attempts_ip_at", "ip", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    email: Mapped[str] = mapped_column(String(254))
+    ip: Mapped[str | None] = mapped_column(String(64))
+    succeeded: Mapped[bool]
+    reason: Mapped[str | None] = mapped_column(String(32))

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 
 from core.db.models import Person, ProcessedUpdate
@@ -10,7 +12,12 @@ from core.db.uow import UnitOfWorkFactory
 from core.services.common import Clock, audit, person_view, utc_now
 from core.services.views import PersonView
 
-__all__ = ["UpdateLog", "Arrival"]
+__all__ = ["UpdateLog", "Arrival", "REDELIVERY_WINDOW"]
+
+# Telegram keeps an unconfirmed update for 24 hours; a redelivery comes within that and carries the same
+# payload. An id seen outside the window, or with another payload, is a new update that reuses the id.
+REDELIVERY_WINDOW = timedelta(hours=24)
+_PRUNE_EVERY = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -20,24 +27,31 @@ class Arrival:
 
 
 class UpdateLog:
-    """One transaction per update to learn both facts, one to record it handled."""
+    """One transaction per update to learn both facts, one to record it handled.
+
+    An update is identified by (bot, update id, payload digest) within the redelivery window, so the table
+    stays bounded: rows past the window are pruned while recording."""
 
     def __init__(self, *, uow: UnitOfWorkFactory, clock: Clock = utc_now) -> None:
         self._uow = uow
         self._clock = clock
+        self._pruned_at: datetime | None = None
 
-    async def arrive(self, *, bot_id: int, update_id: int, telegram_id: int | None, display_name: str | None) -> Arrival:
+    def _seen(self, row: ProcessedUpdate | None, digest: str, now: datetime) -> bool:
+        return row is not None and row.digest == digest and row.received_at >= now - REDELIVERY_WINDOW
+
+    async def arrive(self, *, bot_id: int, update_id: int, digest: str, telegram_id: int | None) -> Arrival:
+        """Nothing personal is stored here: until a person consents, the Telegram id is all we keep."""
         now = self._clock()
         async with self._uow() as uow:
-            if await uow.session.get(ProcessedUpdate, (bot_id, update_id)) is not None:
+            if self._seen(await uow.session.get(ProcessedUpdate, (bot_id, update_id)), digest, now):
                 return Arrival(True, None)
             if telegram_id is None:
                 return Arrival(False, None)
             person = await uow.people.get_by_telegram_id(telegram_id)
             if person is not None:
                 return Arrival(False, person_view(person))
-            person = Person(telegram_id=telegram_id, display_name=display_name, preferred_channel="both",
-                            locale="zh-CN", created_at=now)
+            person = Person(telegram_id=telegram_id, preferred_channel="both", locale="zh-CN", created_at=now)
             uow.people.add(person)
             await uow.flush()
             audit(uow, at=now, actor=f"person:{person.id}", action="person.register", subject=f"person:{person.id}")
@@ -52,10 +66,20 @@ class UpdateLog:
             person = await uow.people.get_by_telegram_id(telegram_id)
             return person_view(person) if person else None
 
-    async def handled(self, *, bot_id: int, update_id: int) -> bool:
+    async def handled(self, *, bot_id: int, update_id: int, digest: str) -> bool:
         """Records the update as handled; False when another worker recorded it first."""
+        now = self._clock()
         async with self._uow() as uow:
-            uow.session.add(ProcessedUpdate(bot_id=bot_id, update_id=update_id, received_at=self._clock()))
+            if self._pruned_at is None or now - self._pruned_at >= _PRUNE_EVERY:
+                await uow.session.execute(delete(ProcessedUpdate).where(ProcessedUpdate.received_at < now - REDELIVERY_WINDOW))
+                self._pruned_at = now
+            row = await uow.session.get(ProcessedUpdate, (bot_id, update_id))
+            if self._seen(row, digest, now):
+                return False
+            if row is None:
+                uow.session.add(ProcessedUpdate(bot_id=bot_id, update_id=update_id, received_at=now, digest=digest))
+            else:  # an old id reused by a new update
+                row.digest, row.received_at = digest, now
             try:
                 await uow.commit()
             except IntegrityError:

@@ -18,6 +18,54 @@ from tests.support.chat import ChatDriver
 from tests.support.net import free_port
 
 
+def _run_env(port: int) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("DATABASE_URL", "BOT_", "SMTP_", "REDIS_URL", "DATA_DIR", "DOCUMENTS_DIR"))}
+    env.update({"SANDBOX_PORT": str(port), "DEFAULT_BATCH_DEADLINE": DEADLINE})
+    return env
+
+
+async def _wait_listening(port: int, process: subprocess.Popen) -> None:
+    for _ in range(300):
+        assert process.poll() is None, process.communicate()[0].decode("utf-8", "replace")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            await asyncio.sleep(0.1)
+    raise TimeoutError(f"innoeng run did not listen on {port}")
+
+
+def _stop(process: subprocess.Popen) -> str:
+    process.send_signal(signal.SIGTERM)
+    output, _ = process.communicate(timeout=30)
+    log = output.decode("utf-8", "replace")
+    assert process.returncode == 0, log
+    return log
+
+
+async def test_innoeng_run_restarted_twice_on_the_same_data_answers_the_first_message_each_time(tmp_path: Path):
+    port = free_port()
+    for run in range(3):
+        process = subprocess.Popen([sys.executable, "-m", "innoeng", "run"], cwd=tmp_path, env=_run_env(port),
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        try:
+            await _wait_listening(port, process)
+            async with SandboxClient(f"http://127.0.0.1:{port}") as people:
+                await people.send_text(5555, "/start")
+                first = await people.next_message(5555, timeout=15)
+                assert first.text, f"run {run}: no answer"
+                if run == 0:
+                    notice = await people.next_message(5555, timeout=10)
+                    await people.press_button(5555, notice, "同意并继续")
+                    assert "请选择您的身份" in (await people.next_message(5555, timeout=10)).text
+                else:
+                    assert "请选择您的身份" in first.text or "欢迎回来" in first.text, first.text
+        finally:
+            log = _stop(process)
+        assert "already handled" not in log, log
+
+
 async def test_innoeng_run_serves_a_person_and_leaves_the_receipt_as_an_eml_file(tmp_path: Path):
     port = free_port()
     env = {k: v for k, v in os.environ.items()
