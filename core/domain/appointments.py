@@ -5,7 +5,7 @@ offered → declined (either side); publicity → cancelled (an objection upheld
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 from enum import StrEnum
 
@@ -17,6 +17,9 @@ __all__ = [
     "ACTIVE_APPOINTMENTS",
     "check_appointment_transition",
     "add_working_days",
+    "first_working_day",
+    "weekdays_except",
+    "WorkingDayTest",
     "MAX_AGREEMENT_YEARS",
     "DEFAULT_MAX_UNIVERSITIES",
 ]
@@ -69,23 +72,36 @@ def check_appointment_transition(current: AppointmentStatus, target: Appointment
     )
 
 
-def is_working_day(day: date, holidays: frozenset[date]) -> bool:
-    return day.weekday() < 5 and day not in holidays
+WorkingDayTest = Callable[[date], bool]
 
 
-def add_working_days(start: date, days: int, holidays: Iterable[date] = ()) -> date:
-    """The last day of a period of `days` working days beginning on `start` (or the next working day)."""
+def weekdays_except(holidays: Iterable[date] = ()) -> WorkingDayTest:
+    """Mondays to Fridays that are not in `holidays`: the fallback when no official calendar is known."""
     closed = frozenset(holidays)
+    return lambda day: day.weekday() < 5 and day not in closed
+
+
+def _as_test(working: WorkingDayTest | Iterable[date]) -> WorkingDayTest:
+    return working if callable(working) else weekdays_except(working)
+
+
+def add_working_days(start: date, days: int, working: WorkingDayTest | Iterable[date] = ()) -> date:
+    """The last day of a period of `days` working days beginning on `start` (or the next working day).
+
+    `working` tells which days are working days (China's calendar with its 调休 make-up days, see
+    core.working_days); a plain collection of dates means weekdays except those dates.
+    """
+    is_working = _as_test(working)
     day = start
-    while not is_working_day(day, closed):
+    while not is_working(day):
         day += timedelta(days=1)
     counted = 1
     while counted < days:
         day += timedelta(days=1)
-        if is_working_day(day, closed):
+        if is_working(day):
             counted += 1
     return day
 
 
-def first_working_day(start: date, holidays: Iterable[date] = ()) -> date:
-    return add_working_days(start, 1, holidays)
+def first_working_day(start: date, working: WorkingDayTest | Iterable[date] = ()) -> date:
+    return add_working_days(start, 1, working)

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from core.db.models import Application, Appointment, CourseDemand
+from core.db.models import Application, Appointment, AuditEntry, CourseDemand
 from core.db.uow import UnitOfWork, UnitOfWorkFactory
 from core.domain import DomainError, NotFound
 from core.domain.appointments import (
@@ -22,6 +22,8 @@ from core.domain.appointments import (
 )
 from core.domain.vocabulary import EMPLOYER_TYPES, TEACHING_MODES
 from core.services.common import Clock, audit, queue_notification, utc_now
+from core.texts import text
+from core.working_days import ChinaWorkingDays
 
 __all__ = ["AppointmentService", "AppointmentView", "SIDES"]
 
@@ -71,7 +73,7 @@ class AppointmentService:
         self._zone = zone
         self._clock = clock
         self._publicity_days = publicity_days
-        self._holidays = frozenset(holidays)
+        self._working_days = ChinaWorkingDays(holidays=holidays)
 
     def _today(self) -> date:
         return self._clock().astimezone(self._zone).date()
@@ -125,8 +127,9 @@ class AppointmentService:
             elif row.expert_response == "accepted" and row.university_response == "accepted":
                 check_appointment_transition(_S(row.status), _S.PUBLICITY)
                 row.status = _S.PUBLICITY
-                row.publicity_starts_on = first_working_day(self._today() + timedelta(days=1), self._holidays)
-                row.publicity_ends_on = add_working_days(row.publicity_starts_on, self._publicity_days, self._holidays)
+                row.publicity_starts_on = first_working_day(self._today() + timedelta(days=1), self._working_days)
+                row.publicity_ends_on = add_working_days(row.publicity_starts_on, self._publicity_days, self._working_days)
+                await self._warn_uncovered_years(uow, row, now)
                 await self._notify_both(uow, row, "publicity_started", now)
                 ends_at = datetime.combine(row.publicity_ends_on + timedelta(days=1), time(9, 0), tzinfo=self._zone)
                 await self._notify_both(uow, row, "publicity_ended", now, due_at=ends_at)
@@ -134,6 +137,20 @@ class AppointmentService:
                   subject=f"appointment:{row.id}", reason=reason or "")
             await uow.commit()
             return await self._view(uow, row)
+
+    async def _warn_uncovered_years(self, uow: UnitOfWork, row: Appointment, now: datetime) -> None:
+        """Staff hear once per year (audit log, shown with the publicity list) that weekends were assumed."""
+        for year in range(row.publicity_starts_on.year, row.publicity_ends_on.year + 1):
+            if self._working_days.covers(year):
+                continue
+            subject = f"calendar:{year}"
+            if await uow.session.scalar(select(AuditEntry.id).where(AuditEntry.subject == subject).limit(1)) is None:
+                audit(uow, at=now, actor="system", action="calendar.uncovered_year", subject=subject,
+                      message=text("calendar.uncovered_year", year=year), appointment_id=row.id)
+
+    def calendar_warnings(self, *, years: Iterable[int]) -> list[str]:
+        """What staff should know about the working-day calendar for these years (empty: all covered)."""
+        return [text("calendar.uncovered_year", year=year) for year in sorted(set(years)) if not self._working_days.covers(year)]
 
     async def record_objection(self, *, appointment_id: int, staff: str, note: str, upheld: bool | None) -> AppointmentView:
         """An objection raised during publicity: pending (None), dismissed (False) or upheld (True, cancels)."""

@@ -1,7 +1,7 @@
 """Rules of the notice kept along the whole chain: form answers → review → matching → notifications."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 import pytest
 from sqlalchemy import select
@@ -15,7 +15,7 @@ from tests.support.factories import EXPERT, approved_expert, submitted_universit
 @pytest.fixture
 def settings_for(settings_for):
     def make(database_url, **overrides):
-        return settings_for(database_url, default_batch_deadline="2025-09-30", **overrides)
+        return settings_for(database_url, **{"default_batch_deadline": "2025-09-30", **overrides})
 
     return make
 
@@ -61,3 +61,68 @@ async def test_declared_priority_conditions_count_in_matching_and_its_explanatio
         payloads = (await uow.session.scalars(
             select(OutboxMessage.payload).where(OutboxMessage.kind == "recommendations"))).all()
     assert payloads and any("拥有重大发明专利" in str(p) for p in payloads)
+
+
+async def offered_pair(core, clock, course: str = "创新思维") -> tuple[int, int, int]:
+    """(appointment id, expert's person id, university contact's person id) of one confirmed proposal."""
+    expert = await approved_expert(core, name="王建国", courses=[course])
+    university = await submitted_university(core, {course: (32, 1, "online")}, university_name=f"{course}大学",
+                                            planned_start="2027-03")
+    batch = (await core.batches.list())[0]
+    run = await core.matching.run(batch_id=batch.id, staff="staff:1")
+    confirmed = await core.matching.confirm(run_id=run.id, staff="staff:1")
+    appointment_id = next(p.appointment_id for p in confirmed.proposals if p.expert_application_id == expert)
+    expert_person = (await core.intake.get(application_id=expert)).person_id
+    university_person = (await core.intake.get(application_id=university)).person_id
+    return appointment_id, expert_person, university_person
+
+
+async def test_publicity_starting_before_national_day_2026_counts_china_working_days(database_url, settings_for, clock):
+    from core.bootstrap import bootstrap
+
+    # Monday 2026-09-28, 10:00 Beijing time. 10-01..10-07 are off; Saturday 10-10 is a 调休 working day.
+    clock.now = datetime(2026, 9, 28, 2, 0, tzinfo=timezone.utc)
+    core = bootstrap(settings_for(database_url, default_batch_deadline="2026-10-31"), clock=clock)
+    await core.prepare()
+    try:
+        appointment_id, expert_person, university_person = await offered_pair(core, clock)
+        await core.appointments.respond(appointment_id=appointment_id, person_id=expert_person, accept=True)
+        view = await core.appointments.respond(appointment_id=appointment_id, person_id=university_person, accept=True)
+        # 09-29, 09-30, 10-08, 10-09, 10-10 (Saturday, a make-up working day).
+        assert (view.publicity_starts_on, view.publicity_ends_on) == (date(2026, 9, 29), date(2026, 10, 10))
+        async with core.uow() as uow:
+            ended = (await uow.session.scalars(select(OutboxMessage.due_at).where(OutboxMessage.kind == "publicity_ended"))).all()
+            started = (await uow.session.scalars(select(OutboxMessage.payload).where(OutboxMessage.kind == "publicity_started"))).all()
+        assert ended and all(d.replace(tzinfo=timezone.utc) == datetime(2026, 10, 11, 1, 0, tzinfo=timezone.utc) for d in ended)
+        assert started and all("2026-10-10" in str(p) for p in started)
+    finally:
+        await core.close()
+
+
+async def test_a_year_the_calendar_does_not_cover_falls_back_to_weekdays_and_holidays_and_warns_staff_once(
+    database_url, settings_for, clock
+):
+    from core.bootstrap import bootstrap
+    from core.db.models import AuditEntry
+
+    # Wednesday 2031-12-31: the publicity runs into 2032, which no published arrangement covers yet.
+    clock.now = datetime(2031, 12, 30, 2, 0, tzinfo=timezone.utc)
+    core = bootstrap(settings_for(database_url, default_batch_deadline="2032-03-31",
+                                  holidays="2032-01-01,2032-01-02"), clock=clock)
+    await core.prepare()
+    try:
+        for course in ("创新思维", "创新管理"):
+            appointment_id, expert_person, university_person = await offered_pair(core, clock, course)
+            await core.appointments.respond(appointment_id=appointment_id, person_id=expert_person, accept=True)
+            view = await core.appointments.respond(appointment_id=appointment_id, person_id=university_person, accept=True)
+            # 12-31 (2031 is not covered either), then 2032: 01-01 and 01-02 listed in HOLIDAYS, 01-05..01-07.
+            assert (view.publicity_starts_on, view.publicity_ends_on) == (date(2031, 12, 31), date(2032, 1, 8))
+        async with core.uow() as uow:
+            warnings = (await uow.session.scalars(
+                select(AuditEntry).where(AuditEntry.action == "calendar.uncovered_year").order_by(AuditEntry.subject))).all()
+            assert [w.subject for w in warnings] == ["calendar:2031", "calendar:2032"]
+            message = warnings[1].detail["message"]
+        assert "2032 年" in message
+        assert core.appointments.calendar_warnings(years=[2026, 2032]) == [message]
+    finally:
+        await core.close()
