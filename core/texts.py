@@ -172,6 +172,10 @@ ZH_CN: Mapping[str, str] = {
     "match.staff.cap_lifted": "已放宽专家申请 {id} 的受聘高校数上限为 {cap} 所，理由已记录。",
     "match.staff.publicity_empty": "目前没有公示中的聘任。",
     "match.staff.filing_empty": "目前没有已签订协议或已备案的聘任。",
+    "calendar.uncovered_year": (
+        "注意：节假日日历尚未收录 {year} 年的法定节假日和调休安排，{year} 年的公示期暂按周一至周五"
+        "（除 HOLIDAYS 中列出的日期）计算。请核对公示期，必要时在 HOLIDAYS 中补充假日并升级 chinese-calendar。"
+    ),
     # bot: staff
     "bot.not_allowed": "您没有权限使用该命令。",
     "bot.pending_empty": "目前没有待审核的申请。",
