@@ -8,9 +8,11 @@ from pathlib import Path
 
 from core.eligibility import assess_expert, assess_university
 from core.forms import COURSE_DEMANDS, FORMS, FormContext, validate_all
-from core.forms.model import follow_up_step_key
+from core.forms.model import Kind, follow_up_step_key
+from core.forms.navigation import visible_steps
 from core.forms.normalize import parse_date
 from core.settings import Settings
+from core.texts import text
 from innoeng.runtime import run_with_core
 
 
@@ -20,6 +22,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     check.add_argument("file", type=Path)
     check.add_argument("--form", choices=sorted(FORMS), default="expert")
     check.add_argument("--deadline", help="计算年龄所用的报名截止日（默认：当前批次的截止日）")
+    check.add_argument("--partial", action="store_true",
+                       help="允许答卷不完整：未填写的必答题列在结果的 missing 中，而不是报错")
     check.set_defaults(func=_check)
 
 
@@ -64,6 +68,14 @@ def _check(args: argparse.Namespace) -> int:
     form = FORMS[args.form]
     ctx = FormContext(deadline=deadline, today=date.today())
     values, problems = validate_all(form, answers, ctx)
+    # Files cannot travel in a JSON answer sheet; every other required question shown must be answered.
+    missing = [
+        step.key for step in visible_steps(form, values, ctx)
+        if step.question.required and step.question.kind is not Kind.FILE and values.get(step.key) is None
+        and step.key not in problems
+    ]
+    if not args.partial:
+        problems = {**problems, **{key: text("required") for key in missing}}
     if problems:
         return _fail(problems)
     if args.form == "expert":
@@ -75,5 +87,7 @@ def _check(args: argparse.Namespace) -> int:
         ]
         verdict = assess_university(values, demands)
     result = {"form": args.form, "deadline": deadline.isoformat(), **verdict.to_dict()}
+    if args.partial:
+        result["missing"] = missing
     print(json.dumps(result, ensure_ascii=False, indent=2))
     return 0

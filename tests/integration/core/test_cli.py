@@ -126,3 +126,18 @@ def test_match_run_show_export_and_confirm(workdir):
     assert confirmed.returncode == 0 and "已确认" in confirmed.stdout and "聘任 " in confirmed.stdout
     missing = innoeng("match", "show", "99", cwd=workdir, env_extra=env)
     assert missing.returncode == 2 and "没有找到第 99 次匹配" in missing.stderr
+
+
+@pytest.mark.parametrize("left_out", ["name", "email", "mobile", "birth_date"])
+def test_eligibility_check_lists_missing_answers_like_invalid_ones_unless_partial(workdir, left_out):
+    path = workdir / "answers.json"
+    # Without a birth date the urgent-field question (asked over 65) is not shown either.
+    dropped = {left_out, "urgent_field"} if left_out == "birth_date" else {left_out}
+    path.write_text(json.dumps({k: v for k, v in EXPERT.items() if k not in dropped}, ensure_ascii=False), encoding="utf-8")
+    refused = innoeng("eligibility", "check", str(path), "--deadline", "2025-08-15", cwd=workdir)
+    assert refused.returncode == 2 and refused.stdout == ""
+    assert f"{left_out}：此题为必答题" in refused.stderr
+
+    partial = innoeng("eligibility", "check", str(path), "--deadline", "2025-08-15", "--partial", cwd=workdir)
+    assert partial.returncode == 0, partial.stderr
+    assert json.loads(partial.stdout)["missing"] == [left_out]
