@@ -1,12 +1,40 @@
-"""Building the aiogram Bot: the Bot API base URL comes from settings (Telegram, self-hosted, or the stand-in)."""
+"""Building the aiogram Bot: the Bot API base URL comes from settings (Telegram, self-hosted, or the stand-in).
+
+Every call the bot makes goes through `RetryingRequests`: a reply refused by flood control or lost to a
+server or connection error is sent again the way Telegram asks, instead of ending in an apology."""
 from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from aiogram import Bot, methods
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
 from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter, TelegramServerError
+from aiogram.methods.base import Response, TelegramMethod, TelegramType
 
-__all__ = ["create_bot"]
+__all__ = ["create_bot", "RetryingRequests", "retrying_replies"]
+
+log = logging.getLogger(__name__)
+
+# Only replies to an update are retried here: the notifier shares the Bot in `innoeng run` and has its own
+# retry schedule in the outbox, which must stay in charge of its sends.
+_REPLYING: contextvars.ContextVar[bool] = contextvars.ContextVar("replying", default=False)
+
+
+@contextmanager
+def retrying_replies() -> Iterator[None]:
+    token = _REPLYING.set(True)
+    try:
+        yield
+    finally:
+        _REPLYING.reset(token)
+
 
 # aiogram parses every answer as Response[method.__returning__]; pydantic keeps parametrised generics
 # only weakly, so under load the class is rebuilt again and again (seen as ~15% of the bot's CPU in
@@ -22,6 +50,40 @@ _RESPONSE_TYPES = tuple(
 )
 
 
+class RetryingRequests(BaseRequestMiddleware):
+    """For calls made while handling an update (`retrying_replies`):
+    429: wait the `retry_after` Telegram names (up to `longest_wait_s`), then send again.
+    5xx and connection errors: a bounded number of retries with doubling pauses. getUpdates is left to the
+    polling loop, which has its own backoff."""
+
+    def __init__(self, *, attempts: int = 4, first_pause_s: float = 0.5, longest_wait_s: float = 60.0) -> None:
+        self.attempts = attempts
+        self.first_pause_s = first_pause_s
+        self.longest_wait_s = longest_wait_s
+
+    async def __call__(self, make_request: NextRequestMiddlewareType[TelegramType], bot: Bot,
+                       method: TelegramMethod[TelegramType]) -> Response[TelegramType]:
+        if not _REPLYING.get() or isinstance(method, methods.GetUpdates):
+            return await make_request(bot, method)
+        pause = self.first_pause_s
+        for attempt in range(1, self.attempts + 1):
+            try:
+                return await make_request(bot, method)
+            except TelegramRetryAfter as error:
+                if attempt == self.attempts or error.retry_after > self.longest_wait_s:
+                    raise
+                wait, reason = float(error.retry_after), str(error)
+            except (TelegramServerError, TelegramNetworkError) as error:
+                if attempt == self.attempts:
+                    raise
+                wait, pause, reason = pause, pause * 2, str(error)
+            log.warning("%s failed (%s); attempt %s of %s in %.1f s", method.__api_method__, reason, attempt + 1,
+                        self.attempts, wait)
+            await asyncio.sleep(wait)
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+
 def create_bot(token: str, api_url: str) -> Bot:
     session = AiohttpSession(api=TelegramAPIServer.from_base(api_url.rstrip("/")))
+    session.middleware(RetryingRequests())
     return Bot(token=token, session=session, default=DefaultBotProperties(parse_mode=None))

@@ -9,6 +9,7 @@ from typing import Any
 from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, Update
 
+from bot.factory import retrying_replies
 from core.services.deliveries import UpdateLog
 
 __all__ = ["UpdateContext", "payload_digest"]
@@ -40,7 +41,8 @@ class UpdateContext(BaseMiddleware):
             return None
         if arrival.person is not None:
             data["person"] = arrival.person
-        result = await handler(event, data)
+        with retrying_replies():
+            result = await handler(event, data)
         if not await self._updates.handled(bot_id=bot_id, update_id=event.update_id, digest=digest):
             log.info("update %s was recorded by another worker meanwhile", event.update_id)
         return result
