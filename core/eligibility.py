@@ -12,7 +12,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from core.domain.courses import MAX_COURSE_HOURS
+from core.domain.courses import COURSE_HOURS_CEILING, MAX_COURSE_HOURS
 from core.domain.vocabulary import (
     EMPLOYER_TYPES,
     PRIORITY_CONDITIONS,
@@ -254,11 +254,17 @@ def assess_university(answers: Mapping[str, Any], demands: list[Mapping[str, Any
         rules.append(RuleVerdict("courses", "至少申请一门核心课程", Outcome.FAIL, "没有申请任何课程。"))
     for demand in demands:
         hours = demand.get("hours") or 0
-        title = f"《{demand['course']}》学时不超过 {MAX_COURSE_HOURS}"
+        title = f"《{demand['course']}》学时一般不超过 {MAX_COURSE_HOURS}"
         if 1 <= hours <= MAX_COURSE_HOURS:
             rules.append(RuleVerdict("hours", title, Outcome.PASS, f"{hours} 学时。"))
+        elif MAX_COURSE_HOURS < hours <= COURSE_HOURS_CEILING:
+            rules.append(RuleVerdict(
+                "hours", title, Outcome.NEEDS_JUDGEMENT,
+                f"{hours} 学时，超过通知“一般不超过 {MAX_COURSE_HOURS} 学时”的要求；“一般”允许例外，需工作人员判断是否接受。",
+            ))
         else:
-            rules.append(RuleVerdict("hours", title, Outcome.FAIL, f"{hours} 学时，应在 1–{MAX_COURSE_HOURS} 之间。"))
+            rules.append(RuleVerdict(
+                "hours", title, Outcome.FAIL, f"{hours} 学时，应在 1–{COURSE_HOURS_CEILING} 之间。"))
     students = answers.get("expected_students") or 0
     if students >= 1:
         rules.append(RuleVerdict("students", "学生规模至少 1 人", Outcome.PASS, f"预计 {students} 人。"))

@@ -22,6 +22,7 @@ ZH_CN: Mapping[str, str] = {
     "year_month.invalid": "无法识别的年月「{raw}」。请按 2025-09、2025/9 或 2025年9月 的格式输入。",
     "year_month.too_early": "年月不能早于 {min}。请重新输入。",
     "year_month.too_late": "年月不能晚于 {max}。请重新输入。",
+    "year_month.past": "「{label}」{got} 已经过去（今天是 {today}）。请填写本月或以后的年月。",
     "choice.invalid": "「{raw}」不是可选项。请从以下选项中选择：{options}。",
     "multi.too_few": "请至少选择 {min} 项，您选择了 {got} 项。",
     "multi.too_many": "最多只能选择 {max} 项，您选择了 {got} 项。",

@@ -19,5 +19,8 @@ class TeachingMode(StrEnum):
 
 CORE_COURSES: tuple[Course, ...] = tuple(Course)
 
-# "一门课程总学时一般不超过 32 学时"
+# "一门课程总学时一般不超过 32 学时": generally, not never. More is accepted and put to staff
+# as needing judgement, as the expert cap "一般不超过2所" is.
 MAX_COURSE_HOURS = 32
+# What the form accepts at all: twice the usual length; beyond that it is surely a typing error.
+COURSE_HOURS_CEILING = 2 * MAX_COURSE_HOURS

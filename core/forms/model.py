@@ -73,6 +73,7 @@ class Question:
     min_date: date | None = None
     max_date: date | None = None
     past_only: bool = False  # a date that cannot lie after today (birth dates)
+    not_before_this_month: bool = False  # a year-month that cannot lie before today's month (planned starts)
     must_be_yes: bool = False
     min_files: int | None = None
     max_files: int | None = None

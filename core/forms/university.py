@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from core.domain.courses import CORE_COURSES, MAX_COURSE_HOURS
+from core.domain.courses import CORE_COURSES, COURSE_HOURS_CEILING, MAX_COURSE_HOURS
 from core.domain.vocabulary import AVAILABLE_TIMES, PROVINCES, TEACHING_MODES, UNIVERSITY_LEVELS
 from core.forms.model import FollowUp, Form, Kind, Question, labelled_choices, plain_choices
 
@@ -25,7 +25,7 @@ UNIVERSITY_FORM = Form(
         Question("contact_email", Kind.EMAIL, "联系人邮箱", "联系人电子邮箱，匹配结果和通知会发送到这里。"),
         Question(
             "planned_start", Kind.YEAR_MONTH, "计划开课时间", "计划何时开课？（年月，例如 2026-03）",
-            min_date=date(2025, 1, 1), max_date=date(2035, 12, 31),
+            min_date=date(2025, 1, 1), max_date=date(2035, 12, 31), not_before_this_month=True,
         ),
         Question(
             "expected_students", Kind.INTEGER, "学生规模", "预计修读微专业的学生人数？", min_value=1, max_value=20000,
@@ -40,9 +40,11 @@ UNIVERSITY_FORM = Form(
             label="课程需求",
             questions=(
                 Question(
-                    "hours", Kind.INTEGER, "学时", "这门课计划多少学时？",
-                    min_value=1, max_value=MAX_COURSE_HOURS,
-                    help=f"依据通知：一门课程总学时一般不超过 {MAX_COURSE_HOURS} 学时",
+                    "hours", Kind.INTEGER, "学时",
+                    f"这门课计划多少学时？（通知：一门课程总学时一般不超过 {MAX_COURSE_HOURS} 学时；"
+                    f"确需超过的请如实填写，分会工作人员会审核）",
+                    min_value=1, max_value=COURSE_HOURS_CEILING,
+                    help=f"依据通知：一门课程总学时一般不超过 {MAX_COURSE_HOURS} 学时，超过的需分会审核",
                 ),
                 Question("experts_needed", Kind.INTEGER, "所需专家数", "这门课需要几位产业兼职教师？", min_value=1, max_value=5),
                 Question("mode", Kind.SINGLE, "授课方式", "这门课的授课方式？", choices=labelled_choices(TEACHING_MODES)),

@@ -105,6 +105,8 @@ def _year_month(q: Question, raw: Any, ctx: FormContext | None) -> str:
         raise AnswerError(text("year_month.too_early", min=q.min_date.strftime("%Y-%m")))
     if q.max_date is not None and value > q.max_date.strftime("%Y-%m"):
         raise AnswerError(text("year_month.too_late", max=q.max_date.strftime("%Y-%m")))
+    if q.not_before_this_month and ctx is not None and value < ctx.today.strftime("%Y-%m"):
+        raise AnswerError(text("year_month.past", label=q.label, got=value, today=ctx.today.isoformat()))
     return value
 
 

@@ -23,7 +23,7 @@ EXPERT: dict[str, Any] = {
 UNIVERSITY: dict[str, Any] = {
     "university_name": "某某理工大学", "level": "undergraduate", "province": "江苏", "city": "南京",
     "contact_name": "李老师", "contact_department": "教务处", "contact_position": "副处长",
-    "contact_mobile": "13900001111", "contact_email": "contact@example.edu.cn", "planned_start": "2026-03",
+    "contact_mobile": "13900001111", "contact_email": "contact@example.edu.cn", "planned_start": "2027-09",
     "expected_students": 80, "schedule_preference": ["weekend_intensive"], "society_member_unit": False,
 }
 

@@ -47,7 +47,7 @@ def test_forms_show_json_lists_keys_kinds_choices_and_conditions(workdir):
     university = json.loads(innoeng("forms", "show", "university", "--json", cwd=workdir).stdout)
     follow_up = next(q for q in university["questions"] if q["kind"] == "follow_up")
     assert follow_up["for_each_item_of"] == "courses"
-    assert next(q for q in follow_up["questions"] if q["key"] == "hours")["limits"]["max_value"] == 32
+    assert next(q for q in follow_up["questions"] if q["key"] == "hours")["limits"]["max_value"] == 64
 
 
 def test_forms_show_text_is_readable(workdir):

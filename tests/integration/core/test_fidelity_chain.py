@@ -67,7 +67,7 @@ async def offered_pair(core, clock, course: str = "创新思维") -> tuple[int, 
     """(appointment id, expert's person id, university contact's person id) of one confirmed proposal."""
     expert = await approved_expert(core, name="王建国", courses=[course])
     university = await submitted_university(core, {course: (32, 1, "online")}, university_name=f"{course}大学",
-                                            planned_start="2027-03")
+                                            planned_start="2032-09")
     batch = (await core.batches.list())[0]
     run = await core.matching.run(batch_id=batch.id, staff="staff:1")
     confirmed = await core.matching.confirm(run_id=run.id, staff="staff:1")
@@ -126,3 +126,40 @@ async def test_a_year_the_calendar_does_not_cover_falls_back_to_weekdays_and_hol
         assert core.appointments.calendar_warnings(years=[2026, 2032]) == [message]
     finally:
         await core.close()
+
+
+async def university_draft(core):
+    person = await core.people.register_telegram_user(telegram_id=880101, display_name=None)
+    await core.people.give_consent(person_id=person.id)
+    draft = await core.intake.start(person_id=person.id, form="university")
+    return draft.application_id
+
+
+async def test_a_planned_start_in_the_past_is_refused_with_the_reason(database_url, settings_for, clock):
+    from core.bootstrap import bootstrap
+    from core.forms import AnswerError
+
+    clock.now = datetime(2026, 12, 1, 2, 0, tzinfo=timezone.utc)
+    core = bootstrap(settings_for(database_url, default_batch_deadline="2027-01-31"), clock=clock)
+    await core.prepare()
+    try:
+        application_id = await university_draft(core)
+        with pytest.raises(AnswerError) as refused:
+            await core.intake.answer(application_id=application_id, step_key="planned_start", raw="2026年9月")
+        assert "2026-09 已经过去" in refused.value.message and "2026-12-01" in refused.value.message
+        draft = await core.intake.answer(application_id=application_id, step_key="planned_start", raw="2026年12月")
+        assert draft.answers["planned_start"] == "2026-12"
+    finally:
+        await core.close()
+
+
+async def test_36_hours_is_accepted_and_put_to_staff_as_needing_judgement_with_the_reason(core):
+    university = await submitted_university(core, {"创新思维": (36, 1, "online")}, university_name="第一大学")
+    summary = await core.intake.summary(application_id=university)
+    assert summary.status == "submitted"
+    hours = next(r for r in summary.eligibility.rules if r.rule == "hours")
+    assert hours.outcome == "needs_judgement" and "36 学时" in hours.reason and "一般不超过 32 学时" in hours.reason
+    assert summary.eligibility.outcome == "needs_judgement"
+    # Staff's queue shows the verdict and its reason.
+    pending = await core.review.pending()
+    assert any("一般不超过 32 学时" in str(item) for item in pending)

@@ -153,7 +153,8 @@ def test_verdict_survives_a_round_trip_through_json():
     ("demands", "students", "expected"),
     [
         ([{"course": "创新思维", "hours": 32}], 40, Outcome.PASS),
-        ([{"course": "创新思维", "hours": 33}], 40, Outcome.FAIL),
+        ([{"course": "创新思维", "hours": 33}], 40, Outcome.NEEDS_JUDGEMENT),
+        ([{"course": "创新思维", "hours": 65}], 40, Outcome.FAIL),
         ([], 40, Outcome.FAIL),
         ([{"course": "创新管理", "hours": 16}], 0, Outcome.FAIL),
     ],

@@ -70,10 +70,12 @@ def test_university_follow_ups_per_picked_course_in_questionnaire_order():
     ]
 
 
-def test_hours_above_32_names_the_rule_of_the_notice():
+def test_hours_above_32_are_accepted_as_the_notice_says_generally_and_beyond_64_refused_naming_the_rule():
     step = next(s for s in visible_steps(UNIVERSITY_FORM, {"courses": ["创新思维"]}, CTX) if s.question.key == "hours")
+    assert "一般不超过 32 学时" in step.question.prompt
+    assert validate_answer(step.question, "36", CTX) == 36  # eligibility puts it to staff
     with pytest.raises(AnswerError) as error:
-        validate_answer(step.question, "40", CTX)
+        validate_answer(step.question, "70", CTX)
     assert "32" in error.value.message and "学时" in error.value.message
     assert validate_answer(step.question, "３２", CTX) == 32
 
@@ -151,7 +153,7 @@ def test_missing_required_and_pruning_of_answers_no_longer_asked():
 def test_validate_all_reports_each_bad_field_and_unknown_keys():
     values, problems = validate_all(
         UNIVERSITY_FORM,
-        {"university_name": "某某大学测试", "courses": ["创新思维"], "course_demand[创新思维].hours": 40,
+        {"university_name": "某某大学测试", "courses": ["创新思维"], "course_demand[创新思维].hours": 70,
          "course_demand[创新管理].hours": 16, "colour": "red", "expected_students": "80人"},
         CTX,
     )
