@@ -16,6 +16,7 @@ from core.services.deliveries import UpdateLog
 from core.services.events import EventService
 from core.services.matching import MatchingService
 from core.services.recommendations import RecommendationService
+from core.services.staff_accounts import ConsolePolicy, StaffAccountService
 from core.settings import Settings
 
 __all__ = ["Core", "bootstrap"]
@@ -38,6 +39,7 @@ class Core:
     matching: MatchingService
     appointments: AppointmentService
     updates: UpdateLog
+    staff: StaffAccountService
 
     async def prepare(self) -> None:
         """Brings the schema up to date and opens a first batch on an empty database."""
@@ -79,4 +81,5 @@ def bootstrap(settings: Settings, *, clock: Clock = utc_now, engine: AsyncEngine
             uow=uow, zone=zone, clock=clock, publicity_days=settings.publicity_working_days, holidays=settings.holidays
         ),
         updates=UpdateLog(uow=uow, clock=clock),
+        staff=StaffAccountService(uow=uow, policy=ConsolePolicy.from_settings(settings), clock=clock),
     )

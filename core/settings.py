@@ -93,6 +93,27 @@ class Settings(BaseSettings):
     # Applications sent back for more information are "overdue" in the digest after this many days.
     needs_info_overdue_days: int = 7
 
+    # -- staff console (issue 14) ------------------------------------------------------------------
+    console_host: str = "127.0.0.1"
+    console_port: int = 8090
+    # The address staff open (printed in set-up links); None: http://CONSOLE_HOST:CONSOLE_PORT.
+    console_base_url: str | None = None
+    # Set behind HTTPS so the session cookie is only sent encrypted.
+    console_secure_cookies: bool = False
+    console_session_idle_minutes: int = 30
+    console_session_absolute_hours: int = 12
+    console_setup_link_hours: int = 72
+    # Consecutive wrong passwords that lock an account, and for how long.
+    console_max_failed_logins: int = 5
+    console_lockout_minutes: int = 15
+    # Failed attempts from one address within the window before it is refused outright.
+    console_max_failures_per_address: int = 20
+    console_address_window_minutes: int = 15
+
+    @property
+    def console_url(self) -> str:
+        return (self.console_base_url or f"http://{self.console_host}:{self.console_port}").rstrip("/")
+
     @field_validator("deadline_reminder_days", mode="before")
     @classmethod
     def _days(cls, value: object) -> object:

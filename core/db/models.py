@@ -392,6 +392,8 @@ class StaffAccount(Base):
     password_hash: Mapped[str | None] = mapped_column(Text)
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     totp_enabled: Mapped[bool] = mapped_column(default=False)
+    # The last TOTP time step accepted: a code seen once is refused the second time (replay).
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
     telegram_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     # sha256 of the one-time set-up token; the token itself is only ever printed.
     setup_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)

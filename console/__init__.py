@@ -1,0 +1,1 @@
+"""The staff web console: a third entry point over `core/`, beside `bot/` and `notifier/`."""

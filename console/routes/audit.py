@@ -1,0 +1,6 @@
+"""Console pages: audit."""
+from __future__ import annotations
+
+from aiohttp import web
+
+routes = web.RouteTableDef()
