@@ -8,7 +8,7 @@ from core.bootstrap import Core
 from core.sample import SAMPLE_PDF
 from core.services import FINISH_FILES
 
-__all__ = ["EXPERT", "UNIVERSITY", "approved_expert", "submitted_university"]
+__all__ = ["EXPERT", "UNIVERSITY", "approved_expert", "submitted_expert", "submitted_university"]
 
 EXPERT: dict[str, Any] = {
     "name": "张三", "birth_date": "1975-06-01", "mobile": "13812345678", "email": "expert@example.com",
@@ -45,6 +45,18 @@ async def approved_expert(core: Core, **answers: Any) -> int:
     await core.intake.answer(application_id=draft.application_id, step_key="proof_files", raw=FINISH_FILES)
     await core.intake.submit(application_id=draft.application_id)
     await core.review.approve(application_id=draft.application_id, staff="staff:test")
+    return draft.application_id
+
+
+async def submitted_expert(core: Core, *, filename: str = "学历证书.pdf", **answers: Any) -> int:
+    """An expert application waiting for review, with one PDF proof file."""
+    person = await _person(core)
+    draft = await core.intake.start(person_id=person.id, form="expert")
+    await core.intake.fill(application_id=draft.application_id, answers={**EXPERT, **answers})
+    await core.intake.attach_document(application_id=draft.application_id, step_key="proof_files", content=SAMPLE_PDF,
+                                      filename=filename)
+    await core.intake.answer(application_id=draft.application_id, step_key="proof_files", raw=FINISH_FILES)
+    await core.intake.submit(application_id=draft.application_id)
     return draft.application_id
 
 
