@@ -42,10 +42,17 @@ __all__ = [
     "QueueService",
     "POOL_COLUMNS",
     "INTENT_COLUMNS",
+    "application_id_from_reference",
 ]
 
 # A reference number as people read it off the bot (E01-000042), or just the number.
 _REFERENCE = re.compile(r"^\s*[EUeu]?\s*(?:\d{1,4}\s*-\s*)?0*(\d{1,9})\s*$")
+
+
+def application_id_from_reference(raw: str) -> int | None:
+    """The application id in a reference number as staff type it ("E01-000042", "42"); None if it is not one."""
+    found = _REFERENCE.match(raw or "")
+    return int(found.group(1)) if found else None
 
 
 class QueueOrder:
@@ -304,6 +311,18 @@ class QueueService:
             )
             stored_name = document.stored_name
         return view, self._documents.read(stored_name)
+
+    async def demand_labels(self, *, demand_ids: Sequence[int]) -> dict[int, tuple[int, str, str]]:
+        """demand id → (university application id, university name, course), in one query, for run pages."""
+        if not demand_ids:
+            return {}
+        async with self._uow() as uow:
+            rows = (await uow.session.execute(
+                select(CourseDemand.id, CourseDemand.course, Application.id, Application.answers)
+                .join(Application, Application.id == CourseDemand.application_id)
+                .where(CourseDemand.id.in_(list(demand_ids)))
+            )).all()
+        return {d: (a, (answers or {}).get("university_name", f"#{a}"), course) for d, course, a, answers in rows}
 
     # ------------------------------------------------------------------ SQL
 
