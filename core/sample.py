@@ -6,13 +6,26 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from core.domain.courses import CORE_COURSES
-from core.domain.vocabulary import AVAILABLE_TIMES, DUTIES, PRIORITY_CONDITIONS, PROVINCES
-from core.forms import COURSE_DEMANDS
-from core.forms.model import follow_up_step_key
+from core.domain.courses import CORE_COURSES, TeachingMode
+from core.domain.vocabulary import (
+    AVAILABLE_TIMES,
+    DUTIES,
+    PRIORITY_CONDITIONS,
+    PROVINCES,
+    EducationLevel,
+    EmployerType,
+    Title,
+)
+from core.eligibility import degree_or_title_qualifies, needs_urgent_field
+from core.forms import COURSE_DEMANDS, EXPERT_FORM, UNIVERSITY_FORM, FormContext
+from core.forms.model import Form, Kind, follow_up_step_key
+from core.forms.navigation import visible_steps
 from core.services import FINISH_FILES, IntakeService, PeopleService
 
-__all__ = ["expert_answers", "university_answers", "populate", "SampleResult", "SAMPLE_PDF"]
+__all__ = ["expert_answers", "university_answers", "populate", "SampleResult", "SAMPLE_PDF", "SAMPLE_DOMAINS"]
+
+# RFC 2606 reserved domains: with SMTP_HOST set, a sample address can never reach a real mailbox.
+SAMPLE_DOMAINS = ("example.com", "example.org")
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华建国志红文斌波宁辉鹏飞林海峰雪梅琳晨宇浩然欣怡子涵思远博文嘉豪"
@@ -47,22 +60,22 @@ def _province(rng: random.Random) -> str:
 def expert_answers(rng: random.Random, *, deadline: date, index: int) -> dict[str, Any]:
     province = _province(rng)
     age = rng.choices((rng.randint(32, 64), rng.randint(66, 70), rng.randint(71, 75)), weights=(90, 8, 2))[0]
-    birth = deadline - timedelta(days=age * 365 + rng.randint(0, 300))
-    education = rng.choices(("doctorate", "master", "bachelor", "associate", "secondary_or_below"), (15, 35, 35, 10, 5))[0]
-    title = rng.choices(("senior_full", "senior_associate", "senior_technician", "intermediate_or_below", "none"), (20, 35, 10, 25, 10))[0]
-    mode = rng.choices(("online", "offline", "both"), (30, 20, 50))[0]
+    # Exactly `age` on the deadline: the birthday of that year falls 1–300 days before it.
+    anniversary = deadline.replace(year=deadline.year - age, day=min(deadline.day, 28))
+    birth = anniversary - timedelta(days=rng.randint(1, 300))
+    education = rng.choices(list(EducationLevel), (15, 35, 35, 10, 5))[0]
+    title = rng.choices(list(Title), (20, 35, 10, 25, 10))[0]
+    mode = rng.choices(list(TeachingMode), (30, 20, 50))[0]
     priorities = rng.sample(list(PRIORITY_CONDITIONS), k=rng.choices((0, 1, 2, 3), (40, 35, 20, 5))[0])
     answers: dict[str, Any] = {
         "name": _name(rng),
         "birth_date": birth.isoformat(),
         "mobile": _mobile(rng),
-        "email": f"expert{index}@example.com",
+        "email": f"expert{index}@{SAMPLE_DOMAINS[0]}",
         "province": province,
         "city": CITIES.get(province, province + "市" if len(province) == 2 else province),
         "employer": f"{rng.choice(INDUSTRIES)}{rng.choice(COMPANY_SUFFIX)}",
-        "employer_type": rng.choices(
-            ("national_key", "provincial_key", "high_tech", "little_giant", "industry_association", "other"), (20, 20, 35, 10, 5, 10)
-        )[0],
+        "employer_type": rng.choices(list(EmployerType), (20, 20, 35, 10, 5, 10))[0],
         "years_at_employer": rng.choices((rng.randint(3, 30), rng.randint(0, 2)), (92, 8))[0],
         "position": rng.choice(POSITIONS),
         "education": education,
@@ -78,15 +91,16 @@ def expert_answers(rng: random.Random, *, deadline: date, index: int) -> dict[st
         "profile": f"从事{rng.choice(INDUSTRIES)}领域研发与管理工作多年，长期运用TRIZ等创新方法解决工程难题，带领团队完成多项技术攻关。",
         "declaration": True,
     }
-    if education not in ("doctorate", "master", "bachelor") and title not in ("senior_full", "senior_associate", "senior_technician"):
+    # Conditional answers are decided by the same rules the form shows them by.
+    if not degree_or_title_qualifies(answers):
         answers["craftsman_description"] = "从事一线技术工作二十余年，获省级技术能手称号，主持多项工艺改进。"
-    if age > 65:
+    if needs_urgent_field(answers, deadline):
         answers["urgent_field"] = rng.choice(("高端装备", "集成电路", "")) or None
     if priorities:
         answers["priority_description"] = "拥有发明专利多项，主持的成果已在行业推广应用。"
-    if mode in ("offline", "both"):
+    if mode in (TeachingMode.OFFLINE, TeachingMode.BOTH):
         answers["offline_provinces"] = sorted({province, *rng.sample(PROVINCES[:31], k=rng.randint(0, 3))})
-    return answers
+    return only_shown(EXPERT_FORM, answers, FormContext(deadline=deadline, today=deadline))
 
 
 def university_answers(rng: random.Random, *, today: date, index: int) -> dict[str, Any]:
@@ -102,7 +116,7 @@ def university_answers(rng: random.Random, *, today: date, index: int) -> dict[s
         "contact_department": rng.choice(DEPARTMENTS),
         "contact_position": rng.choice(("副处长", "副院长", "科长", "教研室主任")),
         "contact_mobile": _mobile(rng),
-        "contact_email": f"contact{index}@example.edu.cn",
+        "contact_email": f"contact{index}@{SAMPLE_DOMAINS[1]}",
         "planned_start": start.strftime("%Y-%m"),
         "expected_students": rng.choice((30, 40, 60, 80, 100, 120, 200)),
         "courses": courses,
@@ -112,8 +126,14 @@ def university_answers(rng: random.Random, *, today: date, index: int) -> dict[s
     for course in courses:
         answers[follow_up_step_key(COURSE_DEMANDS, course, "hours")] = rng.choice((16, 24, 32))
         answers[follow_up_step_key(COURSE_DEMANDS, course, "experts_needed")] = rng.choices((1, 2), (80, 20))[0]
-        answers[follow_up_step_key(COURSE_DEMANDS, course, "mode")] = rng.choices(("online", "offline", "both"), (25, 35, 40))[0]
+        answers[follow_up_step_key(COURSE_DEMANDS, course, "mode")] = rng.choices(list(TeachingMode), (25, 35, 40))[0]
     return answers
+
+
+def only_shown(form: Form, answers: dict[str, Any], ctx: FormContext) -> dict[str, Any]:
+    """The answers to the questions the form would actually ask given these answers (files arrive separately)."""
+    shown = {step.key for step in visible_steps(form, answers, ctx) if step.question.kind is not Kind.FILE}
+    return {key: value for key, value in answers.items() if key in shown}
 
 
 @dataclass(frozen=True)

@@ -2,24 +2,30 @@ from __future__ import annotations
 
 import argparse
 import json
+import time
 
-from core.sample import populate
+from core.sample import SAMPLE_DOMAINS, populate
 from innoeng.runtime import run_with_core
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    sample = subparsers.add_parser("sample", help="生成演示用的模拟申请（经由正常的填写、校验和提交流程）")
-    sample.add_argument("--experts", type=int, default=20)
-    sample.add_argument("--universities", type=int, default=5)
-    sample.add_argument("--seed", type=int, default=2025)
-    sample.add_argument("--approve", action="store_true", help="同时把资格审核通过的专家批准入库")
+    sample = subparsers.add_parser(
+        "sample", help="生成演示用的模拟申请（经由正常的填写、校验和提交流程；邮箱均为 RFC 2606 保留域名）"
+    )
+    sample.add_argument("--experts", type=int, default=20, help="专家申请份数（默认 20）")
+    sample.add_argument("--universities", type=int, default=5, help="高校意向表份数（默认 5）")
+    sample.add_argument("--seed", type=int, default=2025, help="随机种子：同一种子生成同样的答卷（默认 2025）")
+    sample.add_argument("--approve", action="store_true", help="同时把资格初审为“符合”的专家和高校批准入库")
+    sample.add_argument("--json", action="store_true", help="以 JSON 输出结果（供脚本读取）")
     sample.set_defaults(func=_sample)
 
 
 def _sample(args: argparse.Namespace) -> int:
     async def action(core):
+        started = time.perf_counter()
         result = await populate(
-            people=core.people, intake=core.intake, experts=args.experts, universities=args.universities, seed=args.seed
+            people=core.people, intake=core.intake, experts=args.experts, universities=args.universities,
+            seed=args.seed,
         )
         approved = 0
         if args.approve:
@@ -28,10 +34,20 @@ def _sample(args: argparse.Namespace) -> int:
                 if summary.eligibility and summary.eligibility.outcome == "pass":
                     await core.review.approve(application_id=application_id, staff="cli:sample")
                     approved += 1
-        print(json.dumps(
-            {"experts": len(result.experts), "universities": len(result.universities), "approved": approved},
-            ensure_ascii=False,
-        ))
+        seconds = round(time.perf_counter() - started, 1)
+        if args.json:
+            print(json.dumps(
+                {"experts": len(result.experts), "universities": len(result.universities), "approved": approved,
+                 "seed": args.seed, "seconds": seconds},
+                ensure_ascii=False,
+            ))
+            return
+        print(f"已生成模拟申请：专家 {len(result.experts)} 份，高校意向表 {len(result.universities)} 份（随机种子 {args.seed}，用时 {seconds} 秒）。")
+        if args.approve:
+            print(f"已批准资格初审为“符合”的 {approved} 份。")
+        else:
+            print("均为“已提交，待审核”；加 --approve 可同时批准资格初审为“符合”的申请。")
+        print(f"邮箱均在保留域名 {'、'.join(SAMPLE_DOMAINS)} 下，不会发到真实邮箱。")
 
     run_with_core(action)
     return 0

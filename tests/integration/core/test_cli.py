@@ -106,7 +106,11 @@ def test_batches_db_and_sample_on_a_fresh_database(workdir):
 
     sample = innoeng("sample", "--experts", "6", "--universities", "2", cwd=workdir, env_extra=env)
     assert sample.returncode == 0, sample.stderr
-    assert json.loads(sample.stdout) == {"experts": 6, "universities": 2, "approved": 0}
+    assert "已生成模拟申请：专家 6 份，高校意向表 2 份" in sample.stdout and "example.com" in sample.stdout
+    scripted = innoeng("sample", "--experts", "3", "--universities", "1", "--seed", "45112", "--json", cwd=workdir, env_extra=env)
+    assert scripted.returncode == 0, scripted.stderr
+    assert {k: v for k, v in json.loads(scripted.stdout).items() if k != "seconds"} == {
+        "experts": 3, "universities": 1, "approved": 0, "seed": 45112}
 
 
 def test_match_run_show_export_and_confirm(workdir):
