@@ -20,6 +20,8 @@ COMMAND_MODULES = (
     "events",
     "notifier",
     "notify",
+    "console",
+    "staff",
 )
 
 

@@ -26,11 +26,16 @@ def _stop_on_signals(stop: asyncio.Event) -> None:
             loop.add_signal_handler(sig, stop.set)
 
 
-async def serve(settings: Settings, *, with_bot: bool, with_notifier: bool, sandbox_when_no_token: bool) -> None:
+async def serve(settings: Settings, *, with_bot: bool, with_notifier: bool, sandbox_when_no_token: bool,
+                with_console: bool | None = None) -> None:
+    # The staff console comes with the whole service (`innoeng run`: bot and notifier together).
+    if with_console is None:
+        with_console = with_bot and with_notifier
     stop = asyncio.Event()
     _stop_on_signals(stop)
     core = bootstrap(settings)
     sandbox = None
+    console_runner = None
     bot: Bot | None = None
     try:
         await core.prepare()
@@ -52,6 +57,8 @@ async def serve(settings: Settings, *, with_bot: bool, with_notifier: bool, sand
             tasks.append(asyncio.create_task(runner(core, bot, stop), name="bot"))
         if with_notifier:
             tasks.append(asyncio.create_task(run_notifier(core, bot=bot, stop=stop), name="notifier"))
+        if with_console:
+            console_runner = await _start_console(core, settings)
         print("innoeng 正在运行，按 Ctrl+C 停止。", flush=True)
         done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
         stop.set()
@@ -62,8 +69,24 @@ async def serve(settings: Settings, *, with_bot: bool, with_notifier: bool, sand
         for task in done:
             task.result()
     finally:
+        if console_runner is not None:
+            await console_runner.cleanup()
         if bot is not None:
             await bot.session.close()
         if sandbox is not None:
             await sandbox.stop()
         await core.close()
+
+async def _start_console(core, settings: Settings):
+    """Starts the staff console; a busy port leaves the rest of the service running, with the reason shown."""
+    from console.app import start_console
+
+    try:
+        runner, address = await start_console(core, host=settings.console_host, port=settings.console_port)
+    except OSError as error:
+        print(f"工作台未启动：无法监听 {settings.console_host}:{settings.console_port}（{error.strerror or error}）。"
+              f"请设置 CONSOLE_PORT 为空闲端口后重新启动。", flush=True)
+        return None
+    print(f"工作人员网页工作台：在浏览器打开 {address}/ 登录（新建账号：innoeng staff add 邮箱 --name 姓名 --role admin）。",
+          flush=True)
+    return runner
