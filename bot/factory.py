@@ -15,10 +15,10 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
 from aiogram.client.telegram import TelegramAPIServer
-from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter, TelegramServerError
+from aiogram.exceptions import TelegramBadRequest, TelegramNetworkError, TelegramRetryAfter, TelegramServerError
 from aiogram.methods.base import Response, TelegramMethod, TelegramType
 
-__all__ = ["create_bot", "RetryingRequests", "retrying_replies"]
+__all__ = ["create_bot", "RetryingRequests", "UnchangedEdits", "retrying_replies"]
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,24 @@ class RetryingRequests(BaseRequestMiddleware):
         raise AssertionError("unreachable: the last attempt returns or raises")
 
 
+class UnchangedEdits(BaseRequestMiddleware):
+    """Editing a message into the state it is already in (a double tap, a redelivered press) is no error:
+    Telegram's "message is not modified" is taken as success."""
+
+    _EDITS = (methods.EditMessageText, methods.EditMessageReplyMarkup, methods.EditMessageCaption)
+
+    async def __call__(self, make_request: NextRequestMiddlewareType[TelegramType], bot: Bot,
+                       method: TelegramMethod[TelegramType]) -> Response[TelegramType]:
+        try:
+            return await make_request(bot, method)
+        except TelegramBadRequest as error:
+            if not isinstance(method, self._EDITS) or "message is not modified" not in error.message:
+                raise
+            return Response[method.__returning__](ok=True, result=True)
+
+
 def create_bot(token: str, api_url: str) -> Bot:
     session = AiohttpSession(api=TelegramAPIServer.from_base(api_url.rstrip("/")))
     session.middleware(RetryingRequests())
+    session.middleware(UnchangedEdits())
     return Bot(token=token, session=session, default=DefaultBotProperties(parse_mode=None))

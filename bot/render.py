@@ -75,6 +75,8 @@ def question_keyboard(draft: DraftView, picked: list[str] | None = None) -> Inli
     navigation = []
     if draft.position > 1:
         navigation.append(_button(text("bot.back"), draft, "b"))
+    if draft.answers.get(step.key) not in (None, [], "") and question.kind not in (Kind.MULTI, Kind.FILE):
+        navigation.append(_button(text("bot.keep"), draft, "k"))
     if not question.required:
         navigation.append(_button(text("bot.skip"), draft, "s"))
     if navigation:

@@ -11,6 +11,7 @@ __all__ = ["ZH_CN", "text"]
 ZH_CN: Mapping[str, str] = {
     # validation
     "required": "此题为必答题，请填写。",
+    "text.invisible_only": "您发送的内容只有不可见的字符（如零宽字符或文字方向控制符），请输入可见的文字。",
     "text.too_short": "内容太短：至少需要 {min} 个字，您输入了 {got} 个字。请重新输入。",
     "text.too_long": "内容太长：最多 {max} 个字，您输入了 {got} 个字。请精简后重新输入。",
     "integer.invalid": "请输入一个整数（例如 12），您输入的是「{raw}」。",
@@ -67,7 +68,8 @@ ZH_CN: Mapping[str, str] = {
         "目的：产业兼职教师资质审核、资源库建设、校企双向匹配、公示与备案、活动通知。\n"
         "收集内容：申请表中的姓名、出生日期、联系方式、工作单位、学历职称、授课意向等；"
         "资质证明材料（证书等）属敏感个人信息，上传前会再次单独征求您的同意。\n"
-        "保存期限：本计划结束后 3 年，或您要求删除时。\n"
+        "保存期限：已送达通知的内容 30 天后删除；未提交的草稿 180 天无操作后删除；被驳回或撤回的申请及其文件在批次截止 180 天后删除；"
+        "审核与操作日志保存 3 年；其余资料保存至本计划结束后 3 年，或您要求删除时。\n"
         "您的权利：随时发送 /mydata 查看并导出您的全部数据，/edit 更正，/delete 删除。\n\n"
         "同意后才会开始提问。是否同意？"
     ),
@@ -105,6 +107,43 @@ ZH_CN: Mapping[str, str] = {
     "bot.multi_hint": "可多选，选好后点击「完成」。已选：{picked}",
     "bot.nothing_picked": "（无）",
     "bot.expired": "此按钮已过期，请回答当前的问题。",
+    "bot.invalid_button": "此按钮无效，请使用当前问题下方的按钮。",
+    "bot.keep": "保留当前答案",
+    "bot.answered": "✓ 您的回答：{value}",
+    "bot.answered_skipped": "✓ 已跳过",
+    "bot.answered_files": "✓ 已上传 {count} 份文件",
+    "bot.contact_not_own": "这是其他人的联系人名片，不能作为您的手机号。请输入您本人的手机号，或点击「📱 分享我的手机号」。",
+    "bot.unknown_command": "没有「{command}」这个命令。发送 /help 查看可用的命令。",
+    "bot.paused_hint": "填写已暂停，这条消息没有作为答案保存。发送 /start 从上次停下的题目继续。",
+    "bot.wants.text": "此题需要输入文字：请直接输入您的回答。",
+    "bot.wants.integer": "此题需要输入一个整数（例如 12）。",
+    "bot.wants.date": "此题需要输入日期，例如 2025-08-15 或 2025年8月15日。",
+    "bot.wants.year_month": "此题需要输入年月，例如 2025-09 或 2025年9月。",
+    "bot.wants.single": "此题请点击上方按钮选择（也可以直接输入选项文字或序号）。",
+    "bot.wants.multi": "此题请点击上方按钮选择，选好后点击「完成」（也可以直接输入选项文字或序号）。",
+    "bot.wants.yes_no": "此题请点击上方的「是」或「否」（也可以直接输入“是”或“否”）。",
+    "bot.wants.phone": "此题需要您本人的手机号：请直接输入，或点击「📱 分享我的手机号」。",
+    "bot.wants.email": "此题需要输入电子邮箱地址，例如 name@example.com。",
+    "bot.wants.file": "此题需要上传文件：请直接发送 PDF、JPG 或 PNG 文件，全部上传后点击「完成」。",
+    "bot.wants.review": "您已答完全部题目：请点击汇总页上的题号修改答案，或点击「提交」。",
+    # operators starting a process
+    "ops.webhook_secret_missing": (
+        "已设置 WEBHOOK_URL 但没有设置 WEBHOOK_SECRET：没有密钥，任何人都能向 webhook 伪造 Telegram 更新，"
+        "因此拒绝启动。生成一个密钥：python -c \"import secrets; print(secrets.token_urlsafe(32))\"，"
+        "写入 WEBHOOK_SECRET 后重新启动。"
+    ),
+    "ops.webhook_secret_invalid": (
+        "WEBHOOK_SECRET 不可用：Telegram 要求 {min}–256 个字符，且只能包含 A-Z、a-z、0-9、_ 和 -。"
+        "生成一个密钥：python -c \"import secrets; print(secrets.token_urlsafe(32))\"。"
+    ),
+    "ops.polling_single_process": (
+        "长轮询（未设置 WEBHOOK_URL）只能运行一个机器人进程：Telegram 只允许一个 getUpdates 连接。"
+        "要运行 {workers} 个进程，请使用 webhook 模式（WEBHOOK_URL、WEBHOOK_SECRET）并设置 REDIS_URL。"
+    ),
+    "ops.workers_need_redis": (
+        "多个机器人进程需要 REDIS_URL：对话状态和每个人消息的先后顺序必须由所有进程共享。"
+    ),
+    "bot.out_of_order": "这条消息晚于您之后发送的消息才到达，为免记到别的题目下，未予保存。请对照当前的问题重新发送。",
     "bot.review_title": "请核对您填写的《{title}》：",
     "bot.review_hint": "点击题号可修改对应答案；确认无误后点击「提交」。",
     "bot.submit": "✅ 提交",
@@ -115,7 +154,7 @@ ZH_CN: Mapping[str, str] = {
     "bot.outcome.university": "意向表已受理，分会将结合专家资源为您推荐人选。",
     "bot.no_application": "您还没有申请。发送 /start 开始填写。",
     "bot.not_editable": "当前申请状态为「{status}」，不能修改。",
-    "bot.error": "抱歉，处理时出错了，请稍后重试。您已填写的内容都已保存。",
+    "bot.error": "抱歉，处理这条消息时出错了。您之前的回答都已保存；这一条没有保存，请稍后重新发送（或重新点击按钮）。",
     # bot: commands
     "bot.help": (
         "可用命令：\n"
@@ -134,7 +173,26 @@ ZH_CN: Mapping[str, str] = {
     "bot.delete_confirm": "确定要删除您在本平台的全部数据（包括申请和上传的文件）吗？删除后不能恢复。",
     "bot.delete_yes": "确定删除",
     "bot.deleted": "您的全部数据已删除（含 {files} 份文件）。感谢关注本计划。",
-    "bot.mydata_caption": "这是我们保存的您的全部数据。",
+    "bot.deleted_kept": (
+        "您的数据已删除（含 {files} 份文件），以下记录依法保留：聘任编号 {appointments} 已签订协议或已向教育主管部门备案，"
+        "分会须保存该聘任记录，其中只留姓名、工作单位、单位类型和聘任课程；您的联系方式、出生日期、简介、证书和通知记录均已删除。"
+    ),
+    "bot.deleted_files_pending": (
+        "您的数据记录已删除；{files} 份上传文件中有 {pending} 份暂时未能从存储中移除，系统会自动重试直至删除，"
+        "在此之前不会被使用或提供给任何人。"
+    ),
+    "bot.mydata_caption": "这是我们保存的您的全部数据（JSON）。文件清单（含 SHA-256 校验值）在 files 一节。",
+    "bot.mydata_files_offer": "您在本平台上传了 {count} 份文件。需要的话，点击下方按钮，我们把文件本身发给您。",
+    "bot.mydata_files_button": "发送我的文件",
+    "bot.mydata_no_files": "您没有上传过文件。",
+    "bot.mydata_file_missing": "文件「{name}」在存储中找不到了，已记录，工作人员会核查。",
+    # personal information: erasure and retention
+    "privacy.notice_cancelled": "所涉人员已删除其个人信息，此通知不再发送",
+    "privacy.retention_line": (
+        "保存期限：已送达通知的内容 {outbox_days} 天后删除；聊天状态 {chat_days} 天、消息去重记录 {updates_days} 天后删除；"
+        "未提交的草稿 {draft_days} 天无操作后删除；被驳回或撤回的申请及其文件在批次截止 {closed_days} 天后删除；"
+        "审核与操作日志保存 {audit_days} 天；其余资料保存至本计划结束后 3 年，或您要求删除时。"
+    ),
     # two-way matching (双向匹配)
     "match.accept_button": "✅ 接受",
     "match.confirm_button": "✅ 确认",
@@ -168,6 +226,30 @@ ZH_CN: Mapping[str, str] = {
     "match.staff.confirm_button": "✅ 确认并通知双方",
     "match.staff.confirmed": "已确认第 {id} 次匹配，已通知 {count} 对专家和高校。",
     "match.staff.nothing_new": "本次匹配没有需要新确认的配对。",
+    "match.staff.choose_batch": "对哪个批次运行匹配？",
+    "match.staff.batch_button": "{name}（报名截止 {closes}）",
+    "match.staff.run_prompt": (
+        "将对「{batch}」运行匹配：资源库专家 {experts} 位，高校 {universities} 所、课程需求 {demands} 项共 {slots} 个名额。"
+        "已接受的配对保持不变，已谢绝或“不考虑”的不再推荐。确认运行？"
+    ),
+    "match.staff.run_button": "▶️ 运行匹配",
+    "match.staff.run_cancel_button": "取消",
+    "match.staff.run_cancelled": "已取消，未运行匹配。",
+    "match.staff.running": "正在对「{batch}」运行匹配，请稍候……",
+    "match.staff.pairs_button": "🔎 逐对确认或暂缓",
+    "match.staff.pair_card": "第 {run} 次匹配 · 第 {number} 对：{university}《{course}》← {expert}（{employer}），分 {score:.3f}\n{explanation}{state}",
+    "match.staff.pair_state_held": "\n状态：暂缓（“全部确认”不包含此对）",
+    "match.staff.pair_state_confirmed": "\n状态：已确认，聘任编号 {appointment}",
+    "match.staff.pair_confirm_button": "✅ 确认此对",
+    "match.staff.pair_hold_button": "⏸ 暂缓",
+    "match.staff.pair_release_button": "▶️ 取消暂缓",
+    "match.staff.pair_confirmed": "已确认第 {run} 次匹配的第 {number} 对并通知双方（聘任编号 {appointment}）。",
+    "match.staff.pair_held": "第 {run} 次匹配的第 {number} 对已暂缓：“全部确认”不会包含它，需要时可单独确认。",
+    "match.staff.pair_released": "第 {run} 次匹配的第 {number} 对已取消暂缓。",
+    "match.staff.pairs_none": "本次匹配没有待确认的配对。",
+    "match.staff.held_left_out": "暂缓的 {held} 对未包含在内。",
+    "match.staff.held_mark": "（暂缓）",
+    "match.staff.unknown_action": "此按钮无效，请重新发送 /match。",
     "match.staff.usage": "用法：{usage}",
     "match.staff.done": "已登记：聘任 {id} → {status}",
     "match.staff.cap_lifted": "已放宽专家申请 {id} 的受聘高校数上限为 {cap} 所，理由已记录。",
@@ -251,6 +333,50 @@ ZH_CN: Mapping[str, str] = {
     "console.session_ended": "登录已过期或已退出，请重新登录。",
     "console.bad_request": "请求无效：{detail}",
     "console.flash.setup_done": "账号设置完成，请用新密码登录。",
+    # F1 console pages
+    "outbox.status.queued": "排队中",
+    "outbox.status.sending": "发送中",
+    "outbox.status.sent": "已发送",
+    "outbox.status.failed": "发送失败",
+    "outbox.status.unknown": "结果未知",
+    "outbox.status.skipped": "已跳过",
+    "outbox.channel.email": "电子邮件",
+    "outbox.channel.telegram": "Telegram",
+    "outbox.kind.agreement_recorded": "聘任协议已记录",
+    "outbox.kind.channel_paused": "通道暂停提醒",
+    "outbox.kind.deadline_reminder": "截止提醒",
+    "outbox.kind.filing_recorded": "备案已记录",
+    "outbox.kind.match_answer_reminder": "匹配答复提醒",
+    "outbox.kind.match_declined": "匹配被谢绝",
+    "outbox.kind.match_proposal": "匹配结果",
+    "outbox.kind.publicity_cancelled": "公示取消",
+    "outbox.kind.publicity_ended": "公示结束",
+    "outbox.kind.publicity_started": "公示开始",
+    "outbox.kind.recommendations": "候选专家推荐",
+    "outbox.kind.review_approved": "审核通过",
+    "outbox.kind.review_needs_info": "请补充材料",
+    "outbox.kind.review_rejected": "审核未通过",
+    "outbox.kind.staff_digest": "工作人员日报",
+    "outbox.kind.submission_receipt": "提交回执",
+    "outbox.kind.workshop_cancelled": "活动取消",
+    "outbox.kind.workshop_invitation": "活动邀请",
+    "outbox.kind.workshop_reminder": "活动提醒",
+    "outbox.kind.workshop_updated": "活动变更",
+    "form.expert": "专家申请",
+    "form.university": "高校意向",
+    "console.retry_none_selected": "请至少勾选一条要重试的通知。",
+    "console.flash.retried": "已把 {count} 条通知重新排入发送队列。",
+    "console.flash.batch_created": "批次已创建。",
+    "console.flash.batch_updated": "批次日期已修改。",
+    "console.flash.staff_added": "账号已创建，请把设置链接交给本人。",
+    "console.flash.staff_updated": "账号已更新。",
+    "console.batch_name_required": "请填写批次名称。",
+    "audit.actor.cli": "命令行",
+    "audit.actor.system": "系统",
+    "audit.actor.person": "申请人 #{ref}",
+    "audit.actor.chat_staff": "Telegram 工作人员 {ref}",
+    "audit.actor.login": "登录尝试（{ref}）",
+    # end F1 console pages
     # console working pages (review, pool, matching, appointments, workshops)
     "console.filter_unknown": "筛选条件「{field}」的值「{value}」无法识别，已忽略该条件。",
     "console.filter_bad_date": "筛选条件「{field}」应为日期（例如 2025-08-15），您输入的是「{value}」，已忽略该条件。",
@@ -278,6 +404,14 @@ ZH_CN: Mapping[str, str] = {
     # notifier
     "notifier.no_address": "没有可用的收件地址（{channel}）：请联系本人补充联系方式",
     "notifier.unknown_kind": "未知的通知类型「{kind}」",
+    "notifier.interrupted_attempt": "发送进程在发送途中中断，无法确定对方是否已收到：请核实后再决定是否重发（innoeng notify retry 编号）",
+    "notifier.channel_paused": "发送渠道已暂停（{reason}），通知保留在队列中，渠道恢复后自动发送",
+    "notifier.gave_up": "{reason}（自首次尝试起 {hours} 小时内共尝试 {attempts} 次均未成功，不再重试）",
+    "notifier.telegram_unauthorized": "Telegram 不接受机器人凭据（401 Unauthorized）：BOT_TOKEN 错误或已被撤销。{detail}",
+    "notifier.telegram_token_not_found": "Telegram 找不到这个机器人（404 Not Found）：BOT_TOKEN 或 BOT_API_URL 有误。{detail}",
+    "notifier.telegram_unreachable": "无法连接 Telegram 服务器（{detail}）",
+    "notifier.telegram_forbidden": "Telegram 拒绝发送（403 Forbidden）：对方已屏蔽机器人或账号已停用。{detail}",
+    "notifier.telegram_bad_request": "Telegram 拒绝了这条消息（400 Bad Request）：{detail}",
 }
 
 

@@ -12,6 +12,7 @@ def build_router() -> Router:
     root = Router(name="innoeng")
     root.include_routers(
         start.create_router(),
+        form.create_paused_router(),
         account.create_router(),
         staff.create_router(),
         staff_matching.create_router(),

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import logging
 
 from aiogram import Bot, Router
 from aiogram.filters import Command
@@ -9,14 +10,17 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from bot.callbacks import Confirm
-from bot.routers.conversation import active_draft, show, status_text
+from bot.routers.conversation import Paused, active_draft, show, status_text
 from core.bootstrap import Core
+from core.documents import ACCEPTED_TYPES
 from core.domain import ApplicationStatus, DomainError
 from core.domain.status import OPEN
 from core.forms import get_form
 from core.services import PersonView
+from core.services.privacy import ErasureReport
 from core.texts import text
 
+log = logging.getLogger(__name__)
 
 
 def confirm_keyboard(what: str, yes_label: str, app: int = 0) -> InlineKeyboardMarkup:
@@ -35,7 +39,7 @@ async def status(message: Message, core: Core, person: PersonView) -> None:
 
 
 async def cancel(message: Message, state: FSMContext) -> None:
-    await state.set_state(None)
+    await state.set_state(Paused.on)
     await message.answer(text("bot.paused"))
 
 
@@ -66,6 +70,38 @@ async def my_data(message: Message, core: Core, person: PersonView) -> None:
     exported = await core.privacy.export(person_id=person.id)
     payload = json.dumps(exported, ensure_ascii=False, indent=2, default=str).encode("utf-8")
     await message.answer_document(BufferedInputFile(payload, filename="my-data.json"), caption=text("bot.mydata_caption"))
+    if exported["files"]:
+        await message.answer(
+            text("bot.mydata_files_offer", count=len(exported["files"])),
+            reply_markup=InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(
+                text=text("bot.mydata_files_button"), callback_data=Confirm(what="myfiles", app=0, yes=True).pack())]]),
+        )
+
+
+async def send_my_files(message: Message, core: Core, person: PersonView) -> None:
+    document_ids = await core.privacy.document_ids(person_id=person.id)
+    if not document_ids:
+        await message.answer(text("bot.mydata_no_files"))
+        return
+    for document_id in document_ids:
+        try:
+            view, content = await core.intake.read_document(document_id=document_id)
+        except (OSError, DomainError):
+            log.warning("document %s of person %s is listed but cannot be read", document_id, person.id)
+            await message.answer(text("bot.mydata_file_missing", name=str(document_id)))
+            continue
+        name = view.original_name or f"{document_id}{ACCEPTED_TYPES.get(view.mime, '')}"
+        await message.answer_document(BufferedInputFile(content, filename=name), caption=f"SHA-256 {view.sha256}")
+
+
+def erasure_reply(report: ErasureReport) -> str:
+    """Tells the person exactly what went: files not yet removed and records the law keeps are named."""
+    parts = []
+    if report.files_pending:
+        parts.append(text("bot.deleted_files_pending", files=report.files, pending=report.files_pending))
+    if report.kept_appointments:
+        parts.append(text("bot.deleted_kept", files=report.files, appointments="、".join(map(str, report.kept_appointments))))
+    return "\n".join(parts) or text("bot.deleted", files=report.files)
 
 
 async def delete(message: Message) -> None:
@@ -89,9 +125,13 @@ async def confirmed(callback: CallbackQuery, callback_data: Confirm, core: Core,
             return
         await callback.message.answer(text("bot.withdrawn"))
     elif callback_data.what == "delete":
-        files = await core.privacy.erase(person_id=person.id)
+        report = await core.privacy.erase(person_id=person.id)
         await state.clear()
-        await callback.message.answer(text("bot.deleted", files=files))
+        if report.files_pending:
+            log.warning("erasure of person %s: %s file(s) not removed yet, queued for retry", person.id, report.files_pending)
+        await callback.message.answer(erasure_reply(report))
+    elif callback_data.what == "myfiles":
+        await send_my_files(callback.message, core, person)
 
 
 def create_router() -> Router:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from aiogram import Bot
 from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, ReplyKeyboardRemove
 
 from bot.callbacks import Consent
@@ -17,9 +18,22 @@ from core.forms import Kind, get_form
 from core.services import DraftView, PersonView
 from core.texts import text
 
-__all__ = ["show", "active_draft", "consent_keyboard", "pending_picks", "status_text", "MULTI_KEY"]
+__all__ = ["show", "active_draft", "consent_keyboard", "pending_picks", "status_text", "wants_text", "Paused", "MULTI_KEY"]
 
 MULTI_KEY = "multi"
+
+
+class Paused(StatesGroup):
+    """After /cancel: messages are not answers until the person comes back with /start, /edit or a button."""
+
+    on = State()
+
+
+def wants_text(draft: DraftView) -> str:
+    """What the open question (or the review page) takes, for a message of the wrong kind."""
+    if draft.step is None:
+        return text("bot.wants.review")
+    return text(f"bot.wants.{draft.step.question.kind.value}")
 
 
 def consent_keyboard(kind: str) -> InlineKeyboardMarkup:

@@ -8,17 +8,19 @@ import io
 import logging
 
 from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
 from bot.callbacks import REVIEW_TOKEN, FormAction, step_token
 from bot.render import files_keyboard, question_keyboard, question_text, receipt_text
-from bot.routers.conversation import MULTI_KEY, active_draft, pending_picks, show, status_text
+from bot.routers.conversation import MULTI_KEY, Paused, active_draft, pending_picks, show, status_text, wants_text
 from core.bootstrap import Core
 from core.domain import ApplicationStatus, DomainError
 from core.domain.status import EDITABLE
-from core.forms import AnswerError, Kind
+from core.forms import AnswerError, Kind, display_value
+from core.forms.normalize import quote
 from core.services import FINISH_FILES, DraftView, PersonView
 from core.texts import text
 
@@ -51,9 +53,40 @@ async def _refuse(bot: Bot, chat_id: int, error: Exception) -> None:
     await bot.send_message(chat_id, message)
 
 
+async def _index_ok(core: Core, draft: DraftView, callback_data: FormAction) -> bool:
+    """Callback data comes from the client: an index must name one of the buttons we showed."""
+    index = callback_data.i
+    if callback_data.action in ("c", "t"):
+        question = draft.step.question
+        if callback_data.action == "c" and question.kind is Kind.YES_NO:
+            return index in (0, 1)
+        return question.kind in (Kind.SINGLE, Kind.MULTI) and 0 <= index < len(question.choices)
+    if callback_data.action == "e":
+        return 0 <= index < len((await core.intake.summary(application_id=draft.application_id)).lines)
+    return True
+
+
+async def _mark_answered(callback: CallbackQuery, before: DraftView, after: DraftView, action: str) -> None:
+    """The question a button answered shows the answer and loses its buttons, so the chat reads as a record."""
+    step, question = before.step, before.step.question
+    value = after.answers.get(step.key)
+    if action == "s" or value is None:
+        line = text("bot.answered_skipped")
+    elif question.kind is Kind.FILE:
+        line = text("bot.answered_files", count=len(value))
+    else:
+        line = text("bot.answered", value=quote(display_value(question, value)))
+    try:
+        await callback.message.edit_text(f"{callback.message.text or ''}\n\n{line}", reply_markup=None)
+    except TelegramBadRequest as error:  # too old to edit, or deleted: the next question still follows
+        log.info("could not mark question %s answered: %s", step.key, error)
+
+
 async def on_button(callback: CallbackQuery, callback_data: FormAction, bot: Bot, core: Core, person: PersonView,
                     state: FSMContext) -> None:
     chat_id = callback.message.chat.id
+    if await state.get_state() == Paused.on.state:  # a press on the open question is coming back
+        await state.set_state(None)
     draft = await _current(core, person, callback_data.app)
     if draft is None or not _fresh(draft, callback_data.step, callback_data.action):
         await callback.answer(text("bot.expired"))
@@ -62,15 +95,23 @@ async def on_button(callback: CallbackQuery, callback_data: FormAction, bot: Bot
             await show(bot, chat_id, core, person, current, state)
         return
     action = callback_data.action
+    if not await _index_ok(core, draft, callback_data):
+        log.warning("callback %r names no button of step %s", callback.data, draft.step.key if draft.step else "review")
+        await callback.answer(text("bot.invalid_button"))
+        return
     if action == "t":
         await _toggle(callback, callback_data, draft, state)
         return
     await callback.answer()
+    before = draft
     try:
         if action == "c":
             question = draft.step.question
             raw = bool(callback_data.i) if question.kind is Kind.YES_NO else question.choices[callback_data.i].value
             draft = await core.intake.answer(application_id=draft.application_id, step_key=draft.step.key, raw=raw)
+        elif action == "k":
+            current = draft.answers.get(draft.step.key)
+            draft = await core.intake.answer(application_id=draft.application_id, step_key=draft.step.key, raw=current)
         elif action == "d":
             if draft.step.question.kind is Kind.MULTI:
                 picked = await pending_picks(state, draft)
@@ -93,6 +134,9 @@ async def on_button(callback: CallbackQuery, callback_data: FormAction, bot: Bot
             return
     except (AnswerError, DomainError) as error:
         await _refuse(bot, chat_id, error)
+    else:
+        if action in ("c", "k", "d", "s"):
+            await _mark_answered(callback, before, draft, action)
     await show(bot, chat_id, core, person, draft, state)
 
 
@@ -111,13 +155,11 @@ async def on_text(message: Message, bot: Bot, core: Core, person: PersonView, st
     if draft is None:
         await _nothing_to_answer(message, core, person)
         return
-    if draft.step is None:
+    if draft.step is None or draft.step.question.kind is Kind.FILE:
+        await message.answer(wants_text(draft))
         await show(bot, message.chat.id, core, person, draft, state)
         return
     question = draft.step.question
-    if question.kind is Kind.FILE:
-        await message.answer(text("bot.send_file"))
-        return
     try:
         draft = await core.intake.answer(application_id=draft.application_id, step_key=draft.step.key, raw=message.text)
     except (AnswerError, DomainError) as error:
@@ -136,7 +178,7 @@ async def _draft_asking_for(kind: Kind, message: Message, bot: Bot, core: Core, 
         await _nothing_to_answer(message, core, person)
         return None
     if draft.step is None or draft.step.question.kind is not kind:
-        await message.answer(text("bot.use_buttons"))
+        await message.answer(wants_text(draft))
         await show(bot, message.chat.id, core, person, draft, state)
         return None
     return draft
@@ -145,6 +187,10 @@ async def _draft_asking_for(kind: Kind, message: Message, bot: Bot, core: Core, 
 async def on_contact(message: Message, bot: Bot, core: Core, person: PersonView, state: FSMContext) -> None:
     draft = await _draft_asking_for(Kind.PHONE, message, bot, core, person, state)
     if draft is None:
+        return
+    if message.contact.user_id != message.from_user.id:  # a card forwarded or picked from the address book
+        await message.answer(text("bot.contact_not_own"))
+        await show(bot, message.chat.id, core, person, draft, state)
         return
     try:
         draft = await core.intake.answer(
@@ -183,6 +229,30 @@ async def on_file(message: Message, bot: Bot, core: Core, person: PersonView, st
     await message.answer(text("bot.file_received", count=count, name=name), reply_markup=files_keyboard(draft))
 
 
+async def on_paused(message: Message) -> None:
+    await message.answer(text("bot.paused_hint"))
+
+
+async def on_other(message: Message, bot: Bot, core: Core, person: PersonView, state: FSMContext) -> None:
+    """Anything no handler took (a sticker, a voice note, an unknown command): say what would be taken."""
+    if message.text and message.text.startswith("/"):
+        await message.answer(text("bot.unknown_command", command=quote(message.text.split()[0])))
+        return
+    draft = await active_draft(core, person) if person.consented else None
+    if draft is None:
+        await _nothing_to_answer(message, core, person)
+        return
+    await message.answer(wants_text(draft))
+    await show(bot, message.chat.id, core, person, draft, state)
+
+
+def create_paused_router() -> Router:
+    """Before the command routers' catch-alls: a paused person's messages are not answers."""
+    router = Router(name="paused")
+    router.message.register(on_paused, StateFilter(Paused.on), ~(F.text.startswith("/")))
+    return router
+
+
 def create_router() -> Router:
     """A fresh router each call: a dispatcher per process (or per test) owns its own."""
     router = Router(name="form")
@@ -192,4 +262,5 @@ def create_router() -> Router:
     router.message.register(on_text, F.text & ~F.text.startswith("/"))
     router.message.register(on_contact, F.contact)
     router.message.register(on_file, F.document | F.photo)
+    router.message.register(on_other)
     return router

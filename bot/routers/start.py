@@ -7,7 +7,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from bot.callbacks import Consent, Role
-from bot.routers.conversation import active_draft, consent_keyboard, show, status_text
+from bot.routers.conversation import Paused, active_draft, consent_keyboard, show, status_text
 from core.bootstrap import Core
 from core.domain import ApplicationStatus, DomainError
 from core.domain.status import EDITABLE
@@ -39,6 +39,8 @@ async def begin(bot: Bot, chat_id: int, core: Core, person: PersonView, state: F
 
 
 async def start(message: Message, bot: Bot, core: Core, person: PersonView, state: FSMContext) -> None:
+    if await state.get_state() == Paused.on.state:
+        await state.set_state(None)
     if not person.consented:
         await message.answer(text("bot.welcome"))
         await message.answer(text("bot.privacy_notice"), reply_markup=consent_keyboard("general"))

@@ -6,7 +6,9 @@ import unicodedata
 from datetime import date
 
 __all__ = [
+    "clean_text",
     "normalize_text",
+    "quote",
     "parse_date",
     "parse_year_month",
     "parse_cn_mobile",
@@ -18,9 +20,31 @@ __all__ = [
 _SPACES = re.compile(r"\s+")
 
 
+def _visible(char: str) -> bool:
+    # Cf holds the zero-width characters and the bidi embeddings, overrides and isolates (U+202A–202E,
+    # U+2066–2069): invisible in a chat, yet they make a "name" of nothing or reverse what staff read.
+    category = unicodedata.category(char)
+    return category != "Cf" and (category != "Cc" or char in "\n\t")
+
+
+def clean_text(raw: str) -> str:
+    """A person's own text as typed, without invisible or direction-control characters."""
+    return "".join(char for char in raw.replace("\r\n", "\n") if _visible(char)).strip()
+
+
 def normalize_text(raw: str) -> str:
-    # NFKC folds full-width digits, letters and punctuation (１２３ → 123, ＠ → @).
-    return unicodedata.normalize("NFKC", raw).strip()
+    """For what must be parsed (digits, dates, phones, e-mails, choices), never for what is stored as typed:
+    NFKC folds full-width digits, letters and punctuation (１２３ → 123, ＠ → @, ， → ,)."""
+    return unicodedata.normalize("NFKC", clean_text(raw)).strip()
+
+
+_QUOTE_LIMIT = 40
+
+
+def quote(raw: str) -> str:
+    """At most a short prefix of what someone sent, to quote back in a refusal (replies have a length limit)."""
+    value = clean_text(raw).replace("\n", " ")
+    return value if len(value) <= _QUOTE_LIMIT else value[: _QUOTE_LIMIT - 1] + "…"
 
 
 def _compact(raw: str) -> str:

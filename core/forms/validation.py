@@ -7,6 +7,7 @@ from typing import Any
 
 from core.forms.model import FormContext, Kind, Question
 from core.forms.normalize import (
+    clean_text,
     normalize_text,
     parse_cn_mobile,
     parse_date,
@@ -14,6 +15,7 @@ from core.forms.normalize import (
     parse_integer,
     parse_year_month,
     parse_yes_no,
+    quote,
 )
 from core.texts import text
 
@@ -43,6 +45,8 @@ def _is_blank(raw: Any) -> bool:
 
 def validate_answer(question: Question, raw: Any, ctx: FormContext | None = None) -> Any:
     """Returns the canonical JSON-serialisable value; None for a skipped optional question."""
+    if isinstance(raw, str) and raw.strip() and not clean_text(raw):
+        raise AnswerError(text("text.invisible_only"))
     if _is_blank(raw) and question.kind is not Kind.FILE:
         if question.required:
             raise AnswerError(text("required"))
@@ -57,8 +61,13 @@ def _as_str(raw: Any) -> str:
     return str(raw)
 
 
+def _shown(raw: Any) -> str:
+    return quote(_as_str(raw))
+
+
 def _text(q: Question, raw: Any, ctx: FormContext | None) -> str:
-    value = normalize_text(_as_str(raw))
+    # Stored as typed: folding "，" to "," or "（" to "(" would change the person's own words.
+    value = clean_text(_as_str(raw))
     if q.min_length is not None and len(value) < q.min_length:
         raise AnswerError(text("text.too_short", min=q.min_length, got=len(value)))
     if q.max_length is not None and len(value) > q.max_length:
@@ -75,7 +84,7 @@ def _integer(q: Question, raw: Any, ctx: FormContext | None) -> int:
         raise AnswerError(text("integer.invalid", raw=raw))
     value = raw if isinstance(raw, int) else parse_integer(_as_str(raw))
     if value is None:
-        raise AnswerError(text("integer.invalid", raw=normalize_text(_as_str(raw))))
+        raise AnswerError(text("integer.invalid", raw=_shown(raw)))
     if q.min_value is not None and value < q.min_value:
         raise AnswerError(_with_rule(q, text("integer.too_small", label=q.label, min=q.min_value, got=value)))
     if q.max_value is not None and value > q.max_value:
@@ -86,7 +95,7 @@ def _integer(q: Question, raw: Any, ctx: FormContext | None) -> int:
 def _date(q: Question, raw: Any, ctx: FormContext | None) -> str:
     value = raw if isinstance(raw, date) else parse_date(_as_str(raw))
     if value is None:
-        raise AnswerError(text("date.invalid", raw=normalize_text(_as_str(raw))))
+        raise AnswerError(text("date.invalid", raw=_shown(raw)))
     if q.min_date is not None and value < q.min_date:
         raise AnswerError(text("date.too_early", min=q.min_date.isoformat()))
     max_date = q.max_date
@@ -100,7 +109,7 @@ def _date(q: Question, raw: Any, ctx: FormContext | None) -> str:
 def _year_month(q: Question, raw: Any, ctx: FormContext | None) -> str:
     value = parse_year_month(_as_str(raw))
     if value is None:
-        raise AnswerError(text("year_month.invalid", raw=normalize_text(_as_str(raw))))
+        raise AnswerError(text("year_month.invalid", raw=_shown(raw)))
     if q.min_date is not None and value < q.min_date.strftime("%Y-%m"):
         raise AnswerError(text("year_month.too_early", min=q.min_date.strftime("%Y-%m")))
     if q.max_date is not None and value > q.max_date.strftime("%Y-%m"):
@@ -125,7 +134,7 @@ def _options(q: Question) -> str:
 def _single(q: Question, raw: Any, ctx: FormContext | None) -> str:
     value = _match_choice(q, _as_str(raw))
     if value is None:
-        raise AnswerError(text("choice.invalid", raw=normalize_text(_as_str(raw)), options=_options(q)))
+        raise AnswerError(text("choice.invalid", raw=_shown(raw), options=_options(q)))
     return value
 
 
@@ -143,7 +152,7 @@ def _multi(q: Question, raw: Any, ctx: FormContext | None) -> list[str]:
     for item in _split_multi(raw):
         value = _match_choice(q, item)
         if value is None:
-            raise AnswerError(text("choice.invalid", raw=normalize_text(item), options=_options(q)))
+            raise AnswerError(text("choice.invalid", raw=_shown(item), options=_options(q)))
         if value in picked:
             raise AnswerError(text("multi.duplicate", item=q.choice_label(value)))
         picked.append(value)
@@ -159,14 +168,14 @@ def _multi(q: Question, raw: Any, ctx: FormContext | None) -> list[str]:
 def _phone(q: Question, raw: Any, ctx: FormContext | None) -> str:
     value = parse_cn_mobile(_as_str(raw))
     if value is None:
-        raise AnswerError(text("phone.invalid", raw=normalize_text(_as_str(raw))))
+        raise AnswerError(text("phone.invalid", raw=_shown(raw)))
     return value
 
 
 def _email(q: Question, raw: Any, ctx: FormContext | None) -> str:
     value = parse_email(_as_str(raw))
     if value is None:
-        raise AnswerError(text("email.invalid", raw=normalize_text(_as_str(raw))))
+        raise AnswerError(text("email.invalid", raw=_shown(raw)))
     return value
 
 

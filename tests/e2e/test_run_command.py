@@ -53,7 +53,7 @@ async def test_innoeng_run_restarted_twice_on_the_same_data_answers_the_first_me
             await _wait_listening(port, process)
             async with SandboxClient(f"http://127.0.0.1:{port}") as people:
                 await people.send_text(5555, "/start")
-                first = await people.next_message(5555, timeout=15)
+                first = await people.next_message(5555, timeout=30)
                 assert first.text, f"run {run}: no answer"
                 if run == 0:
                     notice = await people.next_message(5555, timeout=10)

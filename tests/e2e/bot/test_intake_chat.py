@@ -13,9 +13,9 @@ from tests.support.chat import PROGRESS, ChatDriver
 USER = 4242
 
 
-async def begin(driver: ChatDriver, role_label: str):
+async def begin(driver: ChatDriver, role_label: str, *, first_reply_timeout: float = 10):
     await driver.people.send_text(driver.user_id, "/start")
-    welcome = await driver.next_message()
+    welcome = await driver.next_message(timeout=first_reply_timeout)
     assert "创新工程学分会" in welcome.text
     notice = await driver.next_message()
     assert "个人信息处理告知" in notice.text and notice.buttons == ["同意并继续", "不同意"]
@@ -188,8 +188,8 @@ async def test_university_form_with_a_follow_up_per_course(running_bot, people):
             assert driver.step_of(message)[0] == key
             continue
         if key == "course_demand[产品创新方法].hours" and hours is None:
-            hours = await driver.say("40")
-            assert "不能大于 32" in hours.text and "一门课程总学时一般不超过 32 学时" in hours.text
+            hours = await driver.say("70")
+            assert "不能大于 64" in hours.text and "一门课程总学时一般不超过 32 学时" in hours.text
             message = await driver.next_prompt()
             continue
         message = await driver.answer(message, UNIVERSITY_ANSWERS.get(key))

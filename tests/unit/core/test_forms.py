@@ -161,3 +161,30 @@ def test_validate_all_reports_each_bad_field_and_unknown_keys():
     assert set(problems) == {"course_demand[创新思维].hours", "course_demand[创新管理].hours", "colour"}
     assert "不需要填写" in problems["course_demand[创新管理].hours"]
     assert "不是本表的题目" in problems["colour"]
+
+
+@pytest.mark.parametrize("raw", ["\u200b\u200b", "\u2060\u200d\u200c", "\u202e"])
+def test_an_answer_of_invisible_characters_only_is_refused_with_its_reason(raw):
+    for key in ("name", "remuneration"):
+        form = EXPERT_FORM if key == "name" else UNIVERSITY_FORM
+        with pytest.raises(AnswerError) as error:
+            validate_answer(form.question(key), raw, CTX)
+        assert "不可见的字符" in error.value.message
+
+
+def test_bidi_controls_are_removed_from_a_stored_text_answer():
+    assert validate_answer(EXPERT_FORM.question("name"), "\u202e张三\u202c", CTX) == "张三"
+
+
+def test_free_text_is_stored_as_typed_with_its_chinese_punctuation():
+    profile = "二十年，主持（TRIZ）项目：带领团队完成多项技术攻关；获奖三次。"
+    assert validate_answer(EXPERT_FORM.question("profile"), profile, CTX) == profile
+
+
+@pytest.mark.parametrize(("key", "raw"), [("birth_date", "1" * 5000), ("employer_type", "😀" * 2100),
+                                          ("courses", "😀" * 2100), ("mobile", "9" * 5000), ("email", "@" * 5000),
+                                          ("years_at_employer", "x" * 5000), ("profile", "长" * 5000)])
+def test_a_refusal_quotes_at_most_a_short_prefix_of_the_input(key, raw):
+    with pytest.raises(AnswerError) as error:
+        validate_answer(EXPERT_FORM.question(key), raw, CTX)
+    assert len(error.value.message) < 600

@@ -8,7 +8,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from core.forms.normalize import (
+    clean_text,
     normalize_text,
+    quote,
     parse_cn_mobile,
     parse_date,
     parse_email,
@@ -110,3 +112,24 @@ def test_normalisation_is_idempotent_and_trims(raw):
     once = normalize_text(raw)
     assert normalize_text(once) == once
     assert once == once.strip()
+
+
+@pytest.mark.parametrize("raw", ["\u200b\u200b", "\u2060\u200d\u200c", "\u202e\u202d", " \ufeff "])
+def test_invisible_and_bidi_control_characters_are_removed(raw):
+    assert clean_text(raw) == "" and normalize_text(raw) == ""
+
+
+def test_bidi_override_inside_text_is_removed_and_the_rest_kept():
+    assert clean_text("张\u202e三\u200b") == "张三"
+
+
+def test_free_text_keeps_chinese_punctuation_as_typed_while_parsing_still_folds_full_width():
+    assert clean_text(" 二十年，主持（ＴＲＩＺ）项目。 ") == "二十年，主持（ＴＲＩＺ）项目。"
+    assert parse_date("２０２５－０８－１５") == date(2025, 8, 15)
+
+
+def test_a_quoted_answer_is_a_short_prefix():
+    assert quote("短") == "短"
+    long = quote("日" * 5000)
+    assert len(long) <= 41 and long.endswith("…")
+    assert len(quote("😀" * 2100)) <= 41
