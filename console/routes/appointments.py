@@ -1,6 +1,144 @@
-"""Console pages: appointments (engineer F2, issue 14)."""
+"""Console pages: confirmed pairs by state, publicity (公示), objections, agreements, filing (备案), their xlsx."""
 from __future__ import annotations
+
+from datetime import datetime
 
 from aiohttp import web
 
+from console.auth import require
+from console.keys import CORE, STAFF
+from console.rendering import not_found, render
+from core.domain import DomainError, NotFound
+from core.domain.appointments import APPOINTMENT_LABELS, MAX_AGREEMENT_YEARS, AppointmentStatus
+from core.domain.staff import Role
+from core.exports import filing_workbook, publicity_workbook
+from core.forms.normalize import parse_date
+from core.texts import text
+
 routes = web.RouteTableDef()
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+OBJECTION_OUTCOMES = {"pending": None, "dismissed": False, "upheld": True}
+
+
+def _xlsx(content: bytes, filename: str) -> web.Response:
+    response = web.Response(body=content, content_type=XLSX)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@routes.get("/appointments")
+@require(Role.COORDINATOR)
+async def appointments(request: web.Request) -> web.Response:
+    core = request.app[CORE]
+    status = request.query.get("status", "")
+    chosen = [status] if status in {s.value for s in AppointmentStatus} else None
+    listed = await core.appointments.list(statuses=chosen)
+    counts: dict[str, int] = {}
+    for view in await core.appointments.list() if chosen else listed:
+        counts[view.status] = counts.get(view.status, 0) + 1
+    in_publicity = [a for a in listed if a.publicity_starts_on]
+    years = {y for a in in_publicity for y in (a.publicity_starts_on.year, a.publicity_ends_on.year)}
+    return render(request, "console/appointments.html", listed=listed, current_status=status if chosen else "", counts=counts,
+                  labels={s.value: label for s, label in APPOINTMENT_LABELS.items()},
+                  publicity_days=core.settings.publicity_working_days,
+                  calendar_warnings=core.appointments.calendar_warnings(years=years))
+
+
+@routes.get("/appointments/publicity.xlsx")
+@require(Role.COORDINATOR)
+async def publicity_export(request: web.Request) -> web.Response:
+    listed = await request.app[CORE].appointments.list(statuses=[AppointmentStatus.PUBLICITY])
+    return _xlsx(publicity_workbook(listed), "publicity.xlsx")
+
+
+@routes.get("/appointments/filing.xlsx")
+@require(Role.COORDINATOR)
+async def filing_export(request: web.Request) -> web.Response:
+    listed = await request.app[CORE].appointments.list(statuses=[AppointmentStatus.AGREED, AppointmentStatus.FILED])
+    return _xlsx(filing_workbook(listed), "filing.xlsx")
+
+
+async def _detail(request: web.Request, *, error: str | None = None, entered: dict | None = None,
+                  status: int = 200) -> web.Response:
+    core = request.app[CORE]
+    try:
+        view = await core.appointments.get(appointment_id=int(request.match_info["appointment_id"]))
+    except NotFound:
+        not_found(request)
+    actor_names = await core.staff.actor_names()
+    objections = [{**o, "at": datetime.fromisoformat(o["at"])} for o in view.objections]
+    return render(request, "console/appointment.html", status=status, a=view, error=error, entered=entered or {},
+                  objections=objections,
+                  label=APPOINTMENT_LABELS[AppointmentStatus(view.status)], max_years=MAX_AGREEMENT_YEARS,
+                  publicity_days=core.settings.publicity_working_days, actor_names=actor_names,
+                  today=core.clock().astimezone(core.settings.zone).date())
+
+
+@routes.get("/appointments/{appointment_id:\\d+}")
+@require(Role.COORDINATOR)
+async def appointment(request: web.Request) -> web.Response:
+    return await _detail(request)
+
+
+def _date(raw: object, field: str):
+    value = parse_date(str(raw or ""))
+    if value is None:
+        raise DomainError(text("console.bad_date", field=field, value=raw or ""))
+    return value
+
+
+def _int(raw: object, field: str) -> int:
+    try:
+        return int(str(raw or "").strip())
+    except ValueError:
+        raise DomainError(text("console.bad_number", field=field, value=raw or "")) from None
+
+
+async def _act(request: web.Request, action, done: str) -> web.StreamResponse:
+    appointment_id = int(request.match_info["appointment_id"])
+    posted = await request.post()
+    try:
+        await action(request.app[CORE].appointments, appointment_id, posted, request[STAFF].actor)
+    except NotFound:
+        not_found(request)
+    except DomainError as refusal:
+        # What was typed stays in the form; the refusal names every problem.
+        return await _detail(request, error=refusal.message, entered=dict(posted), status=400)
+    raise web.HTTPSeeOther(f"/appointments/{appointment_id}?ok={done}")
+
+
+@routes.post("/appointments/{appointment_id:\\d+}/objection")
+@require(Role.COORDINATOR)
+async def objection(request: web.Request) -> web.StreamResponse:
+    async def record(service, appointment_id, posted, staff):
+        outcome = str(posted.get("outcome", "pending"))
+        if outcome not in OBJECTION_OUTCOMES:
+            raise DomainError(text("console.filter_unknown", field="处理结果", value=outcome))
+        await service.record_objection(appointment_id=appointment_id, staff=staff, note=str(posted.get("note", "")),
+                                       upheld=OBJECTION_OUTCOMES[outcome])
+
+    return await _act(request, record, "objection_recorded")
+
+
+@routes.post("/appointments/{appointment_id:\\d+}/agreement")
+@require(Role.COORDINATOR)
+async def agreement(request: web.Request) -> web.StreamResponse:
+    async def record(service, appointment_id, posted, staff):
+        await service.record_agreement(
+            appointment_id=appointment_id, staff=staff, signed_on=_date(posted.get("signed_on"), "协议签订日期"),
+            term_years=_int(posted.get("term_years"), "聘期（年）"), hours=_int(posted.get("hours"), "授课学时"),
+            content=str(posted.get("content", "")), employer_consent=posted.get("employer_consent") == "yes",
+        )
+
+    return await _act(request, record, "agreement_recorded")
+
+
+@routes.post("/appointments/{appointment_id:\\d+}/filing")
+@require(Role.COORDINATOR)
+async def filing(request: web.Request) -> web.StreamResponse:
+    async def record(service, appointment_id, posted, staff):
+        await service.record_filing(appointment_id=appointment_id, staff=staff,
+                                    filed_on=_date(posted.get("filed_on"), "备案日期"), note=str(posted.get("note", "")))
+
+    return await _act(request, record, "filing_recorded")

@@ -1,0 +1,129 @@
+"""Publicity, objections, agreements and filing in the console, and their spreadsheets."""
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+
+import openpyxl
+from playwright.sync_api import expect
+from sqlalchemy import select, update
+
+from core.db.models import Appointment, AuditEntry
+from core.exports import FILING_COLUMNS
+from tests.support.factories import approved_expert, submitted_university
+
+
+async def two_pairs_in_publicity(core) -> tuple[int, int]:
+    """Two confirmed pairs both sides accepted (as they would in the bot), so both are in publicity;
+    the first one's publicity is moved into the past so that its agreement may be recorded today."""
+    await approved_expert(core, name="韩专家", courses=["创新思维"])
+    await approved_expert(core, name="杨专家", courses=["创新管理"])
+    await submitted_university(core, {"创新思维": (32, 1, "online"), "创新管理": (16, 1, "online")},
+                               university_name="华北科技大学")
+    batch = (await core.batches.list())[0]
+    run = await core.matching.run(batch_id=batch.id, staff="staff:test", time_limit=3)
+    run = await core.matching.confirm(run_id=run.id, staff="staff:test")
+    ids = []
+    for proposal in sorted(run.proposals, key=lambda p: p.course != "创新思维"):
+        expert = (await core.intake.get(application_id=proposal.expert_application_id)).person_id
+        university = (await core.intake.get(application_id=proposal.university_application_id)).person_id
+        await core.appointments.respond(appointment_id=proposal.appointment_id, person_id=expert, accept=True)
+        view = await core.appointments.respond(appointment_id=proposal.appointment_id, person_id=university, accept=True)
+        assert view.status == "publicity"
+        ids.append(view.id)
+    today = core.clock().astimezone(core.settings.zone).date()
+    async with core.uow() as uow:
+        await uow.session.execute(update(Appointment).where(Appointment.id == ids[0]).values(
+            publicity_starts_on=today - timedelta(days=14), publicity_ends_on=today - timedelta(days=7)))
+        await uow.commit()
+    return ids[0], ids[1]
+
+
+async def row(core, appointment_id: int):
+    async with core.uow() as uow:
+        a = await uow.session.get(Appointment, appointment_id)
+        actors = (await uow.session.scalars(select(AuditEntry.actor).where(
+            AuditEntry.subject == f"appointment:{appointment_id}", AuditEntry.actor.like("console:%")))).all()
+        return a.status, a.objections, a.agreement, a.filed_on, set(actors)
+
+
+def read_xlsx(download) -> list[tuple]:
+    with open(download.value.path(), "rb") as handle:
+        return list(openpyxl.load_workbook(io.BytesIO(handle.read())).active.iter_rows(values_only=True))
+
+
+def test_publicity_objection_agreement_filing_and_their_lists(console_server, page, phone_page, staff_account, login,
+                                                              screenshot):
+    ended, running = console_server.call(two_pairs_in_publicity)
+    coordinator = staff_account("coordinator")
+    login(page, coordinator)
+    today = console_server.core.clock().astimezone(console_server.core.settings.zone).date()
+
+    page.goto(console_server.url("/appointments?status=publicity"))
+    rows = page.locator("table.appointments tbody tr")
+    expect(rows).to_have_count(2)
+    running_view = console_server.call(console_server.core.appointments.get(appointment_id=running))
+    expect(page.locator("table.appointments tbody tr", has_text="杨专家")).to_contain_text(
+        f"{running_view.publicity_starts_on} 至 {running_view.publicity_ends_on}")
+    screenshot(page, "appointments")
+    with page.expect_download() as download:
+        page.click("a:has-text('公示名单 Excel')")
+    publicity = read_xlsx(download)
+    assert sorted(r[2] for r in publicity[1:]) == ["杨专家", "韩专家"]
+
+    # An objection during publicity, recorded as pending, shows on the pair and in the list.
+    page.goto(console_server.url(f"/appointments/{running}"))
+    expect(page.locator("dl.answers")).to_contain_text(f"{running_view.publicity_ends_on}")
+    expect(page.locator("dl.answers")).to_contain_text("个工作日")
+    page.fill("form[action$='/objection'] textarea[name=note]", "有人反映该专家本学期兼职时间不足")
+    page.click("button:has-text('登记异议')")
+    expect(page.locator(".flash")).to_contain_text("异议")
+    expect(page.locator("ol.objections")).to_contain_text("待处理：有人反映该专家本学期兼职时间不足")
+    expect(page.locator("ol.objections")).to_contain_text(coordinator.name)
+    # Its agreement is refused while publicity runs, with the reason.
+    page.fill("input[name=signed_on]", today.isoformat())
+    page.fill("input[name=term_years]", "3")
+    page.fill("textarea[name=content]", "创新管理课程讲授")
+    page.check("input[name=employer_consent]")
+    page.click("button:has-text('登记协议')")
+    expect(page.locator(".error")).to_contain_text("公示期满后")
+    screenshot(page, "appointment_publicity")
+
+    # The other pair's publicity is over: a 6-year term without employer consent is refused with both reasons,
+    # and what was typed stays in the form.
+    page.goto(console_server.url(f"/appointments/{ended}"))
+    page.fill("input[name=signed_on]", today.isoformat())
+    page.fill("input[name=term_years]", "6")
+    page.fill("textarea[name=content]", "创新思维课程讲授与实践指导")
+    page.click("button:has-text('登记协议')")
+    expect(page.locator(".error")).to_contain_text("不超过 5 年")
+    expect(page.locator(".error")).to_contain_text("单位同意")
+    expect(page.locator("textarea[name=content]")).to_have_value("创新思维课程讲授与实践指导")
+    page.fill("input[name=term_years]", "3")
+    page.check("input[name=employer_consent]")
+    page.click("button:has-text('登记协议')")
+    expect(page.locator(".flash")).to_contain_text("协议已记录")
+    status, _, agreement, _, _ = console_server.call(row(console_server.core, ended))
+    assert status == "agreed" and agreement["term_years"] == 3 and agreement["recorded_by"] == coordinator.actor
+
+    page.fill("input[name=filed_on]", today.isoformat())
+    page.fill("form[action$='/filing'] textarea[name=note]", "已报省教育厅")
+    page.click("button:has-text('登记备案')")
+    expect(page.locator(".flash")).to_contain_text("备案已记录")
+    status, _, _, filed_on, actors = console_server.call(row(console_server.core, ended))
+    assert status == "filed" and filed_on == today and actors == {coordinator.actor}
+    screenshot(page, "appointment_filed")
+
+    page.goto(console_server.url("/appointments"))
+    with page.expect_download() as download:
+        page.click("a:has-text('备案表 Excel')")
+    filing = read_xlsx(download)
+    assert filing[0] == FILING_COLUMNS
+    assert [(r[3], r[14], r[15]) for r in filing[1:]] == [("韩专家", today.isoformat(), "已报省教育厅")]
+
+    page.goto(console_server.url("/appointments/777777"))
+    expect(page.locator("h1")).to_have_text("找不到页面")
+
+    login(phone_page, coordinator)
+    phone_page.goto(console_server.url(f"/appointments/{running}"))
+    screenshot(phone_page, "appointment_phone")
