@@ -93,6 +93,15 @@ class Settings(BaseSettings):
     # Applications sent back for more information are "overdue" in the digest after this many days.
     needs_info_overdue_days: int = 7
 
+    # -- retention (个人信息保护法 art. 19), enforced by the notifier's scheduler and `innoeng maintenance retention`
+    retention_outbox_payload_days: int = 30  # a finished notification's content and address are redacted
+    retention_processed_update_days: int = 7  # Telegram update ids kept to drop redeliveries
+    retention_chat_state_days: int = 180  # dialog state of a chat idle this long
+    retention_draft_days: int = 180  # unsubmitted drafts untouched this long, with their files
+    retention_closed_application_days: int = 180  # rejected/withdrawn, this long after their batch closed
+    retention_audit_days: int = 1095  # the audit log (art. 56: records kept at least 3 years)
+    retention_interval_s: float = 3600.0  # how often the notifier runs the job
+
     # -- staff console (issue 14) ------------------------------------------------------------------
     console_host: str = "127.0.0.1"
     console_port: int = 8090

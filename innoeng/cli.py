@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "events",
     "notifier",
     "notify",
+    "maintenance",
     "console",
     "staff",
 )

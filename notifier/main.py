@@ -14,6 +14,7 @@ from aiogram import Bot
 
 from core.bootstrap import Core
 from core.services.notifications import NotificationService
+from core.services.retention import RetentionService
 from core.settings import Settings
 from notifier.composing import Composer
 from notifier.mail import EmlFileMailer, InvalidAddress, Mailer, SmtpMailer, SmtpSettings, format_sender
@@ -103,7 +104,9 @@ async def run_notifier(
     notifications = notification_service(core, clock)
     mailers = build_mailers(core.settings)
     worker = build_worker(core, bot=bot, clock=clock, mailers=mailers, notifications=notifications)
-    scheduler = Scheduler(notifications, interval_s=core.settings.notifier_schedule_interval_s, on_queued=worker.wake)
+    retention = RetentionService.from_settings(core.settings, uow=core.uow, documents=core.documents, clock=clock or core.clock)
+    scheduler = Scheduler(notifications, interval_s=core.settings.notifier_schedule_interval_s, on_queued=worker.wake,
+                          retention=retention, retention_interval_s=core.settings.retention_interval_s)
     try:
         await asyncio.gather(worker.run(stop), scheduler.run(stop))
     finally:

@@ -30,6 +30,7 @@ __all__ = [
     "CapException",
     "Event",
     "EventInvitation",
+    "PendingFileDeletion",
     "StaffAccount",
     "StaffSession",
     "StaffLoginAttempt",
@@ -434,3 +435,19 @@ class StaffLoginAttempt(Base):
     ip: Mapped[str | None] = mapped_column(String(64))
     succeeded: Mapped[bool]
     reason: Mapped[str | None] = mapped_column(String(32))
+
+class PendingFileDeletion(Base):
+    """A stored file whose row is gone, written in the row's transaction and removed once the file is.
+
+    Files are deleted after the commit (a rolled-back erasure must keep them); when that fails (a read-only
+    folder, a crash in between) this row keeps it queued, and the retry survives a restart.
+    """
+
+    __tablename__ = "pending_file_deletions"
+
+    stored_name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(32))
+    queued_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_attempt_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)

@@ -24,6 +24,10 @@ class UnitOfWork:
 
     async def __aenter__(self) -> "UnitOfWork":
         self.session = self._session_factory()
+        # Work outside the database that must follow the transaction's fate (files on disk): run after a
+        # successful commit, or when the block is left without one.
+        self._after_commit: list[Callable[[], None]] = []
+        self._after_rollback: list[Callable[[], None]] = []
         self.batches = BatchRepository(self.session)
         self.people = PersonRepository(self.session)
         self.applications = ApplicationRepository(self.session)
@@ -37,9 +41,21 @@ class UnitOfWork:
             await self.session.rollback()
         finally:
             await self.session.close()
+            undo, self._after_rollback, self._after_commit = self._after_rollback, [], []
+            for action in reversed(undo):
+                action()
 
     async def commit(self) -> None:
         await self.session.commit()
+        done, self._after_commit, self._after_rollback = self._after_commit, [], []
+        for action in done:
+            action()
+
+    def after_commit(self, action: Callable[[], None]) -> None:
+        self._after_commit.append(action)
+
+    def after_rollback(self, action: Callable[[], None]) -> None:
+        self._after_rollback.append(action)
 
     async def flush(self) -> None:
         await self.session.flush()

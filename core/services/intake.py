@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from core.db.models import Application, CourseDemand, Document
 from core.db.uow import UnitOfWork, UnitOfWorkFactory
 from core.documents import ACCEPTED_TYPES, DocumentStore, detect_mime
+from core.services.files import forget_document, stage_document
 from core.domain import ApplicationStatus, DomainError, FormKind, NotFound, check_transition
 from core.domain.status import EDITABLE, STATUS_LABELS
 from core.eligibility import Eligibility, assess_expert, assess_university
@@ -252,7 +253,8 @@ class IntakeService:
             if limit is not None and len(current) >= limit:
                 raise AnswerError(text("file.too_many", max=limit, got=len(current) + 1))
             mime = detect_mime(content)
-            stored = self._documents.save(content, suffix=ACCEPTED_TYPES[mime])
+            # Staged until the commit: a failed commit leaves no certificate behind, a good one publishes it.
+            stored = stage_document(uow, self._documents, content, suffix=ACCEPTED_TYPES[mime])
             document = Document(
                 application_id=app.id, question_key=step.key, sha256=stored.sha256, size=stored.size, mime=mime,
                 stored_name=stored.stored_name, original_name=(filename or "")[:255] or None, created_at=now,
@@ -397,7 +399,7 @@ class IntakeService:
         for document in await uow.documents.list_for_application(app.id):
             if document.id not in kept:
                 await uow.documents.delete(document)
-                self._documents.delete(document.stored_name)
+                await forget_document(uow, self._documents, document.stored_name, reason="question_dropped", now=self._clock())
 
     # ------------------------------------------------------------------ helpers
 

@@ -90,7 +90,18 @@ class MatchingService:
             if not demands:
                 raise DomainError("本批次还没有可匹配的高校课程需求。")
             held = await pairs_with_status(uow, ACTIVE_APPOINTMENTS)
-            fixed = [(expert_key(a.expert_application_id), demand_key(a.demand_id)) for a in held if a.demand_id in demand_rows]
+            # A pair whose expert has left the pool (withdrawn, or erased with a signed or filed appointment the
+            # branch keeps) still fills its slot: the demand needs one fewer, and the pair is not re-solved.
+            in_pool = {e.id for e in experts}
+            filled_outside: dict[str, int] = {}
+            for a in held:
+                if a.demand_id in demand_rows and a.expert_application_id not in in_pool:
+                    filled_outside[demand_key(a.demand_id)] = filled_outside.get(demand_key(a.demand_id), 0) + 1
+            if filled_outside:
+                demands = [replace(d, need=d.need - filled_outside.get(d.id, 0)) for d in demands]
+                demands = [d for d in demands if d.need > 0]
+            fixed = [(expert_key(a.expert_application_id), demand_key(a.demand_id)) for a in held
+                     if a.demand_id in demand_rows and a.expert_application_id in in_pool]
             declined = await pairs_with_status(uow, [AppointmentStatus.DECLINED, AppointmentStatus.CANCELLED])
             forbidden = {(expert_key(a.expert_application_id), demand_key(a.demand_id)) for a in declined}
             forbidden |= await _not_considered(uow, demand_rows)

@@ -224,7 +224,7 @@ async def test_export_and_erase_a_persons_data(core):
     stored = list(core.settings.documents_dir.iterdir())
     assert len(stored) == 2
 
-    assert await core.privacy.erase(person_id=person.id) == 2
+    assert (await core.privacy.erase(person_id=person.id)).files == 2
     assert list(core.settings.documents_dir.iterdir()) == []
     assert await core.people.get_by_telegram_id(telegram_id=1001) is None
     async with core.uow() as uow:
