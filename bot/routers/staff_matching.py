@@ -5,6 +5,8 @@ import logging
 import shlex
 
 from aiogram import Bot, Router
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters.callback_data import CallbackData
 from aiogram.filters import Command, CommandObject
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
@@ -36,31 +38,97 @@ def _args(command: CommandObject) -> list[str]:
         return (command.args or "").split()
 
 
-async def match(message: Message, bot: Bot, core: Core) -> None:
-    batch = await core.batches.current()
-    if batch is None:
-        batches = await core.batches.list()
-        batch = batches[-1] if batches else None
-    if batch is None:
+class MatchBatch(CallbackData, prefix="mb"):
+    """Staff picked the batch to run matching on (step 1 of /match)."""
+
+    batch: int
+
+
+class StartRun(CallbackData, prefix="mr"):
+    """Staff confirmed (go) or cancelled the run they were shown (step 2 of /match)."""
+
+    batch: int
+    go: bool
+
+
+class ShowPairs(CallbackData, prefix="mps"):
+    run: int
+
+
+class PairAction(CallbackData, prefix="mp"):
+    """Confirm, hold or release one proposed pair of a run."""
+
+    run: int
+    proposal: int
+    action: str  # confirm | hold | release
+
+
+PAIR_ACTIONS = ("confirm", "hold", "release")
+_SHOWN_BATCHES = 10
+
+
+async def match(message: Message, core: Core) -> None:
+    """Step 1: which batch. Nothing runs until staff have seen what the run would take and said go."""
+    batches = (await core.batches.list())[-_SHOWN_BATCHES:]
+    if not batches:
         await message.answer(text("batch.none_open"))
         return
+    zone = core.settings.zone
+    rows = [[InlineKeyboardButton(
+        text=text("match.staff.batch_button", name=b.name, closes=b.registration_closes_at.astimezone(zone).date().isoformat()),
+        callback_data=MatchBatch(batch=b.id).pack(),
+    )] for b in reversed(batches)]
+    await message.answer(text("match.staff.choose_batch"), reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
+
+
+async def choose_batch(callback: CallbackQuery, callback_data: MatchBatch, core: Core) -> None:
     try:
-        run = await core.matching.run(batch_id=batch.id, staff=f"staff:{message.from_user.id}")
+        preview = await core.matching.preview(batch_id=callback_data.batch)
     except DomainError as error:
-        await message.answer(error.message)
+        await callback.answer(error.message, show_alert=True)
         return
+    await callback.answer()
+    await _drop_buttons(callback)
+    markup = InlineKeyboardMarkup(inline_keyboard=[[
+        InlineKeyboardButton(text=text("match.staff.run_button"), callback_data=StartRun(batch=preview.batch_id, go=True).pack()),
+        InlineKeyboardButton(text=text("match.staff.run_cancel_button"),
+                             callback_data=StartRun(batch=preview.batch_id, go=False).pack()),
+    ]])
+    await callback.message.answer(text(
+        "match.staff.run_prompt", batch=preview.batch_name, experts=preview.experts, universities=preview.universities,
+        demands=preview.demands, slots=preview.slots), reply_markup=markup)
+
+
+async def start_run(callback: CallbackQuery, callback_data: StartRun, bot: Bot, core: Core) -> None:
+    await callback.answer()
+    await _drop_buttons(callback)
+    if not callback_data.go:
+        await callback.message.answer(text("match.staff.run_cancelled"))
+        return
+    try:
+        run = await core.matching.run(batch_id=callback_data.batch, staff=f"staff:{callback.from_user.id}")
+    except DomainError as error:
+        await callback.message.answer(error.message)
+        return
+    await _send_run(callback.message, bot, run)
+
+
+async def _send_run(message: Message, bot: Bot, run) -> None:
     lines = [text("match.staff.run_summary", id=run.id, status=run.solver_status, filled=run.filled, need=run.total_need,
                   score=run.score, gap=run.gap, time=run.time_s)]
     for slot in run.unfilled:
-        lines.append(text("match.staff.unfilled", university=slot.get("university"), course=slot.get("demand"),
-                          missing=slot.get("missing"), why=slot.get("explanation")))
+        lines.append(text("match.staff.unfilled", university=slot.get("university_name") or slot.get("university"),
+                          course=slot.get("course") or slot.get("demand"), missing=slot.get("missing"),
+                          why=slot.get("explanation")))
     for proposal in run.proposals[:_SHOWN_PROPOSALS]:
-        lines.append(text("match.staff.proposal", id=proposal.id, university=proposal.university_name, course=proposal.course,
-                          expert=proposal.expert_name, employer=proposal.employer, score=proposal.score,
-                          fixed="（已接受）" if proposal.fixed else ""))
-    markup = InlineKeyboardMarkup(inline_keyboard=[[
-        InlineKeyboardButton(text=text("match.staff.confirm_button"), callback_data=ConfirmRun(run=run.id).pack())
-    ]])
+        mark = "（已接受）" if proposal.fixed else (text("match.staff.held_mark") if proposal.held else "")
+        lines.append(text("match.staff.proposal", id=proposal.number, university=proposal.university_name,
+                          course=proposal.course, expert=proposal.expert_name, employer=proposal.employer,
+                          score=proposal.score, fixed=mark))
+    markup = InlineKeyboardMarkup(inline_keyboard=[
+        [InlineKeyboardButton(text=text("match.staff.confirm_button"), callback_data=ConfirmRun(run=run.id).pack())],
+        [InlineKeyboardButton(text=text("match.staff.pairs_button"), callback_data=ShowPairs(run=run.id).pack())],
+    ])
     await message.answer("\n".join(lines)[:4000], reply_markup=markup)
     await bot.send_document(message.chat.id, BufferedInputFile(run_workbook(run), filename=f"match-run-{run.id}.xlsx"))
 
@@ -73,10 +141,87 @@ async def confirm(callback: CallbackQuery, callback_data: ConfirmRun, core: Core
         await callback.answer(error.message, show_alert=True)
         return
     await callback.answer()
-    await callback.message.edit_reply_markup(reply_markup=None)
+    await _drop_buttons(callback)
     count = sum(1 for p in run.proposals if p.appointment_id) - sum(1 for p in before.proposals if p.appointment_id)
     reply = text("match.staff.confirmed", id=run.id, count=count) if count else text("match.staff.nothing_new")
+    held = sum(1 for p in run.proposals if p.held and not p.appointment_id)
+    if held:
+        reply += text("match.staff.held_left_out", held=held)
     await callback.message.answer(reply)
+
+
+def _pair_card(run_id: int, proposal) -> tuple[str, InlineKeyboardMarkup | None]:
+    if proposal.appointment_id:
+        state = text("match.staff.pair_state_confirmed", appointment=proposal.appointment_id)
+    elif proposal.held:
+        state = text("match.staff.pair_state_held")
+    else:
+        state = ""
+    card = text("match.staff.pair_card", run=run_id, number=proposal.number, university=proposal.university_name,
+                course=proposal.course, expert=proposal.expert_name, employer=proposal.employer, score=proposal.score,
+                explanation=proposal.explanation, state=state)
+    if proposal.appointment_id or proposal.fixed:
+        return card[:4000], None
+    second = ("release", "match.staff.pair_release_button") if proposal.held else ("hold", "match.staff.pair_hold_button")
+    markup = InlineKeyboardMarkup(inline_keyboard=[[
+        InlineKeyboardButton(text=text("match.staff.pair_confirm_button"),
+                             callback_data=PairAction(run=run_id, proposal=proposal.id, action="confirm").pack()),
+        InlineKeyboardButton(text=text(second[1]),
+                             callback_data=PairAction(run=run_id, proposal=proposal.id, action=second[0]).pack()),
+    ]])
+    return card[:4000], markup
+
+
+async def show_pairs(callback: CallbackQuery, callback_data: ShowPairs, core: Core) -> None:
+    try:
+        run = await core.matching.get(run_id=callback_data.run)
+    except DomainError as error:
+        await callback.answer(error.message, show_alert=True)
+        return
+    await callback.answer()
+    open_pairs = [p for p in run.proposals if not p.fixed and not p.appointment_id]
+    if not open_pairs:
+        await callback.message.answer(text("match.staff.pairs_none"))
+        return
+    for proposal in open_pairs[:_SHOWN_PROPOSALS]:
+        card, markup = _pair_card(run.id, proposal)
+        await callback.message.answer(card, reply_markup=markup)
+
+
+async def pair_action(callback: CallbackQuery, callback_data: PairAction, core: Core) -> None:
+    if callback_data.action not in PAIR_ACTIONS:
+        await callback.answer(text("match.staff.unknown_action"), show_alert=True)
+        return
+    staff = f"staff:{callback.from_user.id}"
+    try:
+        if callback_data.action == "confirm":
+            run = await core.matching.confirm(run_id=callback_data.run, staff=staff, proposal_ids=[callback_data.proposal])
+        else:
+            run = await core.matching.hold(run_id=callback_data.run, staff=staff, proposal_ids=[callback_data.proposal],
+                                           release=callback_data.action == "release")
+    except DomainError as error:
+        await callback.answer(error.message, show_alert=True)
+        return
+    await callback.answer()
+    proposal = next(p for p in run.proposals if p.id == callback_data.proposal)
+    card, markup = _pair_card(run.id, proposal)
+    try:
+        await callback.message.edit_text(card, reply_markup=markup)
+    except TelegramBadRequest as error:
+        if "message is not modified" not in str(error):
+            raise
+    key = {"confirm": "match.staff.pair_confirmed", "hold": "match.staff.pair_held", "release": "match.staff.pair_released"}
+    await callback.message.answer(text(key[callback_data.action], run=run.id, number=proposal.number,
+                                       appointment=proposal.appointment_id))
+
+
+async def _drop_buttons(callback: CallbackQuery) -> None:
+    try:
+        await callback.message.edit_reply_markup(reply_markup=None)
+    except TelegramBadRequest as error:
+        # A second tap on a button already removed: the message is as wanted.
+        if "message is not modified" not in str(error):
+            raise
 
 
 async def publicity(message: Message, bot: Bot, core: Core) -> None:
@@ -165,7 +310,11 @@ def create_router() -> Router:
     """A fresh router each call: a dispatcher per process (or per test) owns its own."""
     router = Router(name="staff_matching")
     router.message.register(match, Command("match"), IsStaff())
+    router.callback_query.register(choose_batch, MatchBatch.filter(), IsStaff())
+    router.callback_query.register(start_run, StartRun.filter(), IsStaff())
     router.callback_query.register(confirm, ConfirmRun.filter(), IsStaff())
+    router.callback_query.register(show_pairs, ShowPairs.filter(), IsStaff())
+    router.callback_query.register(pair_action, PairAction.filter(), IsStaff())
     router.message.register(publicity, Command("publicity"), IsStaff())
     router.message.register(objection, Command("objection"), IsStaff())
     router.message.register(agreement, Command("agreement"), IsStaff())
@@ -173,5 +322,6 @@ def create_router() -> Router:
     router.message.register(filing_export, Command("filingexport"), IsStaff())
     router.message.register(cap_lift, Command("caplift"), IsStaff())
     router.message.register(not_allowed, Command(*COMMANDS))
-    router.callback_query.register(not_allowed_button, ConfirmRun.filter())
+    for staff_only in (ConfirmRun, MatchBatch, StartRun, ShowPairs, PairAction):
+        router.callback_query.register(not_allowed_button, staff_only.filter())
     return router

@@ -331,6 +331,9 @@ class MatchProposal(Base):
     terms: Mapped[list[Any]] = mapped_column(default=list)
     fixed: Mapped[bool] = mapped_column(default=False)
     appointment_id: Mapped[int | None]
+    # Staff put a pair on hold: "confirm all" leaves it out until they confirm it by itself.
+    held_at: Mapped[datetime | None]
+    held_by: Mapped[str | None] = mapped_column(String(64))
 
 
 class Appointment(Base):
@@ -435,6 +438,7 @@ class StaffLoginAttempt(Base):
     ip: Mapped[str | None] = mapped_column(String(64))
     succeeded: Mapped[bool]
     reason: Mapped[str | None] = mapped_column(String(32))
+
 
 class PendingFileDeletion(Base):
     """A stored file whose row is gone, written in the row's transaction and removed once the file is.

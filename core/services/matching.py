@@ -30,7 +30,7 @@ from core.services.profiles import (
     pool_experts,
 )
 
-__all__ = ["MatchingService", "RunView", "ProposalView"]
+__all__ = ["MatchingService", "RunView", "ProposalView", "RunPreview"]
 
 # University intents that take part in a run: submitted ones and those staff accepted.
 MATCHED_INTENTS = (ApplicationStatus.SUBMITTED, ApplicationStatus.APPROVED)
@@ -39,6 +39,7 @@ MATCHED_INTENTS = (ApplicationStatus.SUBMITTED, ApplicationStatus.APPROVED)
 @dataclass(frozen=True)
 class ProposalView:
     id: int
+    number: int  # 1, 2, ... within its run: what staff read and type
     expert_application_id: int
     expert_name: str
     employer: str
@@ -49,6 +50,19 @@ class ProposalView:
     explanation: str
     fixed: bool
     appointment_id: int | None
+    held: bool = False
+
+
+@dataclass(frozen=True)
+class RunPreview:
+    """What a run of a batch would work on, for staff to confirm before starting it."""
+
+    batch_id: int
+    batch_name: str
+    experts: int
+    universities: int
+    demands: int
+    slots: int
 
 
 @dataclass(frozen=True)
@@ -76,6 +90,18 @@ class MatchingService:
         self._uow = uow
         self._clock = clock
         self._answer_days = answer_days
+
+    async def preview(self, *, batch_id: int) -> RunPreview:
+        """The pool and the intents a run of this batch would take, without running it."""
+        async with self._uow() as uow:
+            batch = await uow.batches.get(batch_id)
+            if batch is None:
+                raise NotFound(f"没有找到批次 {batch_id}。")
+            experts = await pool_experts(uow)
+            universities = list(await uow.applications.list(form=FormKind.UNIVERSITY, statuses=list(MATCHED_INTENTS), batch_id=batch_id))
+            demands = [d for u in universities for d in await uow.applications.course_demands(u.id)]
+            return RunPreview(batch_id=batch.id, batch_name=batch.name, experts=len(experts), universities=len(universities),
+                              demands=len(demands), slots=sum(d.experts_needed for d in demands))
 
     async def run(self, *, batch_id: int, staff: str, time_limit: float = 10.0) -> RunView:
         """Solves the batch as it stands: accepted pairs stay fixed, declined ones are never proposed again."""
@@ -166,7 +192,9 @@ class MatchingService:
             if latest != run.id:
                 raise DomainError(f"第 {run.id} 次匹配之后已有第 {latest} 次匹配，请确认最新的结果。")
             proposals = (await uow.session.scalars(select(MatchProposal).where(MatchProposal.run_id == run.id).order_by(MatchProposal.id))).all()
-            chosen = [p for p in proposals if not p.fixed and p.appointment_id is None and (proposal_ids is None or p.id in proposal_ids)]
+            # "Confirm all" leaves out the pairs staff put on hold; naming a held pair confirms it.
+            chosen = [p for p in proposals if not p.fixed and p.appointment_id is None
+                      and (p.id in proposal_ids if proposal_ids is not None else p.held_at is None)]
             if proposal_ids is not None and len(chosen) != len(set(proposal_ids)):
                 raise DomainError("所选的匹配结果中有不属于本次匹配、已确认或已固定的配对。")
             exceptions = await cap_exceptions(uow)
@@ -185,6 +213,24 @@ class MatchingService:
             run.confirmed_at, run.confirmed_by = now, staff
             audit(uow, at=now, actor=staff, action="match.confirm", subject=f"match_run:{run.id}",
                   appointments=[p.appointment_id for p in chosen])
+            await uow.commit()
+            return await self._view(uow, run)
+
+    async def hold(self, *, run_id: int, proposal_ids: list[int], staff: str, release: bool = False) -> RunView:
+        """Puts pairs of a run on hold (or releases them): they stay proposed but "confirm all" skips them."""
+        now = self._clock()
+        async with self._uow() as uow:
+            run = await uow.session.get(MatchRun, run_id)
+            if run is None:
+                raise NotFound(f"没有找到第 {run_id} 次匹配。")
+            proposals = (await uow.session.scalars(select(MatchProposal).where(
+                MatchProposal.run_id == run.id, MatchProposal.id.in_(list(proposal_ids))))).all()
+            if len(proposals) != len(set(proposal_ids)) or any(p.fixed or p.appointment_id for p in proposals):
+                raise DomainError("所选的配对中有不属于本次匹配、已确认或已固定的配对。")
+            for proposal in proposals:
+                proposal.held_at, proposal.held_by = (None, None) if release else (now, staff)
+            audit(uow, at=now, actor=staff, action="match.release" if release else "match.hold",
+                  subject=f"match_run:{run.id}", proposals=sorted(proposal_ids))
             await uow.commit()
             return await self._view(uow, run)
 
@@ -228,23 +274,45 @@ class MatchingService:
         demands = {d.id: d for d in (await uow.session.scalars(
             select(CourseDemand).where(CourseDemand.id.in_({p.demand_id for p in proposals})))).all()}
         views = []
-        for p in proposals:
+        for number, p in enumerate(proposals, start=1):
             expert = applications[p.expert_application_id]
             university = applications[p.university_application_id]
             demand = demands[p.demand_id]
             views.append(ProposalView(
-                id=p.id, expert_application_id=expert.id, expert_name=expert.answers.get("name", ""),
+                id=p.id, number=number, expert_application_id=expert.id, expert_name=expert.answers.get("name", ""),
                 employer=expert.answers.get("employer", ""), university_application_id=university.id,
                 university_name=university.answers.get("university_name", ""), course=demand.course, score=p.score,
                 explanation="；".join(f"{t['label']}：{t['explanation']}" for t in p.terms), fixed=p.fixed,
-                appointment_id=p.appointment_id,
+                appointment_id=p.appointment_id, held=p.held_at is not None,
             ))
+        unfilled = await _named_slots(uow, run.unfilled)
         return RunView(
             id=run.id, batch_id=run.batch_id, created_at=run.created_at, created_by=run.created_by,
             confirmed=run.confirmed_at is not None, solver_status=run.solver_status, filled=run.filled,
             total_need=run.total_need, score=run.score, bound=run.bound, gap=run.gap, time_s=run.time_s,
-            params=run.params, unfilled=run.unfilled, stability=run.stability, proposals=tuple(views),
+            params=run.params, unfilled=unfilled, stability=run.stability, proposals=tuple(views),
         )
+
+
+async def _named_slots(uow: UnitOfWork, slots: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Unfilled slots with the university's name and the course, not the engine's keys (u2, d1)."""
+    demand_ids = {parse_key(s["demand"]) for s in slots if str(s.get("demand", ""))[1:].isdigit()}
+    if not demand_ids:
+        return [dict(s) for s in slots]
+    demands = {d.id: d for d in (await uow.session.scalars(select(CourseDemand).where(CourseDemand.id.in_(demand_ids)))).all()}
+    universities = {a.id: a for a in (await uow.session.scalars(select(Application).where(
+        Application.id.in_({d.application_id for d in demands.values()})))).all()}
+    named = []
+    for slot in slots:
+        demand = demands.get(parse_key(slot["demand"])) if str(slot.get("demand", ""))[1:].isdigit() else None
+        university = universities.get(demand.application_id) if demand else None
+        named.append({
+            **slot,
+            "university_name": university.answers.get("university_name", "") if university else "",
+            "university_application_id": university.id if university else None,
+            "course": demand.course if demand else "",
+        })
+    return named
 
 
 async def _not_considered(uow: UnitOfWork, demand_rows) -> set[tuple[str, str]]:

@@ -31,15 +31,30 @@ EXPERTS = {
 }
 UNIVERSITY_ID = 6100
 UNIVERSITY = {
-    **UNIVERSITY_ANSWERS, "courses": ["创新思维", "创新管理"],
+    **UNIVERSITY_ANSWERS, "courses": ["创新思维", "产品创新方法", "创新管理"],
     "course_demand[创新思维].hours": "32", "course_demand[创新思维].experts_needed": "1", "course_demand[创新思维].mode": "online",
     "course_demand[创新管理].hours": "16", "course_demand[创新管理].experts_needed": "1", "course_demand[创新管理].mode": "online",
+    # Nobody in the pool teaches 产品创新方法: its slot stays unfilled, and staff must read which one it is.
+    "course_demand[产品创新方法].hours": "24", "course_demand[产品创新方法].experts_needed": "1",
+    "course_demand[产品创新方法].mode": "online",
     "schedule_preference": ["weekend_intensive"],
 }
 
 
 async def wait_for(people, user_id: int, predicate, timeout: float = 20):
     return await ChatDriver(people, user_id).wait_for(predicate, timeout)
+
+
+async def run_matching(people, *, run_number: int):
+    """/match as staff use it: pick the batch, read what the run would take, say go; returns the run's summary."""
+    await people.send_text(STAFF_ID, "/match")
+    ask = await wait_for(people, STAFF_ID, lambda m: "对哪个批次运行匹配" in m.text)
+    assert ask.buttons and ask.buttons[0].startswith("第一批（报名截止 2027-01-31）")
+    await people.press_button(STAFF_ID, ask, ask.buttons[0])
+    prompt = await wait_for(people, STAFF_ID, lambda m: "确认运行" in m.text)
+    assert "资源库专家 3 位" in prompt.text and "课程需求 3 项共 3 个名额" in prompt.text
+    await people.press_button(STAFF_ID, prompt, "▶️ 运行匹配")
+    return await wait_for(people, STAFF_ID, lambda m: f"第 {run_number} 次匹配" in m.text)
 
 
 @pytest.fixture
@@ -114,10 +129,13 @@ async def test_a_batch_from_submission_to_filing(batch_service, people, smtp):
         edited = await people.next_edit(UNIVERSITY_ID)
         assert "意向（第" in edited.text
 
-    # Staff run the matching and confirm; proposals reach both sides through the notifier.
-    await people.send_text(STAFF_ID, "/match")
-    summary = await wait_for(people, STAFF_ID, lambda m: "第 1 次匹配" in m.text)
-    assert "填补 2/2" in summary.text and "乙专家" in summary.text and "丙专家" in summary.text
+    # Staff run the matching: /match asks which batch, shows what the run would take, runs only on "go".
+    summary = await run_matching(people, run_number=1)
+    assert "填补 2/3" in summary.text and "乙专家" in summary.text and "丙专家" in summary.text
+    assert f"未填补：{UNIVERSITY['university_name']}《产品创新方法》缺 1 人" in summary.text
+    assert not re.search(r"u\d+《d\d+》", summary.text)
+    # Pairs are numbered from 1 within the run, whatever their ids in the database.
+    assert re.search(r"^1\. ", summary.text, re.M) and re.search(r"^2\. ", summary.text, re.M)
     await people.press_button(STAFF_ID, summary, "✅ 确认并通知双方")
     assert "已通知 2 对" in (await wait_for(people, STAFF_ID, lambda m: "已确认" in m.text)).text
 
@@ -138,11 +156,21 @@ async def test_a_batch_from_submission_to_filing(batch_service, people, smtp):
     assert "公示：2026-12-04 至 2026-12-10" in publicity.text
 
     # The second run keeps the accepted pair and proposes 甲, never 乙 again.
-    await people.send_text(STAFF_ID, "/match")
-    summary = await wait_for(people, STAFF_ID, lambda m: "第 2 次匹配" in m.text)
+    summary = await run_matching(people, run_number=2)
     assert "甲专家" in summary.text and "乙专家" not in summary.text and "丙专家（" in summary.text and "已接受" in summary.text
+    assert re.search(r"^1\. ", summary.text, re.M) and not re.search(r"^[3-9]\d*\. ", summary.text, re.M)
+    # Staff look at the open pair by itself, hold it ("confirm all" then leaves it out), then confirm it alone.
+    await people.press_button(STAFF_ID, summary, "🔎 逐对确认或暂缓")
+    card = await wait_for(people, STAFF_ID, lambda m: "第 2 次匹配 · 第" in m.text)
+    assert "甲专家" in card.text and "优先条件" in card.text
+    await people.press_button(STAFF_ID, card, "⏸ 暂缓")
+    assert "已暂缓" in (await wait_for(people, STAFF_ID, lambda m: "已暂缓" in m.text)).text
     await people.press_button(STAFF_ID, summary, "✅ 确认并通知双方")
-    assert "已通知 1 对" in (await wait_for(people, STAFF_ID, lambda m: "已确认" in m.text)).text
+    held = await wait_for(people, STAFF_ID, lambda m: "没有需要新确认" in m.text)
+    assert "暂缓的 1 对未包含在内" in held.text
+    await people.press_button(STAFF_ID, card, "✅ 确认此对")
+    single = await wait_for(people, STAFF_ID, lambda m: "已确认第 2 次匹配的第" in m.text)
+    assert "并通知双方" in single.text and "聘任编号" in single.text
     offer_jia = await wait_for(people, 6001, lambda m: "匹配结果" in m.text)
     await people.press_button(6001, offer_jia, "✅ 接受")
     thinking = await wait_for(people, UNIVERSITY_ID, lambda m: "匹配结果" in m.text and "创新思维" in m.text and "甲专家" in m.text)

@@ -16,8 +16,12 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    with op.batch_alter_table("match_proposals") as batch:
+        batch.add_column(sa.Column("held_at", sa.DateTime(timezone=True), nullable=True))
+        batch.add_column(sa.Column("held_by", sa.String(length=64), nullable=True))
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table("match_proposals") as batch:
+        batch.drop_column("held_by")
+        batch.drop_column("held_at")
