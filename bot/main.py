@@ -2,21 +2,28 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
+import re
+from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
-from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.types import BotCommand, BotCommandScopeChat, ErrorEvent
 from aiohttp import web
 
 from bot.middlewares import UpdateContext
+from bot.ordering import ChatQueueIsolation, MemoryWatermarks, MessageOrderGuard, RedisWatermarks, Watermarks
 from bot.routers import build_router
 from bot.storage import SQLStorage
 from core.bootstrap import Core
+from core.settings import Settings
 from core.texts import text
 
-__all__ = ["build_dispatcher", "run_polling", "run_webhook", "set_commands", "USER_COMMANDS", "STAFF_COMMANDS"]
+__all__ = [
+    "build_dispatcher", "run_polling", "run_webhook", "set_commands", "webhook_secret", "WebhookConfigError",
+    "USER_COMMANDS", "STAFF_COMMANDS", "WEBHOOK_PATH", "HEALTH_PATH",
+]
 
 log = logging.getLogger(__name__)
 
@@ -46,18 +53,19 @@ STAFF_COMMANDS = (
 )
 
 
-def _storage(core: Core) -> tuple[BaseStorage, BaseEventIsolation]:
+def _storage(core: Core) -> tuple[BaseStorage, BaseEventIsolation, Watermarks]:
+    """Dialog state, the per-chat order (see bot/ordering.py) and the per-chat message watermark."""
     if core.settings.redis_url:
-        from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
+        from aiogram.fsm.storage.redis import RedisStorage
 
         storage = RedisStorage.from_url(core.settings.redis_url)
-        return storage, RedisEventIsolation(storage.redis)
-    # One process on SQLite: dialog state in the same database, ordering per user in memory.
-    return SQLStorage(core.uow), SimpleEventIsolation()
+        return storage, ChatQueueIsolation(storage.redis), RedisWatermarks(storage.redis)
+    # One process: dialog state in the same database, each chat's order in this process's memory.
+    return SQLStorage(core.uow), ChatQueueIsolation(), MemoryWatermarks()
 
 
 def build_dispatcher(core: Core) -> Dispatcher:
-    storage, isolation = _storage(core)
+    storage, isolation, watermarks = _storage(core)
     dispatcher = Dispatcher(
         storage=storage,
         events_isolation=isolation,
@@ -65,6 +73,8 @@ def build_dispatcher(core: Core) -> Dispatcher:
         staff_ids=frozenset(core.settings.staff_telegram_ids),
     )
     dispatcher.update.outer_middleware(UpdateContext(core.updates))
+    # After aiogram's FSM middleware, whose isolation lock (ChatQueueIsolation) it runs under.
+    dispatcher.update.outer_middleware(MessageOrderGuard(watermarks))
     dispatcher.include_router(build_router())
     dispatcher.errors.register(_on_error)
     return dispatcher
@@ -117,23 +127,69 @@ async def run_polling(core: Core, bot: Bot, stop: asyncio.Event) -> None:
     await dispatcher.storage.close()
 
 
-async def run_webhook(core: Core, bot: Bot, stop: asyncio.Event) -> None:
+# Telegram's rule for secret_token; shorter than 16 characters is too easy to guess.
+_SECRET = re.compile(r"^[A-Za-z0-9_-]{16,256}$")
+WEBHOOK_PATH = "/telegram/webhook"
+HEALTH_PATH = "/healthz"
+
+
+def webhook_secret(settings: Settings) -> str:
+    """The secret Telegram must send with every update; webhook mode refuses to start without a usable one."""
+    if settings.webhook_secret is None or not settings.webhook_secret.get_secret_value():
+        raise WebhookConfigError(text("ops.webhook_secret_missing"))
+    secret = settings.webhook_secret.get_secret_value()
+    if not _SECRET.match(secret):
+        raise WebhookConfigError(text("ops.webhook_secret_invalid", min=16))
+    return secret
+
+
+class WebhookConfigError(ValueError):
+    """Webhook settings that must not be served (the message says what to change)."""
+
+
+def _secret_checked(handler: Any, secret: str) -> Any:
+    """Only Telegram knows the secret: a request without it is refused before its body is read."""
+    expected = secret.encode()
+
+    async def checked(request: web.Request) -> web.StreamResponse:
+        sent = request.headers.get("X-Telegram-Bot-Api-Secret-Token")
+        # Bytes, so that any header value is compared in constant time (str needs ASCII).
+        if sent is None or not hmac.compare_digest(sent.encode("utf-8", "surrogateescape"), expected):
+            log.warning("webhook: refused a request from %s (%s secret header; body not read)",
+                        request.remote, "no" if sent is None else "wrong")
+            return web.Response(status=401, text="Unauthorized")
+        return await handler(request)
+
+    return checked
+
+
+async def _healthy(request: web.Request) -> web.Response:
+    return web.Response(text="ok")
+
+
+async def run_webhook(core: Core, bot: Bot, stop: asyncio.Event, *, reuse_port: bool = False) -> None:
+    """Serves Telegram's webhook; with reuse_port several processes share the port (SO_REUSEPORT)."""
     from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
 
     settings = core.settings
-    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+    secret = webhook_secret(settings)
     dispatcher = build_dispatcher(core)
     app = web.Application()
-    # aiogram answers 401 when the X-Telegram-Bot-Api-Secret-Token header does not match.
-    SimpleRequestHandler(dispatcher=dispatcher, bot=bot, secret_token=secret).register(app, path="/telegram/webhook")
+    # handle_in_background=False: Telegram gets its answer once the update is handled and committed, and only
+    # then sends that chat's next update (bot/ordering.py, point 1). The secret is checked before aiogram.
+    requests = SimpleRequestHandler(dispatcher=dispatcher, bot=bot, handle_in_background=False)
+    app.router.add_post(WEBHOOK_PATH, _secret_checked(requests.handle, secret))
+    app.router.add_get(HEALTH_PATH, _healthy)
     setup_application(app, dispatcher, bot=bot)
-    runner = web.AppRunner(app)
+    runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, settings.webhook_host, settings.webhook_port)
+    site = web.TCPSite(runner, settings.webhook_host, settings.webhook_port, reuse_port=reuse_port or None)
     await site.start()
     await set_commands(bot, frozenset(settings.staff_telegram_ids))
-    await bot.set_webhook(settings.webhook_url, secret_token=secret, drop_pending_updates=False)
-    log.info("webhook listening on %s:%s", settings.webhook_host, settings.webhook_port)
+    await bot.set_webhook(settings.webhook_url, secret_token=secret, drop_pending_updates=False,
+                          max_connections=settings.webhook_max_connections)
+    log.info("webhook listening on %s:%s%s", settings.webhook_host, settings.webhook_port,
+             " (port shared with the other workers)" if reuse_port else "")
     try:
         await stop.wait()
     finally:

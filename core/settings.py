@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     webhook_host: str = "127.0.0.1"
     webhook_port: int = 8080
+    # Telegram's concurrent deliveries to the webhook (1-100); one chat's updates still come one at a time.
+    webhook_max_connections: int = 40
+    # Webhook mode only: bot processes sharing WEBHOOK_PORT (SO_REUSEPORT); `innoeng bot --workers N` overrides.
+    bot_workers: int = 1
     # Updates handled at once by one bot process; the rest wait their turn (bounded DB connections).
     bot_max_concurrent_updates: int = 16
     # The local Bot API stand-in that `innoeng run` starts when no BOT_TOKEN is set.

@@ -9,7 +9,7 @@ import signal
 from aiogram import Bot
 
 from bot.factory import create_bot
-from bot.main import run_polling, run_webhook
+from bot.main import run_polling, run_webhook, webhook_secret
 from core.bootstrap import bootstrap
 from core.settings import Settings
 from notifier.main import run_notifier
@@ -27,10 +27,12 @@ def _stop_on_signals(stop: asyncio.Event) -> None:
 
 
 async def serve(settings: Settings, *, with_bot: bool, with_notifier: bool, sandbox_when_no_token: bool,
-                with_console: bool | None = None) -> None:
+                reuse_port: bool = False, with_console: bool | None = None) -> None:
     # The staff console comes with the whole service (`innoeng run`: bot and notifier together).
     if with_console is None:
         with_console = with_bot and with_notifier
+    if with_bot and settings.webhook_url:
+        webhook_secret(settings)  # refuses before anything starts
     stop = asyncio.Event()
     _stop_on_signals(stop)
     core = bootstrap(settings)
@@ -53,8 +55,11 @@ async def serve(settings: Settings, *, with_bot: bool, with_notifier: bool, sand
         if with_bot:
             if bot is None:
                 raise SystemExit("BOT_TOKEN 未设置。请设置 BOT_TOKEN，或使用 `innoeng run` 在本地替身上运行。")
-            runner = run_webhook if settings.webhook_url else run_polling
-            tasks.append(asyncio.create_task(runner(core, bot, stop), name="bot"))
+            if settings.webhook_url:
+                runner = run_webhook(core, bot, stop, reuse_port=reuse_port)
+            else:
+                runner = run_polling(core, bot, stop)
+            tasks.append(asyncio.create_task(runner, name="bot"))
         if with_notifier:
             tasks.append(asyncio.create_task(run_notifier(core, bot=bot, stop=stop), name="notifier"))
         if with_console:
@@ -76,6 +81,7 @@ async def serve(settings: Settings, *, with_bot: bool, with_notifier: bool, sand
         if sandbox is not None:
             await sandbox.stop()
         await core.close()
+
 
 async def _start_console(core, settings: Settings):
     """Starts the staff console; a busy port leaves the rest of the service running, with the reason shown."""

@@ -347,7 +347,8 @@ async def set_webhook(bot: SandboxBot, params: Params) -> bool:
     if not url:
         bot.webhook = None
     else:
-        bot.webhook = {"url": url, "secret_token": params.str("secret_token")}
+        bot.webhook = {"url": url, "secret_token": params.str("secret_token"),
+                       "max_connections": params.int("max_connections")}
         start_webhook(bot)
     bot.updates_arrived.notify()
     return True

@@ -3,37 +3,137 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
+import subprocess
+import sys
+import time
 
 from core.settings import Settings
+from core.texts import text
+
+log = logging.getLogger("innoeng.bot")
+
+# A worker that dies sooner than this after its start is failing on its configuration: restarting won't help.
+_FAILING_START_S = 5.0
+_RESTART_DELAY_S = 1.0
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     bot = subparsers.add_parser("bot", help="运行 Telegram 机器人（需要 BOT_TOKEN；BOT_API_URL 指定 Bot API 地址）")
+    bot.add_argument(
+        "--workers", type=int, default=None, metavar="N",
+        help="webhook 模式下共用 WEBHOOK_PORT 的机器人进程数（SO_REUSEPORT，需要 REDIS_URL）；默认 BOT_WORKERS 或 1。"
+             "长轮询只能运行 1 个进程",
+    )
+    bot.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)  # one of --workers N
     bot.set_defaults(func=_bot)
     run = subparsers.add_parser("run", help="运行全部服务：机器人 + 通知；未设置 BOT_TOKEN 时同时启动本地 Bot API 替身")
     run.set_defaults(func=_run)
 
 
 def _logging() -> None:
-    from core.log_masking import configure_logging
-
-    configure_logging(logging.INFO)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
-def _serve(**roles: bool) -> None:
+def _serve(settings: Settings, **roles: bool) -> int:
     # aiogram takes seconds to import; only the long-running commands pay for it.
+    from bot.main import WebhookConfigError
     from innoeng.processes import serve
 
-    asyncio.run(serve(Settings(), **roles))
+    try:
+        asyncio.run(serve(settings, **roles))
+    except WebhookConfigError as error:
+        print(error, file=sys.stderr)
+        return 2
+    return 0
 
 
 def _bot(args: argparse.Namespace) -> int:
     _logging()
-    _serve(with_bot=True, with_notifier=False, sandbox_when_no_token=False)
-    return 0
+    settings = Settings()
+    workers = args.workers or settings.bot_workers
+    if args.worker or workers == 1:
+        return _serve(settings, with_bot=True, with_notifier=False, sandbox_when_no_token=False,
+                      reuse_port=args.worker)
+    if workers < 1:
+        print("--workers 至少为 1。", file=sys.stderr)
+        return 2
+    if not settings.webhook_url:
+        print(text("ops.polling_single_process", workers=workers), file=sys.stderr)
+        return 2
+    if not settings.redis_url:
+        print(text("ops.workers_need_redis"), file=sys.stderr)
+        return 2
+    from bot.main import WebhookConfigError, webhook_secret
+
+    try:
+        webhook_secret(settings)
+    except WebhookConfigError as error:
+        print(error, file=sys.stderr)
+        return 2
+    return _supervise(settings, workers)
+
+
+def _prepare_once(settings: Settings) -> None:
+    """Migrations and the first batch, once, before the workers start (they would race on an empty database)."""
+    from innoeng.runtime import with_core
+
+    async def nothing(core) -> None:
+        return None
+
+    asyncio.run(with_core(nothing, settings=settings, prepare=True))
+
+
+def _supervise(settings: Settings, workers: int) -> int:
+    """N processes `innoeng bot --worker` on one port; one that dies is started again, the others keep serving."""
+    _prepare_once(settings)
+    stopping = False
+
+    def stop(signum, frame) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    argv = [sys.executable, "-m", "innoeng", "bot", "--worker"]
+    running: dict[int, tuple[subprocess.Popen, float]] = {}
+
+    def start(slot: int) -> None:
+        process = subprocess.Popen(argv)
+        running[slot] = (process, time.monotonic())
+        log.info("bot worker %s started (pid %s)", slot + 1, process.pid)
+
+    for slot in range(workers):
+        start(slot)
+    log.info("%s bot workers share %s:%s", workers, settings.webhook_host, settings.webhook_port)
+    code = 0
+    try:
+        while not stopping:
+            time.sleep(0.2)
+            for slot, (process, started) in list(running.items()):
+                returncode = process.poll()
+                if returncode is None or stopping:
+                    continue
+                if time.monotonic() - started < _FAILING_START_S:
+                    log.error("bot worker %s exited with %s right after its start; stopping", slot + 1, returncode)
+                    stopping, code = True, returncode or 1
+                    break
+                log.error("bot worker %s (pid %s) exited with %s; starting it again", slot + 1, process.pid, returncode)
+                time.sleep(_RESTART_DELAY_S)
+                start(slot)
+    finally:
+        for process, _ in running.values():
+            if process.poll() is None:
+                process.terminate()
+        for process, _ in running.values():
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+    return code
 
 
 def _run(args: argparse.Namespace) -> int:
     _logging()
-    _serve(with_bot=True, with_notifier=True, sandbox_when_no_token=True)
-    return 0
+    return _serve(Settings(), with_bot=True, with_notifier=True, sandbox_when_no_token=True)
