@@ -30,6 +30,11 @@ def role_label(role: Role | str) -> str:
     return text(f"role.{Role(role).value}")
 
 
+def label(group: str, key: object) -> str:
+    """The catalogue's label `group.key` (e.g. outbox.status.failed), or the key itself when there is none."""
+    return ZH_CN.get(f"{group}.{key}", str(key))
+
+
 def _datetime(value, fmt: str = "%Y-%m-%d %H:%M") -> str:
     """Times are stored in UTC and shown in Beijing time."""
     if value is None:
@@ -50,7 +55,7 @@ def setup_templates(app: web.Application, *, zone_name: str = "Asia/Shanghai") -
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    environment.globals.update(csrf_field=csrf_field, role_label=role_label, text=text)
+    environment.globals.update(csrf_field=csrf_field, role_label=role_label, text=text, label=label, Role=Role)
     environment.filters["datetime"] = _datetime
     return environment
 
@@ -62,7 +67,7 @@ def render(request: web.Request, template: str, *, status: int = 200, **context:
         "csrf_token": request.get(CSRF_TOKEN, ""),
         "navigation": navigation_for(staff, request.path),
         "request_path": request.path,
-        "flash": context.pop("flash", None) or _flash(request.query.get("ok", "")),
+        "flash": context.pop("flash", None) or _flash(request.query.get("ok", ""), request.query.get("count", "")),
     }
     values.update(context)
     response = aiohttp_jinja2.render_template(template, request, values, status=status)
@@ -81,9 +86,13 @@ def not_found(request: web.Request) -> NoReturn:
     raise web.HTTPNotFound()
 
 
-def _flash(key: str) -> str | None:
-    """After a redirect, `?ok=KEY` shows the catalogue's text `console.flash.KEY` (never text from the URL)."""
-    return ZH_CN.get(f"console.flash.{key}") if key else None
+def _flash(key: str, count: str = "") -> str | None:
+    """After a redirect, `?ok=KEY` shows the catalogue's text `console.flash.KEY` (never text from the URL);
+    a `{count}` in it takes `?count=N` when that is a number."""
+    message = ZH_CN.get(f"console.flash.{key}") if key else None
+    if message and "{count}" in message:
+        message = message.format(count=int(count) if count.isdigit() else "若干")
+    return message
 
 
 _TITLES = {400: "请求无效", 403: "没有权限", 404: "找不到页面", 405: "不支持的操作", 500: "服务器错误"}

@@ -4,6 +4,8 @@ from __future__ import annotations
 from aiohttp import web
 
 from console.auth import require
+from console.dashboard_data import load_dashboard
+from console.keys import CORE
 from console.rendering import render
 from core.domain.staff import Role
 
@@ -13,4 +15,8 @@ routes = web.RouteTableDef()
 @routes.get("/")
 @require(Role.REVIEWER)
 async def dashboard(request: web.Request) -> web.StreamResponse:
-    return render(request, "console/dashboard.html")
+    core = request.app[CORE]
+    raw = request.query.get("batch", "")
+    board = await load_dashboard(core.uow, zone=core.settings.zone, now=core.clock(),
+                                 batch_id=int(raw) if raw.isdigit() else None)
+    return render(request, "console/dashboard.html", board=board, zone=core.settings.zone)

@@ -1,13 +1,19 @@
-"""Page 7: notifications — the outbox by state and channel, each failure with its reason, retry."""
+"""Page 7: notifications — the outbox by state and channel, each failure with its reason, retry one or many."""
 from __future__ import annotations
+
+from urllib.parse import urlencode
 
 from aiohttp import web
 
 from console.auth import require
-from console.keys import CORE
+from console.keys import CORE, STAFF
+from console.notifications_data import OUTBOX_STATES, load_outbox
 from console.rendering import render
+from core.domain import DomainError
 from core.domain.staff import Role
+from core.services.common import CHANNELS
 from core.services.notifications import NotificationService
+from core.texts import text
 
 routes = web.RouteTableDef()
 
@@ -17,8 +23,44 @@ def _service(request: web.Request) -> NotificationService:
     return NotificationService.from_settings(core.settings, uow=core.uow, clock=core.clock)
 
 
+def _filters(source) -> dict[str, str]:
+    return {key: str(source.get(key, "")).strip() for key in ("status", "channel", "kind") if str(source.get(key, "")).strip()}
+
+
+async def _page(request: web.Request, *, filters: dict[str, str] | None = None, error: str | None = None,
+                status: int = 200) -> web.StreamResponse:
+    filters = _filters(request.query) if filters is None else filters
+    before = request.query.get("before", "")
+    page = await load_outbox(request.app[CORE].uow, status=filters.get("status"), channel=filters.get("channel"),
+                             kind=filters.get("kind"), before=int(before) if before.isdigit() else None)
+    summary = await _service(request).status()
+    next_url = f"/notifications?{urlencode({**filters, 'before': page.next_before})}" if page.next_before else None
+    return render(request, "console/notifications.html", status=status, page=page, summary=summary, filters=filters,
+                  states=OUTBOX_STATES, channels=CHANNELS, next_url=next_url, error=error,
+                  query=urlencode(filters))
+
+
 @routes.get("/notifications")
 @require(Role.COORDINATOR)
 async def notifications(request: web.Request) -> web.StreamResponse:
-    status = await _service(request).status()
-    return render(request, "console/notifications.html", status=status)
+    return await _page(request)
+
+
+@routes.post("/notifications/retry")
+@require(Role.COORDINATOR)
+async def retry(request: web.Request) -> web.StreamResponse:
+    form = await request.post()
+    staff = request[STAFF]
+    back = _filters(form)
+    service = _service(request)
+    if form.get("all_failed") == "1":
+        count = await service.retry(all_failed=True, actor=staff.actor)
+    else:
+        ids = sorted({int(v) for v in form.getall("id", []) if str(v).isdigit()})
+        if not ids:
+            return await _page(request, filters=back, error=text("console.retry_none_selected"), status=400)
+        try:
+            count = await service.retry(message_ids=ids, actor=staff.actor)
+        except DomainError as refusal:
+            return await _page(request, filters=back, error=refusal.message, status=400)
+    raise web.HTTPSeeOther(f"/notifications?{urlencode({**back, 'ok': 'retried', 'count': count})}")
