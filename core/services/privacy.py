@@ -203,6 +203,7 @@ class PrivacyService:
                     files.append(document.stored_name)
                     await forget_document(uow, self._documents, document.stored_name, reason="erasure", now=now)
                     await uow.documents.delete(document)
+            await uow.flush()  # documents before their applications (the database would cascade them first)
             own_notifications = await uow.outbox.list_for_person(person_id)
             for message in own_notifications:
                 await uow.session.delete(message)

@@ -151,6 +151,7 @@ class RetentionService:
         for document in documents:
             await forget_document(uow, self._documents, document.stored_name, reason="retention", now=now)
             await uow.session.delete(document)
+        await uow.flush()  # documents before their applications (the database would cascade them first)
         for app in apps:
             await uow.session.delete(app)
         return len(apps)

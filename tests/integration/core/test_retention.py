@@ -1,0 +1,118 @@
+"""Retention: each kind of record goes (or is redacted) after its period; twice is once; counts are audited."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import func, select
+
+from core.db.models import AuditEntry, Application, ChatState, OutboxMessage, PendingFileDeletion, ProcessedUpdate
+from core.sample import SAMPLE_PDF
+from core.services.retention import RetentionPeriods, RetentionService
+from core.texts import text
+from notifier.scheduler import Scheduler
+from tests.integration.core.test_personal_data import matched_pair, person_of
+from tests.support.factories import EXPERT, approved_expert
+
+START = datetime(2025, 7, 1, 2, 0, tzinfo=timezone.utc)
+
+
+def retention(core) -> RetentionService:
+    return RetentionService.from_settings(core.settings, uow=core.uow, documents=core.documents, clock=core.clock)
+
+
+async def count(core, model, *where) -> int:
+    async with core.uow() as uow:
+        return await uow.session.scalar(select(func.count()).select_from(model).where(*where)) or 0
+
+
+async def seed(core):
+    """A sent receipt, an abandoned draft with a file, a withdrawn application with a file, chat and update rows."""
+    withdrawn = await approved_expert(core, name="王五")
+    await core.intake.withdraw(application_id=withdrawn)
+    person = await core.people.register_telegram_user(telegram_id=6101, display_name=None)
+    await core.people.give_consent(person_id=person.id)
+    await core.people.give_consent(person_id=person.id, sensitive=True)
+    draft = await core.intake.start(person_id=person.id, form="expert")
+    await core.intake.fill(application_id=draft.application_id, answers={"name": "赵六", "mobile": "13700001111"})
+    async with core.uow() as uow:
+        for message in (await uow.session.scalars(select(OutboxMessage))).all():
+            message.status, message.sent_at = "sent", core.clock()
+        uow.session.add(ChatState(key="1:6101:6101:0:default", state=None, data={"x": 1}, updated_at=core.clock()))
+        update = ProcessedUpdate(bot_id=1, update_id=77, received_at=core.clock())
+        if hasattr(ProcessedUpdate, "digest"):  # the payload's digest, where the bot records one
+            update.digest = "0" * 64
+        uow.session.add(update)
+        await uow.commit()
+    return withdrawn, draft.application_id
+
+
+async def test_each_kind_goes_after_its_period_and_a_second_run_changes_nothing(core, clock):
+    withdrawn, draft = await seed(core)
+    service = retention(core)
+    assert set((await service.run(dry_run=True)).values()) == {0}
+
+    clock.advance(days=31)  # past the outbox (30) and update (7) periods, not the others
+    assert (await service.run(dry_run=True))["outbox_payloads"] >= 1
+    first = await service.run()
+    assert first["outbox_payloads"] >= 1 and first["processed_updates"] == 1
+    assert first["chat_states"] == first["abandoned_drafts"] == first["closed_applications"] == 0
+    async with core.uow() as uow:
+        payloads = [m.payload for m in (await uow.session.scalars(select(OutboxMessage))).all()]
+        addresses = [m.address for m in (await uow.session.scalars(select(OutboxMessage))).all()]
+    assert all(EXPERT["email"] not in json.dumps(p) and "王五" not in json.dumps(p, ensure_ascii=False) for p in payloads)
+    assert set(addresses) == {None}
+    assert await count(core, ProcessedUpdate) == 0
+
+    # The batch closed 2025-09-30; 180 days after, the withdrawn application goes with its file, and the
+    # draft untouched since 2025-07-01 is long abandoned.
+    clock.now = datetime(2026, 4, 1, 2, 0, tzinfo=timezone.utc)
+    second = await service.run()
+    assert second["abandoned_drafts"] == 1 and second["closed_applications"] == 1 and second["chat_states"] == 1
+    assert second["outbox_payloads"] == 0  # already redacted: not counted again
+    assert await count(core, Application, Application.id.in_([withdrawn, draft])) == 0
+    assert list(core.settings.documents_dir.iterdir()) == [] and await count(core, PendingFileDeletion) == 0
+
+    assert set((await service.run()).values()) == {0}  # idempotent
+    async with core.uow() as uow:
+        runs = (await uow.session.scalars(select(AuditEntry).where(AuditEntry.action == "retention.run"))).all()
+        details = [r.detail for r in runs]
+    assert len(details) == 2  # the third run changed nothing and wrote nothing
+    assert all(isinstance(v, int) for d in details for v in d.values())  # counts, never contents
+    assert details[1]["closed_applications"] == 1
+
+
+async def test_an_application_a_filed_appointment_needs_outlives_its_period(core, clock):
+    plain = await approved_expert(core, name="王五")
+    await core.intake.withdraw(application_id=plain)
+    expert, _, appointment_id = await matched_pair(core, until="filed")
+    await core.privacy.erase(person_id=await person_of(core, expert))  # withdrawn, kept for the filing
+    clock.now = datetime(2026, 4, 1, 2, 0, tzinfo=timezone.utc)
+    counts = await retention(core).run()
+    assert counts["closed_applications"] == 1
+    assert await count(core, Application, Application.id == expert) == 1
+    assert [a.id for a in await core.appointments.list(statuses=["filed"])] == [appointment_id]
+
+
+async def test_the_notifier_scheduler_runs_the_job_once_per_interval(core, clock):
+    await seed(core)
+    clock.advance(days=31)
+    notifications = __import__("notifier.main", fromlist=["notification_service"]).notification_service(core)
+    scheduler = Scheduler(notifications, retention=retention(core), retention_interval_s=3600)
+    first = await scheduler.retain()
+    assert first is not None and first["processed_updates"] == 1
+    assert await scheduler.retain() is None  # not due again within the hour
+
+
+def test_the_privacy_notice_states_the_default_periods():
+    notice = text("bot.privacy_notice")
+    periods = RetentionPeriods()
+    assert f"已送达通知的内容 {periods.outbox_payload_days} 天后删除" in notice
+    assert f"未提交的草稿 {periods.draft_days} 天无操作后删除" in notice
+    assert f"批次截止 {periods.closed_application_days} 天后删除" in notice
+    assert f"审核与操作日志保存 {periods.audit_days // 365} 年" in notice
+
+
+def test_settings_defaults_are_the_periods_defaults(settings_for):
+    assert RetentionPeriods.from_settings(settings_for("sqlite+aiosqlite:///:memory:")) == RetentionPeriods()
