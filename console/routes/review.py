@@ -22,8 +22,11 @@ __all__ = ["routes", "queue_service", "filters_from", "FilterForm", "PAGE_SIZE"]
 routes = web.RouteTableDef()
 
 PAGE_SIZE = 50
+MAX_PAGE_SIZE = 200
 # The query parameters a list page understands; the same ones travel to a detail page for next/previous.
-FILTER_KEYS = ("status", "verdict", "course", "province", "employer_type", "priority", "mode", "member", "from", "to", "q")
+FILTER_KEYS = (
+    "status", "verdict", "course", "province", "employer_type", "priority", "mode", "member", "from", "to", "q", "size",
+)
 # What a browser may show inline; anything else is offered as a download.
 INLINE_TYPES = frozenset({"application/pdf", "image/jpeg", "image/png"})
 
@@ -103,10 +106,15 @@ def choices() -> dict:
     }
 
 
+def page_size(request: web.Request) -> int:
+    raw = request.query.get("size", "")
+    return min(max(int(raw), 10), MAX_PAGE_SIZE) if raw.isdigit() else PAGE_SIZE
+
+
 async def queue_page(request: web.Request, form: FilterForm):
     return await queue_service(request).page(
         filters=form.filters, after=request.query.get("after") or None, before=request.query.get("before") or None,
-        limit=PAGE_SIZE,
+        limit=page_size(request),
     )
 
 
