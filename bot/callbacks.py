@@ -14,6 +14,7 @@ __all__ = [
     "CandidateMark",
     "MoreCandidates",
     "ConfirmRun",
+    "PendingPage",
     "step_token",
     "REVIEW_TOKEN",
 ]
@@ -65,3 +66,7 @@ class MoreCandidates(CallbackData, prefix="more"):
 
 class ConfirmRun(CallbackData, prefix="run"):
     run: int
+
+
+class PendingPage(CallbackData, prefix="pg"):
+    offset: int

@@ -10,6 +10,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from bot.callbacks import Confirm
+from bot.commands import STAFF_COMMANDS
 from bot.routers.conversation import Paused, active_draft, show, status_text
 from core.bootstrap import Core
 from core.documents import ACCEPTED_TYPES
@@ -30,8 +31,11 @@ def confirm_keyboard(what: str, yes_label: str, app: int = 0) -> InlineKeyboardM
     ]])
 
 
-async def help_(message: Message) -> None:
-    await message.answer(text("bot.help"))
+async def help_(message: Message, staff_ids: frozenset[int]) -> None:
+    reply = text("bot.help")
+    if message.from_user is not None and message.from_user.id in staff_ids:
+        reply += "\n\n" + text("bot.help_staff") + "\n" + "\n".join(f"/{c} {d}" for c, d in STAFF_COMMANDS)
+    await message.answer(reply)
 
 
 async def status(message: Message, core: Core, person: PersonView) -> None:

@@ -9,10 +9,11 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
-from bot.callbacks import StaffReview
+from bot.callbacks import PendingPage, StaffReview
 from bot.filters import IsStaff
 from core.bootstrap import Core
-from core.domain import DomainError
+from core.domain import ApplicationStatus, DomainError
+from core.domain.status import STATUS_LABELS
 from core.eligibility import OUTCOME_LABELS
 from core.services import ApplicationSummary, PersonView
 from core.texts import text
@@ -54,14 +55,36 @@ def application_card(summary: ApplicationSummary, zone) -> str:
     return "\n".join(lines)
 
 
-async def pending(message: Message, core: Core) -> None:
-    queue = await core.review.pending(limit=10)
+_PAGE = 10
+
+
+async def _pending_page(bot: Bot, chat_id: int, core: Core, offset: int) -> None:
+    """One page of the queue under the true count, and a button to the next page while any are left."""
+    figures = await core.review.stats()
+    total = sum(counts.get(ApplicationStatus.SUBMITTED, 0) for counts in figures.by_status.values())
+    queue = await core.review.pending(limit=_PAGE, offset=offset)
     if not queue:
-        await message.answer(text("bot.pending_empty"))
+        await bot.send_message(chat_id, text("bot.pending_empty"))
         return
-    await message.answer(text("bot.pending_header", count=len(queue)))
+    last = offset + len(queue)
+    await bot.send_message(chat_id, text("bot.pending_page", total=max(total, last), first=offset + 1, last=last))
     for summary in queue:
-        await message.answer(application_card(summary, core.settings.zone), reply_markup=review_keyboard(summary.id))
+        await bot.send_message(chat_id, application_card(summary, core.settings.zone), reply_markup=review_keyboard(summary.id))
+    if last < total:
+        more = InlineKeyboardMarkup(inline_keyboard=[[
+            InlineKeyboardButton(text=text("bot.next_page"), callback_data=PendingPage(offset=last).pack())
+        ]])
+        await bot.send_message(chat_id, text("bot.pending_more", left=total - last), reply_markup=more)
+
+
+async def pending(message: Message, bot: Bot, core: Core) -> None:
+    await _pending_page(bot, message.chat.id, core, 0)
+
+
+async def next_page(callback: CallbackQuery, callback_data: PendingPage, bot: Bot, core: Core) -> None:
+    await callback.answer()
+    await callback.message.edit_reply_markup(reply_markup=None)
+    await _pending_page(bot, callback.message.chat.id, core, max(callback_data.offset, 0))
 
 
 async def stats(message: Message, core: Core) -> None:
@@ -69,7 +92,8 @@ async def stats(message: Message, core: Core) -> None:
     lines = [text("bot.stats")]
     for form, counts in figures.by_status.items():
         title = "专家申请" if form == "expert" else "高校意向"
-        lines.append(f"{title}：" + ("，".join(f"{status} {count}" for status, count in sorted(counts.items())) or "0"))
+        named = [(STATUS_LABELS[ApplicationStatus(status)], count) for status, count in sorted(counts.items())]
+        lines.append(f"{title}：" + ("，".join(f"{label} {count}" for label, count in named) or "0"))
     lines.append("可授课程（专家数）：" + ("，".join(f"{c} {n}" for c, n in figures.by_course.items()) or "无"))
     lines.append("需求课程（所需专家数）：" + ("，".join(f"{c} {n}" for c, n in figures.demand_by_course.items()) or "无"))
     for form, provinces in figures.by_province.items():
@@ -150,7 +174,9 @@ def create_router() -> Router:
     router.message.register(pending, Command("pending"), IsStaff())
     router.message.register(stats, Command("stats"), IsStaff())
     router.callback_query.register(decide, StaffReview.filter(), IsStaff())
+    router.callback_query.register(next_page, PendingPage.filter(), IsStaff())
     router.message.register(reason_given, StateFilter(ReviewReason.waiting), IsStaff(), F.text)
     router.message.register(not_allowed, Command(*STAFF_COMMANDS))
     router.callback_query.register(not_allowed_button, StaffReview.filter())
+    router.callback_query.register(not_allowed_button, PendingPage.filter())
     return router

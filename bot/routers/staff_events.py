@@ -20,6 +20,7 @@ from aiogram.types import Message
 from bot.filters import IsStaff
 from core.bootstrap import Core
 from core.domain import DomainError
+from core.services import PersonView
 from core.services.events import AUDIENCES, parse_event_time
 from core.texts import text
 
@@ -111,9 +112,10 @@ async def list_events(message: Message, core: Core) -> None:
     ))
 
 
-async def not_allowed(message: Message) -> None:
+async def not_allowed(message: Message, core: Core, person: PersonView) -> None:
     log.warning("non-staff user %s tried %s", message.from_user.id if message.from_user else None,
                 (message.text or "").split(" ", 1)[0])
+    await core.people.record_forbidden(person_id=person.id, attempted=message.text or "")
     await message.answer(text("events.staff_only"))
 
 

@@ -5,7 +5,7 @@ import asyncio
 
 from sqlalchemy import select
 
-from core.db.models import Application, Document
+from core.db.models import Application, Base, Document
 from core.sample import SAMPLE_PDF
 from tests.e2e.bot.conftest import EXPERT_ANSWERS, UNIVERSITY_ANSWERS
 from tests.support.chat import PROGRESS, ChatDriver
@@ -32,7 +32,7 @@ async def application(core, user_id: int):
 
 async def test_no_question_before_consent(running_bot, people):
     driver = ChatDriver(people, USER)
-    await people.send_text(USER, "/start")
+    await people.send_text(USER, "/start", first_name="丰年", last_name="欧阳")
     await driver.next_message()
     notice = await driver.next_message()
     declined = await driver.press(notice, "不同意")
@@ -41,6 +41,11 @@ async def test_no_question_before_consent(running_bot, people):
     assert "发送 /start 开始填写" in reply.text
     assert await running_bot.core.people.get_by_telegram_id(telegram_id=USER) is not None
     assert not (await running_bot.core.people.get_by_telegram_id(telegram_id=USER)).consented
+    # Nothing personal kept after 不同意: the Telegram id (to know the answer) and no name, in any table.
+    async with running_bot.core.uow() as uow:
+        for table in Base.metadata.sorted_tables:
+            for row in (await uow.session.execute(select(table))).all():
+                assert not any(fragment in str(row) for fragment in ("丰年", "欧阳", "张三")), (table.name, row)
 
 
 async def test_expert_form_end_to_end_with_bad_input_back_and_edit(running_bot, people):

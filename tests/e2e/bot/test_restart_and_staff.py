@@ -77,7 +77,7 @@ async def test_staff_approve_and_reject_from_the_chat(running_bot, people):
     staff = ChatDriver(people, STAFF_ID)
     await people.send_text(STAFF_ID, "/pending")
     header = await staff.next_message()
-    assert "待审核 2 份" in header.text
+    assert "待审核共 2 份" in header.text
     first, second = await people.collect_messages(STAFF_ID, 2)
     assert "张三" in first.text and "资格初审：符合" in first.text
     assert "王五" in second.text and "不满 3 年" in second.text
@@ -145,7 +145,7 @@ async def test_staff_stats(running_bot, people):
     staff = ChatDriver(people, STAFF_ID)
     await people.send_text(STAFF_ID, "/stats")
     stats = await staff.next_message()
-    assert "专家申请：submitted 1" in stats.text and "创新思维 1" in stats.text and "北京 1" in stats.text
+    assert "专家申请：已提交，待审核 1" in stats.text and "创新思维 1" in stats.text and "北京 1" in stats.text
 
 
 async def test_my_data_withdraw_and_delete(running_bot, people):

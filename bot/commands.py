@@ -1,0 +1,29 @@
+"""The bot's command menus: what everyone may use, and what staff may use besides (also listed by /help)."""
+from __future__ import annotations
+
+__all__ = ["USER_COMMANDS", "STAFF_COMMANDS"]
+
+USER_COMMANDS = (
+    ("start", "开始或继续填写"),
+    ("status", "查看申请和匹配状态"),
+    ("candidates", "高校：查看推荐的专家人选"),
+    ("edit", "修改草稿或补充材料"),
+    ("withdraw", "撤回申请"),
+    ("mydata", "导出我的全部数据"),
+    ("delete", "删除我的全部数据"),
+    ("cancel", "暂停填写"),
+    ("help", "帮助"),
+)
+STAFF_COMMANDS = (
+    ("pending", "待审核的申请"),
+    ("stats", "统计"),
+    ("match", "运行双向匹配"),
+    ("publicity", "公示名单"),
+    ("objection", "登记公示异议"),
+    ("agreement", "登记协议"),
+    ("filing", "登记备案"),
+    ("filingexport", "导出备案表"),
+    ("caplift", "放宽受聘高校数上限"),
+    ("newevent", "创建活动"),
+    ("events", "活动与报名统计"),
+)
