@@ -12,8 +12,14 @@ from core.bootstrap import Core
 from core.domain import ApplicationStatus, DomainError
 from core.domain.status import EDITABLE
 from core.services import PersonView
+from core.services.retention import RetentionPeriods
 from core.texts import text
 
+
+
+def privacy_notice(core: Core) -> str:
+    """The notice with the retention periods in force (settings), not a copy that could drift from them."""
+    return text("bot.privacy_notice", retention=RetentionPeriods.from_settings(core.settings).notice_line())
 
 
 def role_keyboard() -> InlineKeyboardMarkup:
@@ -43,7 +49,7 @@ async def start(message: Message, bot: Bot, core: Core, person: PersonView, stat
         await state.set_state(None)
     if not person.consented:
         await message.answer(text("bot.welcome"))
-        await message.answer(text("bot.privacy_notice"), reply_markup=consent_keyboard("general"))
+        await message.answer(privacy_notice(core), reply_markup=consent_keyboard("general"))
         return
     if person.role is None:
         await message.answer(text("bot.choose_role"), reply_markup=role_keyboard())
@@ -76,7 +82,7 @@ async def choose_role(callback: CallbackQuery, callback_data: Role, bot: Bot, co
                       state: FSMContext) -> None:
     await callback.answer()
     if not person.consented:
-        await callback.message.answer(text("bot.privacy_notice"), reply_markup=consent_keyboard("general"))
+        await callback.message.answer(privacy_notice(core), reply_markup=consent_keyboard("general"))
         return
     await callback.message.edit_reply_markup(reply_markup=None)
     person = await core.people.set_role(person_id=person.id, role=callback_data.role)

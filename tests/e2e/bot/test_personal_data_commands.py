@@ -13,6 +13,11 @@ USER = 6262
 
 
 async def test_mydata_exports_everything_and_sends_the_files_on_request(running_bot, people):
+    await people.send_text(USER - 1, "/start")
+    await people.next_message(USER - 1)
+    notice = await people.next_message(USER - 1)
+    assert "保存期限：已送达通知的内容 30 天后删除" in notice.text and "/mydata" in notice.text
+
     driver = await submitted_expert(people, USER)
     await people.send_text(USER, "/mydata")
     export = await driver.next_message()

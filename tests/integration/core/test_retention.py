@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -10,7 +11,6 @@ from sqlalchemy import func, select
 from core.db.models import AuditEntry, Application, ChatState, OutboxMessage, PendingFileDeletion, ProcessedUpdate
 from core.sample import SAMPLE_PDF
 from core.services.retention import RetentionPeriods, RetentionService
-from core.texts import text
 from notifier.scheduler import Scheduler
 from tests.integration.core.test_personal_data import matched_pair, person_of
 from tests.support.factories import EXPERT, approved_expert
@@ -105,13 +105,13 @@ async def test_the_notifier_scheduler_runs_the_job_once_per_interval(core, clock
     assert await scheduler.retain() is None  # not due again within the hour
 
 
-def test_the_privacy_notice_states_the_default_periods():
-    notice = text("bot.privacy_notice")
-    periods = RetentionPeriods()
-    assert f"已送达通知的内容 {periods.outbox_payload_days} 天后删除" in notice
-    assert f"未提交的草稿 {periods.draft_days} 天无操作后删除" in notice
-    assert f"批次截止 {periods.closed_application_days} 天后删除" in notice
-    assert f"审核与操作日志保存 {periods.audit_days // 365} 年" in notice
+def test_the_privacy_notice_states_the_periods_in_force(settings_for):
+    from bot.routers.start import privacy_notice
+
+    notice = privacy_notice(SimpleNamespace(settings=settings_for("sqlite+aiosqlite:///:memory:", retention_draft_days=90)))
+    assert notice.startswith("【个人信息处理告知】") and "同意后才会开始提问" in notice
+    assert "保存期限：已送达通知的内容 30 天后删除" in notice and "未提交的草稿 90 天无操作后删除" in notice
+    assert "被驳回或撤回的申请及其文件在批次截止 180 天后删除" in notice and "审核与操作日志保存 1095 天" in notice
 
 
 def test_settings_defaults_are_the_periods_defaults(settings_for):
