@@ -158,3 +158,20 @@ async def test_erasure_keeps_a_filed_appointment_with_only_what_the_filing_shows
     batch = (await core.batches.list())[0]
     run = await core.matching.run(batch_id=batch.id, staff="staff:1")
     assert all(not (p.expert_application_id == expert and not p.fixed) for p in run.proposals)
+
+
+async def test_erasure_takes_the_person_out_of_a_staff_digest_not_yet_sent(core, clock):
+    from core.services.notifications import NotificationService
+
+    expert = await approved_expert(core, courses=["创新思维"])
+    await approved_expert(core, name="王五", mobile="13700002222", email="wangwu@example.com")
+    # Both were submitted in the past day: the digest written now lists them.
+    assert await NotificationService.from_settings(core.settings, uow=core.uow, clock=clock).schedule_staff_digest() == 1
+    [digest] = [r for r in await outbox(core) if r.kind == "staff_digest"]
+    assert EXPERT["name"] in dumped(digest.payload) and "王五" in dumped(digest.payload)
+
+    await core.privacy.erase(person_id=await person_of(core, expert))
+    [digest] = [r for r in await outbox(core) if r.kind == "staff_digest"]
+    assert digest.status == "queued"  # the digest still goes to staff, without the erased person
+    assert EXPERT["name"] not in dumped(digest.payload) and "王五" in dumped(digest.payload)
+    assert "138****5678" not in dumped(digest.payload) and "137****2222" in dumped(digest.payload)
