@@ -203,6 +203,8 @@ ZH_CN: Mapping[str, str] = {
     "match.no_candidates": "目前还没有为您推荐的人选。提交意向表后，分会会根据资源库为您推荐。",
     "match.no_candidates_yet": "您的意向表已提交。资源库中暂时没有符合您课程需求的专家；有合适的专家入库后，我们会立即为您推荐并通知您。",
     "match.course_no_candidates": "《{course}》：资源库中暂时没有符合条件的专家；有合适的专家入库后会通知您。",
+    "match.no_candidates_yet": "您的意向表已提交。资源库中暂时没有符合您课程需求的专家；有合适的专家入库后，我们会立即为您推荐并通知您。",
+    "match.course_no_candidates": "《{course}》：资源库中暂时没有符合条件的专家；有合适的专家入库后会通知您。",
     "match.candidates_header": "《{course}》需要 {need} 位专家，推荐人选如下（匹配确认前不公开姓名和联系方式）：",
     "match.candidate_card": "{rank}. {code}：{summary}\n推荐理由：{reasons}\n当前标记：{mark}",
     "match.mark_none": "未标记",

@@ -58,6 +58,9 @@ async def _university(core: Core, person: PersonView):
 
 async def show_candidates(bot: Bot, chat_id: int, groups: list[DemandCandidates], application_id: int) -> None:
     for group in groups:
+        if not group.candidates:
+            await bot.send_message(chat_id, text("match.course_no_candidates", course=group.course))
+            continue
         await bot.send_message(chat_id, text("match.candidates_header", course=group.course, need=group.need))
         for candidate in group.candidates:
             await bot.send_message(chat_id, candidate_card(candidate), reply_markup=candidate_keyboard(candidate))
@@ -70,8 +73,12 @@ async def show_candidates(bot: Bot, chat_id: int, groups: list[DemandCandidates]
 async def candidates(message: Message, bot: Bot, core: Core, person: PersonView) -> None:
     intent = await _university(core, person)
     groups = await core.recommendations.candidates(university_application_id=intent.application_id) if intent else []
-    if not any(group.candidates for group in groups):
+    if intent is None:
         await message.answer(text("match.no_candidates"))
+        return
+    if not any(group.candidates for group in groups):
+        # They have submitted: never ask them to submit again; say what happens next.
+        await message.answer(text("match.no_candidates_yet"))
         return
     await show_candidates(bot, message.chat.id, groups, intent.application_id)
 

@@ -2,14 +2,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, select
 
-from core.db.models import Application, CourseDemand, Recommendation
+from core.db.models import Application, Appointment, CourseDemand, OutboxMessage, Recommendation
 from core.db.uow import UnitOfWork, UnitOfWorkFactory
-from core.domain import DomainError, FormKind, NotFound
-from core.matching import recommend
+from core.domain import ApplicationStatus, DomainError, FormKind, NotFound
+from core.domain.appointments import ACTIVE_APPOINTMENTS
+from core.matching import CourseDemand as DemandProfile
+from core.matching import pair_filter, recommend, score_pair
 from core.services.common import Clock, audit, queue_notification, utc_now
 from core.services.profiles import (
     anonymised_profile,
@@ -27,11 +30,18 @@ __all__ = [
     "recommend_in",
     "candidate_groups",
     "notify_recommendations",
+    "offer_new_expert",
+    "REFRESH_DELAY",
     "profile_line",
     "CHOICES",
 ]
 
 CHOICES = {"want": "意向", "not_considering": "不考虑"}
+
+# Experts approved within this long of each other reach a university as one message, not one each.
+REFRESH_DELAY = timedelta(minutes=10)
+# Intents whose universities hear about new experts: the same ones a matching run takes.
+OPEN_INTENTS = (ApplicationStatus.SUBMITTED, ApplicationStatus.APPROVED)
 
 
 @dataclass(frozen=True)
@@ -87,6 +97,56 @@ async def recommend_in(uow: UnitOfWork, university: Application, *, now, k: int 
             ))
             added += 1
     return added
+
+
+async def offer_new_expert(uow: UnitOfWork, expert: Application, *, now, k: int = 5) -> int:
+    """An expert just entered the pool: every open intent they fit, with slots still open and fewer than
+    k candidates shown for that course, gets them as a candidate, and its contact hears once per
+    REFRESH_DELAY however many experts are approved meanwhile. Returns how many universities gained one."""
+    await uow.flush()
+    profile = expert_profile(expert, await cap_exceptions(uow))
+    universities = {u.id: u for u in await uow.applications.list(form=FormKind.UNIVERSITY, statuses=list(OPEN_INTENTS))}
+    if not universities:
+        return 0
+    demands = (await uow.session.scalars(select(CourseDemand).where(
+        CourseDemand.application_id.in_(list(universities)), CourseDemand.course.in_(list(profile.courses))))).all()
+    if not demands:
+        return 0
+    ids = [d.id for d in demands]
+    # Three grouped queries for all demands, not three per demand: a national batch has thousands.
+    shown = dict((await uow.session.execute(select(Recommendation.demand_id, func.count()).where(
+        Recommendation.demand_id.in_(ids), func.coalesce(Recommendation.choice, "") != "not_considering",
+    ).group_by(Recommendation.demand_id))).all())
+    already = {d for (d,) in (await uow.session.execute(select(Recommendation.demand_id).where(
+        Recommendation.demand_id.in_(ids), Recommendation.expert_application_id == expert.id))).all()}
+    held = dict((await uow.session.execute(select(Appointment.demand_id, func.count()).where(
+        Appointment.demand_id.in_(ids), Appointment.status.in_(list(ACTIVE_APPOINTMENTS)),
+    ).group_by(Appointment.demand_id))).all())
+    top = {d: (rank, round_) for d, rank, round_ in (await uow.session.execute(select(
+        Recommendation.demand_id, func.max(Recommendation.rank), func.max(Recommendation.round),
+    ).where(Recommendation.demand_id.in_(ids)).group_by(Recommendation.demand_id))).all()}
+    gained: set[int] = set()
+    for demand in demands:
+        if demand.id in already or held.get(demand.id, 0) >= demand.experts_needed or shown.get(demand.id, 0) >= k:
+            continue
+        university = universities[demand.application_id]
+        target = DemandProfile(
+            id=f"d{demand.id}", university_id=f"u{university.id}", course=demand.course, need=demand.experts_needed,
+            mode=demand.mode, province=university.answers.get("province") or "", times=frozenset(demand.schedule or ()),
+        )
+        if pair_filter(profile, target) is not None:
+            continue
+        pair = score_pair(profile, target)
+        rank, round_ = top.get(demand.id, (0, 1))
+        uow.session.add(Recommendation(
+            demand_id=demand.id, expert_application_id=expert.id, rank=(rank or 0) + 1, round=round_ or 1,
+            score=pair.score, created_at=now,
+            terms=[{"label": t.label, "value": t.value, "weight": t.weight, "explanation": t.explanation} for t in pair.terms],
+        ))
+        gained.add(university.id)
+    for university_id in sorted(gained):
+        await notify_recommendations(uow, universities[university_id], now=now, coalesce=True)
+    return len(gained)
 
 
 class RecommendationService:
@@ -195,25 +255,39 @@ async def candidate_groups(uow: UnitOfWork, university: Application) -> list[Dem
     return groups
 
 
-async def notify_recommendations(uow: UnitOfWork, university: Application, *, now) -> None:
-    """Tells the university contact (e-mail and/or Telegram) who is recommended for each course."""
+async def notify_recommendations(uow: UnitOfWork, university: Application, *, now, coalesce: bool = False) -> None:
+    """Tells the university contact (e-mail and/or Telegram) who is recommended for each course.
+
+    With `coalesce`, a notice still waiting to go out is brought up to date instead of queueing
+    another, and a new one waits REFRESH_DELAY for more experts to arrive.
+    """
     await uow.flush()
     groups = await candidate_groups(uow, university)
     person = await uow.people.get(university.person_id)
     if person is None:
         return
+    payload = {
+        "application_id": university.id,
+        "university": university.answers.get("university_name") or "",
+        "name": university.answers.get("contact_name") or "",
+        "courses": [
+            {"course": g.course, "candidates": [
+                {"code": c.profile["code"], "summary": profile_line(c.profile), "reasons": list(c.reasons[:3])}
+                for c in g.candidates]}
+            for g in groups
+        ],
+    }
+    if coalesce:
+        waiting = (await uow.session.scalars(select(OutboxMessage).where(
+            OutboxMessage.kind == "recommendations", OutboxMessage.person_id == person.id,
+            OutboxMessage.status == "queued", OutboxMessage.due_at > now))).all()
+        if waiting:
+            for row in waiting:
+                row.payload = payload
+            return
     await queue_notification(
         uow, kind="recommendations", person=person, now=now,
         occasion=f"university-{university.id}-recommendations-{now.isoformat()}",
-        payload={
-            "application_id": university.id,
-            "university": university.answers.get("university_name") or "",
-            "name": university.answers.get("contact_name") or "",
-            "courses": [
-                {"course": g.course, "candidates": [
-                    {"code": c.profile["code"], "summary": profile_line(c.profile), "reasons": list(c.reasons[:3])}
-                    for c in g.candidates]}
-                for g in groups
-            ],
-        },
+        due_at=now + REFRESH_DELAY if coalesce else None,
+        payload=payload,
     )

@@ -10,6 +10,7 @@ from core.forms import REVIEW
 from core.domain import ApplicationStatus, DomainError, FormKind, NotFound, check_transition
 from core.services.common import Clock, audit, queue_notification, utc_now
 from core.services.intake import IntakeService, reference_number
+from core.services.recommendations import offer_new_expert
 from core.services.views import ApplicationSummary
 from core.texts import text
 
@@ -25,10 +26,13 @@ class Stats:
 
 
 class ReviewService:
-    def __init__(self, *, uow: UnitOfWorkFactory, intake: IntakeService, clock: Clock = utc_now) -> None:
+    def __init__(
+        self, *, uow: UnitOfWorkFactory, intake: IntakeService, clock: Clock = utc_now, recommendations_per_course: int = 5
+    ) -> None:
         self._uow = uow
         self._intake = intake
         self._clock = clock
+        self._recommendations_per_course = recommendations_per_course
 
     async def pending(self, *, form: str | None = None, limit: int = 20, offset: int = 0) -> list[ApplicationSummary]:
         """The review queue, oldest submission first."""
@@ -106,6 +110,9 @@ class ReviewService:
                     "reference": reference_number(app), "batch": app.batch.name, "message": message or "",
                 },
             )
+            if target is ApplicationStatus.APPROVED and app.form == FormKind.EXPERT:
+                # The pool grew: universities that asked before this expert arrived hear of them.
+                await offer_new_expert(uow, app, now=now, k=self._recommendations_per_course)
             await uow.commit()
             return await self._summary(uow, app)
 

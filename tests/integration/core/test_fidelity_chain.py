@@ -163,3 +163,43 @@ async def test_36_hours_is_accepted_and_put_to_staff_as_needing_judgement_with_t
     # Staff's queue shows the verdict and its reason.
     pending = await core.review.pending()
     assert any("一般不超过 32 学时" in str(item) for item in pending)
+
+
+async def test_a_university_that_submitted_before_the_pool_existed_gets_candidates_once_experts_are_approved(core, clock):
+    early = await submitted_university(core, {"创新思维": (32, 1, "online"), "创新管理": (16, 1, "online")},
+                                       university_name="早报大学")
+    assert not any(g.candidates for g in await core.recommendations.candidates(university_application_id=early))
+    async with core.uow() as uow:
+        assert not (await uow.session.scalars(select(OutboxMessage.id).where(OutboxMessage.kind == "recommendations"))).all()
+
+    # Staff approve three experts one after another; two fit 创新思维, one teaches only 技术创新方法.
+    first = await approved_expert(core, name="甲专家", courses=["创新思维"])
+    clock.advance(minutes=1)
+    second = await approved_expert(core, name="乙专家", courses=["创新思维", "创新管理"])
+    clock.advance(minutes=1)
+    await approved_expert(core, name="丙专家", courses=["技术创新方法"])
+
+    groups = {g.course: g for g in await core.recommendations.candidates(university_application_id=early)}
+    assert {c.expert_application_id for c in groups["创新思维"].candidates} == {first, second}
+    assert {c.expert_application_id for c in groups["创新管理"].candidates} == {second}
+    # One message per channel for the whole burst of approvals, listing everyone, sent after the burst.
+    async with core.uow() as uow:
+        rows = (await uow.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "recommendations"))).all()
+        notices = [(r.channel, r.due_at, r.payload) for r in rows]
+    assert len(notices) == len({channel for channel, _, _ in notices}) >= 1
+    for _, due_at, payload in notices:
+        courses = {c["course"]: c["candidates"] for c in payload["courses"]}
+        assert len(courses["创新思维"]) == 2 and len(courses["创新管理"]) == 1
+        assert due_at.replace(tzinfo=timezone.utc) > clock.now.replace(tzinfo=timezone.utc)
+
+    # A later approval, after that notice went out, is a new meaningful change: one more message.
+    async with core.uow() as uow:
+        for row in (await uow.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "recommendations"))).all():
+            row.status = "sent"
+        await uow.commit()
+    clock.advance(minutes=30)
+    await approved_expert(core, name="丁专家", courses=["创新管理"])
+    async with core.uow() as uow:
+        queued = (await uow.session.scalars(select(OutboxMessage.payload).where(
+            OutboxMessage.kind == "recommendations", OutboxMessage.status == "queued"))).all()
+    assert queued and all(len({c["course"]: c for c in p["courses"]}["创新管理"]["candidates"]) == 2 for p in queued)
