@@ -207,7 +207,9 @@ async def document(request: web.Request) -> web.StreamResponse:
     response = web.Response(body=content, content_type=view.mime if inline else "application/octet-stream")
     response.headers["Content-Disposition"] = f'{"inline" if inline else "attachment"}; filename="{name}"'
     response.headers["X-Content-Type-Options"] = "nosniff"
-    # Shown inside the application's own page only; nothing in the file may run or load anything.
-    response.headers["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; object-src 'self'; frame-ancestors 'self'"
+    # Framed by the application's own page only. An image may load nothing else; a PDF needs the browser's
+    # built-in viewer, which a default-src 'none' policy would block (the page then stays blank).
+    response.headers["Content-Security-Policy"] = (
+        "frame-ancestors 'self'" if view.mime == "application/pdf" else "default-src 'none'; img-src 'self'; frame-ancestors 'self'")
     response.headers["X-Frame-Options"] = "SAMEORIGIN"
     return response

@@ -99,6 +99,9 @@ def test_review_queue_detail_with_pdf_and_the_three_decisions(console_server, pa
     assert response.headers["x-content-type-options"] == "nosniff"
     assert response.body().startswith(b"%PDF")
     expect(page.locator("a[rel=next]")).to_have_attribute("href", re.compile(rf"^/applications/{second}\?"))
+    # The browser's PDF viewer draws the file inside the frame (a strict CSP on the file kept it blank before).
+    expect(page.frame_locator("iframe.document-preview").locator("body")).to_be_attached()
+    page.wait_for_timeout(2500)
     screenshot(page, "application_detail")
 
     # Approve: the expert's notification is queued in the same transaction.
@@ -129,6 +132,10 @@ def test_review_queue_detail_with_pdf_and_the_three_decisions(console_server, pa
     page.goto(console_server.url("/applications/987654"))
     expect(page.locator("h1")).to_have_text("找不到页面")
     assert page.request.get(console_server.url(f"/applications/{second}" + document_url.split(str(first), 1)[1])).status == 404
+
+    # A reviewer reviews; matching and publicity are for coordinators.
+    page.goto(console_server.url("/matching"))
+    expect(page.locator("h1")).to_have_text("没有权限")
 
     login(phone_page, reviewer)
     phone_page.goto(console_server.url("/applications"))
