@@ -90,6 +90,8 @@ class Application(Base):
     __table_args__ = (
         UniqueConstraint("batch_id", "person_id", "form", name="uq_applications_batch_person_form"),
         Index("ix_applications_form_status", "form", "status"),
+        # The console's review queue: one form and state, oldest submission first, read a page at a time.
+        Index("ix_applications_queue", "form", "status", "submitted_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

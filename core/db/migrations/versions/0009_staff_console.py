@@ -67,9 +67,14 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('staff_sessions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_staff_sessions_account_id'), ['account_id'], unique=False)
+    # The review queue's keyset pages (engineer F2): one form and state, ordered by submission.
+    with op.batch_alter_table('applications', schema=None) as batch_op:
+        batch_op.create_index('ix_applications_queue', ['form', 'status', 'submitted_at', 'id'], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('applications', schema=None) as batch_op:
+        batch_op.drop_index('ix_applications_queue')
     with op.batch_alter_table('staff_sessions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_staff_sessions_account_id'))
     op.drop_table('staff_sessions')
