@@ -403,6 +403,7 @@ class StaffAccountService:
             account_id = account.id if account is not None else None
             stored_hash = account.password_hash if account is not None else None
             disabled = account is not None and account.disabled_at is not None
+            role = Role(account.role) if account is not None else None
             totp_enabled, totp_secret, totp_last_step = (
                 (account.totp_enabled, account.totp_secret, account.totp_last_step) if account is not None
                 else (False, None, None))
@@ -423,6 +424,10 @@ class StaffAccountService:
         if not password_ok or account_id is None or stored_hash is None or disabled:
             await self._refuse(email, ip, "bad_password", account_id=account_id)
             raise LoginRefused(text("staff.login_failed"), code="bad_password")
+        if role is Role.ADMIN and not totp_enabled:
+            # Promoted without a second factor: the account must go through a set-up link first.
+            await self._refuse(email, ip, "admin_without_totp", account_id=None)
+            raise LoginRefused(text("staff.admin_needs_totp_setup"), code="admin_without_totp")
         totp_step = _totp_step(totp_secret, totp_code, now=now, after=totp_last_step) if totp_enabled else None
         if totp_enabled and totp_step is None:
             code = "totp_missing" if not (totp_code or "").strip() else "totp_invalid"

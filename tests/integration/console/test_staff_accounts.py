@@ -164,3 +164,18 @@ async def test_duplicate_email_and_unknown_role_are_refused(core):
         await core.staff.add(email="WANG@example.org", name="王二", role="reviewer")
     with pytest.raises(DomainError, match="不是可选角色"):
         await core.staff.add(email="x@example.org", name="某", role="boss")
+
+
+async def test_an_account_promoted_to_admin_without_totp_cannot_log_in_until_set_up_again(core, clock):
+    link, _ = await _ready(core)
+    await core.staff.change_role(ref="wang@example.org", role="admin", actor="cli")
+    with pytest.raises(LoginRefused) as refused:
+        await core.staff.log_in(email="wang@example.org", password=PASSWORD)
+    assert refused.value.code == "admin_without_totp" and "重设密码" in refused.value.message
+    again = await core.staff.reissue_setup(ref="wang@example.org", actor="cli")
+    secret = (await core.staff.setup_info(token=again.token)).totp_secret
+    await core.staff.complete_setup(token=again.token, password=PASSWORD, confirm=PASSWORD,
+                                    totp_code=pyotp.TOTP(secret).at(clock()))
+    clock.advance(seconds=30)
+    opened = await core.staff.log_in(email="wang@example.org", password=PASSWORD, totp_code=pyotp.TOTP(secret).at(clock()))
+    assert opened.identity.role is Role.ADMIN

@@ -1,0 +1,92 @@
+"""The audit log as staff search it: by actor (a staff member's name finds their console and chat actions),
+subject and action; newest first, paged by id."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, or_, select
+
+from core.db.models import AuditEntry, Person
+from core.db.uow import UnitOfWorkFactory
+from core.texts import ZH_CN, text
+
+__all__ = ["AuditRow", "AuditPage", "search_audit"]
+
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    id: int
+    at: datetime
+    actor: str
+    actor_name: str
+    action: str
+    subject: str
+    detail: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    rows: list[AuditRow]
+    next_before: int | None
+    actions: list[str]
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped.lower()}%"
+
+
+async def search_audit(uow_factory: UnitOfWorkFactory, *, actor_names: dict[str, str], actor_query: str = "",
+                       actors_named: list[str] = (), subject: str = "", action: str = "", day_from: date | None = None,
+                       day_to: date | None = None, zone: ZoneInfo, before: int | None = None,
+                       page_size: int = PAGE_SIZE) -> AuditPage:
+    async with uow_factory() as uow:
+        session = uow.session
+        query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(page_size + 1)
+        if actor_query:
+            matches = [func.lower(AuditEntry.actor).like(_like(actor_query), escape="\\")]
+            if actors_named:
+                matches.append(AuditEntry.actor.in_(list(actors_named)))
+            query = query.where(or_(*matches))
+        if subject:
+            query = query.where(func.lower(AuditEntry.subject).like(_like(subject), escape="\\"))
+        if action:
+            query = query.where(func.lower(AuditEntry.action).like(_like(action), escape="\\"))
+        if day_from:
+            query = query.where(AuditEntry.at >= datetime.combine(day_from, time(0), tzinfo=zone))
+        if day_to:
+            query = query.where(AuditEntry.at < datetime.combine(day_to + timedelta(days=1), time(0), tzinfo=zone))
+        if before is not None:
+            query = query.where(AuditEntry.id < before)
+        found = list((await session.scalars(query)).all())
+        entries = found[:page_size]
+        person_ids = {int(e.actor.split(":", 1)[1]) for e in entries
+                      if e.actor.startswith("person:") and e.actor.split(":", 1)[1].isdigit()}
+        people = {}
+        if person_ids:
+            people = dict((await session.execute(
+                select(Person.id, Person.display_name).where(Person.id.in_(person_ids)))).all())
+        actions = list((await session.scalars(select(AuditEntry.action).distinct().order_by(AuditEntry.action))).all())
+        found_rows = [(e.id, e.at, e.actor, e.action, e.subject, e.detail or {}) for e in entries]
+        has_more = len(found) > page_size
+
+    def name_of(actor: str) -> str:
+        if actor in actor_names:
+            return actor_names[actor]
+        kind, _, ref = actor.partition(":")
+        if kind == "person" and ref.isdigit():
+            return people.get(int(ref)) or text("audit.actor.person", ref=ref)
+        if kind == "staff":
+            return text("audit.actor.chat_staff", ref=ref)
+        if kind == "login":
+            return text("audit.actor.login", ref=ref)
+        return ZH_CN.get(f"audit.actor.{actor}", actor)
+
+    rows = [AuditRow(i, at, actor, name_of(actor), action, subject, detail)
+            for i, at, actor, action, subject, detail in found_rows]
+    return AuditPage(rows=rows, next_before=rows[-1].id if has_more else None, actions=actions)
