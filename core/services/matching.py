@@ -15,6 +15,7 @@ from core.domain.appointments import (
     DEFAULT_MAX_UNIVERSITIES,
     AppointmentStatus,
 )
+from core.domain.vocabulary import PRIORITY_CONDITIONS, TEACHING_MODES, TITLES
 import core.matching as matching
 from core.matching import build_instance, score_pair
 from core.services.common import Clock, audit, queue_notification, utc_now
@@ -336,15 +337,31 @@ def _with_outside_load(profiles, held: list[Appointment], demand_rows) -> list:
     return adjusted
 
 
+def _year_month_cn(value: str | None) -> str:
+    if not value or "-" not in value:
+        return value or ""
+    year, month = value.split("-", 1)
+    return f"{year}年{int(month)}月"
+
+
 async def _notify_offer(uow: UnitOfWork, appointment: Appointment, now) -> None:
     expert = await uow.applications.get(appointment.expert_application_id)
     university = await uow.applications.get(appointment.university_application_id)
     demand = next(d for d in await uow.applications.course_demands(university.id) if d.id == appointment.demand_id)
+    u, e = university.answers, expert.answers
     common = {
         "appointment_id": appointment.id, "course": demand.course, "hours": demand.hours, "mode": demand.mode,
-        "university": university.answers.get("university_name", ""), "province": university.answers.get("province", ""),
-        "expert": expert.answers.get("name", ""), "employer": expert.answers.get("employer", ""),
+        "university": u.get("university_name", ""), "province": u.get("province", ""),
+        "expert": e.get("name", ""), "employer": e.get("employer", ""),
         "answer_by": appointment.answer_by.isoformat(),
+        # What each side needs to decide: the expert hears where, how, when and for whom;
+        # the university hears who the expert is.
+        "mode_label": TEACHING_MODES.get(demand.mode, demand.mode), "city": u.get("city", ""),
+        "planned_start": _year_month_cn(u.get("planned_start")), "students": u.get("expected_students"),
+        "contact": u.get("contact_name", ""), "department": u.get("contact_department", ""),
+        "position": e.get("position", ""), "title_label": TITLES.get(e.get("title"), ""),
+        "years": e.get("years_at_employer"), "expert_province": e.get("province", ""),
+        "priority": [PRIORITY_CONDITIONS[c] for c in e.get("priority_conditions") or [] if c in PRIORITY_CONDITIONS],
     }
     for side, app in (("expert", expert), ("university", university)):
         person = await uow.people.get(app.person_id)

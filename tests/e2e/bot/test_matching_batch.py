@@ -146,10 +146,15 @@ async def test_a_batch_from_submission_to_filing(batch_service, people, smtp):
     assert "谢绝" in (await wait_for(people, 6002, lambda m: "已记录您的答复" in m.text)).text
 
     offer_bing = await wait_for(people, 6003, lambda m: "匹配结果" in m.text)
+    # The expert hears what they need to decide, addressed as one would address them.
+    assert "丙专家老师，您好" in offer_bing.text and "专家 丙专家" not in offer_bing.text
+    for fragment in (UNIVERSITY["university_name"], "《创新管理》，16 学时，线上授课", "计划开课：2027年3月", "学生规模：约 80 人"):
+        assert fragment in offer_bing.text, fragment
     await people.press_button(6003, offer_bing, "✅ 接受")
     await wait_for(people, 6003, lambda m: "已记录您的答复：接受" in m.text)
     offers = [await wait_for(people, UNIVERSITY_ID, lambda m: "匹配结果" in m.text) for _ in range(2)]
     management = next(o for o in offers if "创新管理" in o.text)
+    assert "专家：丙专家" in management.text and "相关工作" in management.text and "优先条件：无" in management.text
     await people.press_button(UNIVERSITY_ID, management, "✅ 确认")
     publicity = await wait_for(people, UNIVERSITY_ID, lambda m: "已记录您的答复" in m.text)
     # Accepted on a Thursday: five working days from Friday, the weekend skipped.
