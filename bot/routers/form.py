@@ -161,7 +161,8 @@ async def on_text(message: Message, bot: Bot, core: Core, person: PersonView, st
         return
     question = draft.step.question
     try:
-        draft = await core.intake.answer(application_id=draft.application_id, step_key=draft.step.key, raw=message.text)
+        draft = await core.intake.answer(application_id=draft.application_id, step_key=draft.step.key, raw=message.text,
+                                         message_id=message.message_id)
     except (AnswerError, DomainError) as error:
         hint = "\n" + text("bot.use_buttons") if question.kind in (Kind.SINGLE, Kind.MULTI, Kind.YES_NO) else ""
         await message.answer(getattr(error, "message", text("bot.error")) + hint)
@@ -194,7 +195,8 @@ async def on_contact(message: Message, bot: Bot, core: Core, person: PersonView,
         return
     try:
         draft = await core.intake.answer(
-            application_id=draft.application_id, step_key=draft.step.key, raw=message.contact.phone_number
+            application_id=draft.application_id, step_key=draft.step.key, raw=message.contact.phone_number,
+            message_id=message.message_id,
         )
     except (AnswerError, DomainError) as error:
         await _refuse(bot, message.chat.id, error)

@@ -111,6 +111,9 @@ class Application(Base):
     reviewed_by: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # Telegram message id of the last typed answer applied, committed with it: the same message delivered
+    # again (a bot process died before answering Telegram), or an older one, is never applied to a later question.
+    last_message_id: Mapped[int | None] = mapped_column(BigInteger)
     # Optimistic locking: two writers to the same draft cannot silently overwrite each other.
     version: Mapped[int] = mapped_column(Integer, default=1)
 

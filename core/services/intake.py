@@ -156,11 +156,16 @@ class IntakeService:
 
     # ------------------------------------------------------------------ answering
 
-    async def answer(self, *, application_id: int, step_key: str, raw: Any) -> DraftView:
-        """Validates and saves one answer, then moves to the next question (or back to the summary)."""
+    async def answer(self, *, application_id: int, step_key: str, raw: Any, message_id: int | None = None) -> DraftView:
+        """Validates and saves one answer, then moves to the next question (or back to the summary).
+
+        message_id (a chat's message ids only grow): a message already applied, or older than one that was,
+        leaves the draft as it is, so a redelivered message never answers the next question too."""
         now = self._clock()
         async with self._uow() as uow:
             app = await self._load_editable(uow, application_id)
+            if message_id is not None and app.last_message_id is not None and message_id <= app.last_message_id:
+                return self._view(app)
             form, ctx = get_form(app.form), self.context(app)
             step = find_step(form, app.answers, ctx, step_key)
             if step is None:
@@ -176,6 +181,8 @@ class IntakeService:
             app.answers = answers
             app.cursor = self._cursor_after(form, answers, ctx, step.key, editing)
             app.updated_at = now
+            if message_id is not None:
+                app.last_message_id = message_id
             await uow.commit()
             return self._view(app)
 

@@ -16,14 +16,14 @@ import aiohttp
 import pytest
 from aiogram.fsm.storage.base import StorageKey
 from pydantic import SecretStr
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from bot.factory import create_bot
 from bot.sandbox.client import SandboxError
 from bot.main import WebhookConfigError, build_dispatcher, run_webhook
 from bot.storage import SQLStorage
 from core.bootstrap import bootstrap
-from core.db.models import Event
+from core.db.models import Event, ProcessedUpdate
 from tests.e2e.bot.bursts import BURST, misplaced, reach_first_question, send_burst, stored_answers, wait_for_question
 from tests.e2e.bot.conftest import STAFF_ID, RunningBot
 from tests.support.chat import ChatDriver
@@ -223,3 +223,26 @@ async def test_redis_storage_is_used_when_redis_url_is_set(bot_settings):
         await dispatcher.storage.close()
     finally:
         await core.close()
+async def test_an_answer_delivered_again_after_a_crash_does_not_answer_the_next_question(bot_settings, stand_in,
+                                                                                         people):
+    """A process that committed an answer and died before answering Telegram gets the update again."""
+    async with _webhook_bot(bot_settings, stand_in) as (settings, core):
+        user = random.randrange(10**8, 2 * 10**8)
+        await reach_first_question(people, user)
+        for number, (_, typed, _) in enumerate(BURST[:5], start=2):  # up to the city question
+            await people.send_text(user, typed)
+            await wait_for_question(people, user, number, 15)
+        city = _update(10**9 + 5, user, 10**7, "上海")
+        async with aiohttp.ClientSession(headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}) as http:
+            async with http.post(settings.webhook_url, json=city) as response:
+                assert response.status == 200
+            await wait_for_question(people, user, 7, 10)
+            async with core.uow() as uow:  # as if the process died after the commit, before recording the update
+                await uow.session.execute(delete(ProcessedUpdate).where(ProcessedUpdate.update_id == city["update_id"]))
+                await uow.commit()
+            async with http.post(settings.webhook_url, json=city) as response:
+                assert response.status == 200
+        shown = await people.next_message(user, timeout=10)
+        assert shown.text.startswith("第 7/"), shown.text  # the question still open, shown again
+        answers = (await stored_answers(settings.database_url, [user]))[user]
+        assert answers["city"] == "上海" and answers.get("employer") is None

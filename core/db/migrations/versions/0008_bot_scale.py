@@ -6,8 +6,8 @@ Create Date: 2026-12-01
 """
 from __future__ import annotations
 
-import sqlalchemy as sa  # noqa: F401
-from alembic import op  # noqa: F401
+import sqlalchemy as sa
+from alembic import op
 
 revision = '0008'
 down_revision = '0007'
@@ -16,8 +16,10 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    with op.batch_alter_table("applications") as batch:
+        batch.add_column(sa.Column("last_message_id", sa.BigInteger(), nullable=True))
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table("applications") as batch:
+        batch.drop_column("last_message_id")
