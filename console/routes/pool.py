@@ -5,17 +5,13 @@ from aiohttp import web
 
 from console.auth import require
 from console.rendering import render
-from console.routes.review import PAGE_SIZE, choices, filters_from, queue_page, queue_service
+from console.routes.review import PAGE_SIZE, POOL, choices, filters_from, queue_page, queue_service
 from core.domain import FormKind
 from core.domain.staff import Role
-from core.domain.status import ApplicationStatus
-from core.services.queue import QueueOrder
 
 routes = web.RouteTableDef()
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-POOL = dict(form=FormKind.EXPERT.value, statuses=(ApplicationStatus.APPROVED.value,), order=QueueOrder.PRIORITY_FIRST,
-            fixed_status=True)
 
 
 def _xlsx(content: bytes, filename: str) -> web.Response:
@@ -30,7 +26,7 @@ async def pool(request: web.Request) -> web.Response:
     form = filters_from(request, **POOL)
     page = await queue_page(request, form)
     return render(request, "console/pool.html", page=page, form=form, choices=choices(), page_size=PAGE_SIZE,
-                  export_query=form.query_string())
+                  export_query=form.query_string(), detail_query=form.query_string(list="pool"))
 
 
 @routes.get("/pool.xlsx")

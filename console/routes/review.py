@@ -17,11 +17,13 @@ from core.eligibility import OUTCOME_LABELS
 from core.services.queue import QueueFilters, QueueOrder, QueueService
 from core.texts import text
 
-__all__ = ["routes", "queue_service", "filters_from", "FilterForm", "PAGE_SIZE"]
+__all__ = ["routes", "queue_service", "filters_from", "FilterForm", "PAGE_SIZE", "POOL"]
 
 routes = web.RouteTableDef()
 
 PAGE_SIZE = 50
+# The status filter's 'every state' choice, kept in links so that it is not mistaken for the default.
+ALL_STATES = "all"
 MAX_PAGE_SIZE = 200
 # The query parameters a list page understands; the same ones travel to a detail page for next/previous.
 FILTER_KEYS = (
@@ -29,6 +31,11 @@ FILTER_KEYS = (
 )
 # What a browser may show inline; anything else is offered as a download.
 INLINE_TYPES = frozenset({"application/pdf", "image/jpeg", "image/png"})
+
+
+# The pool: approved experts, highest priority score first.
+POOL = dict(form=FormKind.EXPERT.value, statuses=(ApplicationStatus.APPROVED.value,), order=QueueOrder.PRIORITY_FIRST,
+            fixed_status=True)
 
 
 def queue_service(request: web.Request) -> QueueService:
@@ -40,11 +47,13 @@ class FilterForm:
     """The filters as typed in the page, what they mean, and what in them could not be understood."""
 
     def __init__(self, query, *, form: str | None, statuses: tuple[str, ...] = (), order: str = QueueOrder.OLDEST_FIRST,
-                 fixed_status: bool = False) -> None:
+                 fixed_status: bool = False, default_status: str | None = None) -> None:
         self.values = {key: query.get(key, "").strip() for key in FILTER_KEYS}
+        if default_status and "status" not in query:
+            self.values["status"] = default_status  # the queue opens on what waits for review
         self.problems: list[str] = []
         status = self.values["status"]
-        if not fixed_status and status:
+        if not fixed_status and status and status != ALL_STATES:
             if status in {s.value for s in ApplicationStatus}:
                 statuses = (status,)
             else:
@@ -121,7 +130,7 @@ async def queue_page(request: web.Request, form: FilterForm):
 @routes.get("/applications")
 @require(Role.REVIEWER)
 async def review_queue(request: web.Request) -> web.Response:
-    form = filters_from(request, form=FormKind.EXPERT.value)
+    form = filters_from(request, form=FormKind.EXPERT.value, default_status=ApplicationStatus.SUBMITTED.value)
     page = await queue_page(request, form)
     return render(request, "console/review_queue.html", page=page, form=form, choices=choices(), title="专家申请审核",
                   list_path="/applications", detail_query=form.query_string())
@@ -137,12 +146,18 @@ async def detail_page(request: web.Request, *, error: str | None = None, entered
                       status: int = 200) -> web.Response:
     application_id = int(request.match_info["application_id"])
     kind = request.query.get("list", "")
-    form = filters_from(request, form=FormKind.UNIVERSITY.value if kind == "intents" else FormKind.EXPERT.value)
+    if kind == "intents":
+        form = filters_from(request, form=FormKind.UNIVERSITY.value)
+    elif kind == "pool":
+        form = filters_from(request, **POOL)
+    else:
+        form = filters_from(request, form=FormKind.EXPERT.value, default_status=ApplicationStatus.SUBMITTED.value)
     try:
         detail = await queue_service(request).detail(application_id=application_id, filters=form.filters)
     except NotFound:
         not_found(request)
-    back = "/intents" if detail.summary.form == FormKind.UNIVERSITY else "/applications"
+    back = {"intents": "/intents", "pool": "/pool"}.get(kind) or (
+        "/intents" if detail.summary.form == FormKind.UNIVERSITY else "/applications")
     # Chat and console actions of one staff member show under one name.
     actor_names = await request.app[CORE].staff.actor_names()
     return render(

@@ -139,6 +139,8 @@ def test_review_queue_detail_with_pdf_and_the_three_decisions(console_server, pa
 
     login(phone_page, reviewer)
     phone_page.goto(console_server.url("/applications"))
+    expect(phone_page.locator(".notice")).to_contain_text("没有符合条件")  # the queue opens on what waits: nothing now
+    phone_page.goto(console_server.url("/applications?status=all"))
     expect(phone_page.locator("table.queue tbody tr")).to_have_count(3)
     screenshot(phone_page, "review_queue_phone")
     phone_page.goto(console_server.url(f"/applications/{first}"))
