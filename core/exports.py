@@ -63,17 +63,48 @@ def _workbook(title: str, header: Sequence[str], rows: Sequence[Sequence[object]
     return buffer.getvalue()
 
 
+def _add_sheet(book: Workbook, title: str, header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    sheet = book.create_sheet(title)
+    append_text_row(sheet, header)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        append_text_row(sheet, row)
+    for column in sheet.columns:
+        width = max(len(str(cell.value or "")) for cell in column)
+        sheet.column_dimensions[column[0].column_letter].width = min(max(10, width * 2), 60)
+
+
 def run_workbook(run: RunView) -> bytes:
-    rows = [
-        (p.id, p.university_name, p.course, p.expert_name, p.employer, round(p.score, 4), "是" if p.fixed else "",
-         p.appointment_id or "", p.explanation)
+    """Three sheets: the pairs, the unfilled slots with their reasons, and the run's parameters, bound and gap."""
+    book = Workbook()
+    book.remove(book.active)
+    _add_sheet(book, f"第{run.id}次匹配", (
+        "序号", "高校", "课程", "专家", "工作单位", "匹配分", "已接受（固定）", "暂缓", "聘任编号", "评分说明"), [
+        (p.number, p.university_name, p.course, p.expert_name, p.employer, round(p.score, 4), "是" if p.fixed else "",
+         "是" if p.held else "", p.appointment_id or "", p.explanation)
         for p in run.proposals
-    ]
-    return _workbook(
-        f"第{run.id}次匹配",
-        ("编号", "高校", "课程", "专家", "工作单位", "匹配分", "已接受（固定）", "聘任编号", "评分说明"),
-        rows,
-    )
+    ])
+    _add_sheet(book, "未填补名额", ("高校", "课程", "缺额（人）", "原因"), [
+        (slot.get("university_name") or slot.get("university"), slot.get("course") or slot.get("demand"),
+         slot.get("missing"), slot.get("explanation"))
+        for slot in run.unfilled
+    ])
+    params = run.params or {}
+    _add_sheet(book, "运行参数", ("项目", "数值"), [
+        ("匹配编号", run.id), ("批次编号", run.batch_id), ("运行时间", str(run.created_at)), ("运行人", run.created_by),
+        ("求解状态", run.solver_status), ("填补名额", f"{run.filled}/{run.total_need}"),
+        ("总分", round(run.score, 6)), ("上界（已证明）", round(run.bound, 6)), ("最优性差距", f"{run.gap:.4%}"),
+        ("用时（秒）", round(run.time_s, 2)), ("时间上限（秒）", params.get("time_limit", "")),
+        ("资源库专家数", params.get("experts", "")), ("课程需求数", params.get("demands", "")),
+        ("候选配对数", params.get("edges", "")), ("固定配对数（已接受）", params.get("fixed", "")),
+        ("排除配对数（谢绝/不考虑）", params.get("forbidden", "")),
+        ("放宽上限的专家", "、".join(f"申请 {k}：{v} 所" for k, v in (params.get("cap_exceptions") or {}).items()) or "无"),
+        ("已确认", "是" if run.confirmed else "否"),
+    ])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
 
 
 def publicity_workbook(appointments: Sequence[AppointmentView]) -> bytes:

@@ -11,6 +11,7 @@ import json
 import sys
 from pathlib import Path
 
+from core.domain import DomainError
 from core.matching import InstanceError, parse_instance
 from innoeng.runtime import run_or_refuse
 
@@ -25,54 +26,60 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     solve_parser = commands.add_parser(
         "solve",
-        help="solve a matching instance (JSON) and print the result as JSON",
+        help="求解一个匹配实例（JSON 输入，JSON 输出，供工具和基准测试使用）",
         description=(
-            "Maximise filled slots, then total score, with each expert at most max_universities "
-            "distinct universities and max_slots slots. Prints assignments, score, proven bound and gap."
+            "先使填补的名额最多，再使总分最高；每位专家最多受聘 max_universities 所不同高校、"
+            "max_slots 个名额。输出配对、总分、已证明的上界和最优性差距（JSON）。"
         ),
     )
-    solve_parser.add_argument("instance", type=Path, help="instance JSON file, or - for standard input")
-    solve_parser.add_argument("--time-limit", type=float, default=None, metavar="S", help="seconds (default: none)")
-    solve_parser.add_argument("--indent", type=int, default=None, help="pretty-print the JSON")
+    solve_parser.add_argument("instance", type=Path, help="实例 JSON 文件；- 表示从标准输入读取")
+    solve_parser.add_argument("--time-limit", type=float, default=None, metavar="S", help="时间上限（秒，默认不限）")
+    solve_parser.add_argument("--indent", type=int, default=None, help="JSON 缩进空格数（便于阅读）")
     solve_parser.set_defaults(func=run_solve)
 
     run = commands.add_parser("run", help="对一个批次运行匹配，保存为编号的、不可更改的匹配结果")
     run.add_argument("--batch", required=True, help="批次编号或名称")
-    run.add_argument("--time-limit", type=float, default=10.0, metavar="S")
+    run.add_argument("--time-limit", type=float, default=10.0, metavar="S", help="时间上限（秒，默认 10）")
+    run.add_argument("--json", action="store_true", help="以 JSON 输出结果（供脚本读取）")
     run.set_defaults(func=run_batch)
 
     show = commands.add_parser("show", help="显示一次匹配：填补情况、配对及评分说明、未填补原因")
-    show.add_argument("run", type=int)
-    show.add_argument("--json", action="store_true")
+    show.add_argument("run", type=int, help="匹配编号")
+    show.add_argument("--json", action="store_true", help="以 JSON 输出结果（供脚本读取）")
     show.set_defaults(func=show_run)
 
-    export = commands.add_parser("export", help="把一次匹配导出为 xlsx")
-    export.add_argument("run", type=int)
-    export.add_argument("--out", type=Path, required=True)
+    export = commands.add_parser("export", help="把一次匹配导出为 xlsx：配对、未填补名额及原因、运行参数（上界与差距）")
+    export.add_argument("run", type=int, help="匹配编号")
+    export.add_argument("--out", type=Path, required=True, help="写入的 xlsx 文件路径")
+    export.add_argument("--json", action="store_true", help="以 JSON 输出写入的文件路径（供脚本读取）")
     export.set_defaults(func=export_run)
 
     confirm = commands.add_parser("confirm", help="确认匹配结果（全部或部分配对），通知专家和高校答复")
-    confirm.add_argument("run", type=int)
-    confirm.add_argument("--pairs", type=int, nargs="+", metavar="ID", help="只确认这些配对编号")
+    confirm.add_argument("run", type=int, help="匹配编号")
+    confirm.add_argument("--pairs", type=int, nargs="+", metavar="序号",
+                         help="只确认这些配对（本次匹配内的序号，从 1 起，与 match show 显示的一致）")
+    confirm.add_argument("--json", action="store_true", help="以 JSON 输出结果（供脚本读取）")
     confirm.set_defaults(func=confirm_run)
 
     lift = commands.add_parser("lift-cap", help="为一位专家放宽受聘高校数上限（须记录理由）")
     lift.add_argument("expert", type=int, help="专家申请编号")
-    lift.add_argument("--max", type=int, required=True, dest="max_universities")
-    lift.add_argument("--reason", required=True)
+    lift.add_argument("--max", type=int, required=True, dest="max_universities", help="新的上限（所）")
+    lift.add_argument("--reason", required=True, help="放宽的理由（记入审计日志）")
     lift.set_defaults(func=lift_cap)
 
     publicity = commands.add_parser("publicity", help="公示名单（文本；--out 同时导出 xlsx）")
-    publicity.add_argument("--out", type=Path)
+    publicity.add_argument("--out", type=Path, help="同时写入的 xlsx 文件路径")
+    publicity.add_argument("--json", action="store_true", help="以 JSON 输出公示名单（供脚本读取）")
     publicity.set_defaults(func=publicity_list)
 
     filing = commands.add_parser("filing-export", help="导出备案表 xlsx（已签订协议和已备案的聘任）")
-    filing.add_argument("--out", type=Path, required=True)
+    filing.add_argument("--out", type=Path, required=True, help="写入的 xlsx 文件路径")
+    filing.add_argument("--json", action="store_true", help="以 JSON 输出写入的文件路径和行数（供脚本读取）")
     filing.set_defaults(func=filing_export)
 
 
 def _fail(problems: list[str]) -> int:
-    print("invalid matching instance:", file=sys.stderr)
+    print("匹配实例有误：", file=sys.stderr)
     for problem in problems:
         print(f"  - {problem}", file=sys.stderr)
     return EXIT_BAD_INSTANCE
@@ -82,13 +89,13 @@ def run_solve(args: argparse.Namespace) -> int:
     try:
         text = sys.stdin.read() if str(args.instance) == "-" else args.instance.read_text(encoding="utf-8")
     except OSError as exc:
-        return _fail([f"cannot read {args.instance}: {exc.strerror or exc}"])
+        return _fail([f"无法读取 {args.instance}：{exc.strerror or exc}"])
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        return _fail([f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"])
+        return _fail([f"不是有效的 JSON：{exc.msg}（第 {exc.lineno} 行第 {exc.colno} 列）"])
     if args.time_limit is not None and args.time_limit < 0:
-        return _fail(["--time-limit must be >= 0"])
+        return _fail(["--time-limit 不能为负数"])
     try:
         instance = parse_instance(data)
     except InstanceError as exc:
@@ -106,11 +113,13 @@ def _print_run(run) -> None:
           f"总分 {run.score:.4f}，上界 {run.bound:.4f}，差距 {run.gap:.4%}，用时 {run.time_s:.2f} 秒"
           + ("，已确认" if run.confirmed else ""))
     for p in run.proposals:
-        state = "已接受（固定）" if p.fixed else (f"聘任 {p.appointment_id}" if p.appointment_id else "待确认")
-        print(f"  {p.id}. {p.university_name}《{p.course}》← {p.expert_name}（{p.employer}） 分 {p.score:.3f} [{state}]")
+        state = "已接受（固定）" if p.fixed else (
+            f"聘任 {p.appointment_id}" if p.appointment_id else ("暂缓" if p.held else "待确认"))
+        print(f"  {p.number}. {p.university_name}《{p.course}》← {p.expert_name}（{p.employer}） 分 {p.score:.3f} [{state}]")
         print(f"      {p.explanation}")
     for slot in run.unfilled:
-        print(f"  未填补：{slot.get('university')} {slot.get('demand')} 缺 {slot.get('missing')} 人——{slot.get('explanation')}")
+        print(f"  未填补：{slot.get('university_name') or slot.get('university')}《{slot.get('course') or slot.get('demand')}》"
+              f"缺 {slot.get('missing')} 人——{slot.get('explanation')}")
 
 
 def _run_json(run) -> dict:
@@ -119,7 +128,7 @@ def _run_json(run) -> dict:
         "total_need": run.total_need, "score": run.score, "bound": run.bound, "gap": run.gap, "time_s": run.time_s,
         "confirmed": run.confirmed, "params": run.params, "unfilled": run.unfilled, "stability": run.stability,
         "proposals": [
-            {"id": p.id, "expert_application_id": p.expert_application_id, "expert": p.expert_name,
+            {"id": p.id, "number": p.number, "held": p.held, "expert_application_id": p.expert_application_id, "expert": p.expert_name,
              "university_application_id": p.university_application_id, "university": p.university_name,
              "course": p.course, "score": p.score, "fixed": p.fixed, "appointment_id": p.appointment_id,
              "explanation": p.explanation}
@@ -128,21 +137,33 @@ def _run_json(run) -> dict:
     }
 
 
+def _output_run(run, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(_run_json(run), ensure_ascii=False, indent=2, default=str))
+    else:
+        _print_run(run)
+
+
+def _written(path: Path, as_json: bool, what: str, **extra) -> None:
+    """Every file a command writes is named with its full path, for people and for scripts."""
+    where = str(path.resolve())
+    if as_json:
+        print(json.dumps({"written": where, **extra}, ensure_ascii=False))
+    else:
+        print(f"已写入{what}：{where}")
+
+
 def run_batch(args: argparse.Namespace) -> int:
     async def action(core):
         batch = await core.batches.get(ref=str(args.batch))
-        _print_run(await core.matching.run(batch_id=batch.id, staff="cli", time_limit=args.time_limit))
+        _output_run(await core.matching.run(batch_id=batch.id, staff="cli", time_limit=args.time_limit), args.json)
 
     return run_or_refuse(action)
 
 
 def show_run(args: argparse.Namespace) -> int:
     async def action(core):
-        run = await core.matching.get(run_id=args.run)
-        if args.json:
-            print(json.dumps(_run_json(run), ensure_ascii=False, indent=2, default=str))
-        else:
-            _print_run(run)
+        _output_run(await core.matching.get(run_id=args.run), args.json)
 
     return run_or_refuse(action)
 
@@ -151,15 +172,23 @@ def export_run(args: argparse.Namespace) -> int:
     from core.exports import run_workbook
 
     async def action(core):
-        args.out.write_bytes(run_workbook(await core.matching.get(run_id=args.run)))
-        print(f"已导出到 {args.out}")
+        run = await core.matching.get(run_id=args.run)
+        args.out.write_bytes(run_workbook(run))
+        _written(args.out, args.json, f"第 {run.id} 次匹配（配对、未填补名额、运行参数）", run=run.id)
 
     return run_or_refuse(action)
 
 
 def confirm_run(args: argparse.Namespace) -> int:
     async def action(core):
-        _print_run(await core.matching.confirm(run_id=args.run, staff="cli", proposal_ids=args.pairs))
+        ids = None
+        if args.pairs:
+            by_number = {p.number: p.id for p in (await core.matching.get(run_id=args.run)).proposals}
+            unknown = [n for n in args.pairs if n not in by_number]
+            if unknown:
+                raise DomainError(f"第 {args.run} 次匹配中没有序号为 {'、'.join(map(str, unknown))} 的配对。")
+            ids = [by_number[n] for n in args.pairs]
+        _output_run(await core.matching.confirm(run_id=args.run, staff="cli", proposal_ids=ids), args.json)
 
     return run_or_refuse(action)
 
@@ -178,9 +207,24 @@ def publicity_list(args: argparse.Namespace) -> int:
 
     async def action(core):
         listed = await core.appointments.list(statuses=["publicity"])
-        print(publicity_text(listed))
+        warnings = core.appointments.calendar_warnings(
+            years={d.year for a in listed for d in (a.publicity_starts_on, a.publicity_ends_on) if d})
         if args.out:
             args.out.write_bytes(publicity_workbook(listed))
+        if args.json:
+            print(json.dumps({
+                "appointments": [{"id": a.id, "university": a.university_name, "expert": a.expert_name,
+                                  "employer": a.employer, "course": a.course, "hours": a.hours,
+                                  "starts_on": str(a.publicity_starts_on), "ends_on": str(a.publicity_ends_on)}
+                                 for a in listed],
+                "written": str(args.out.resolve()) if args.out else None, "warnings": warnings,
+            }, ensure_ascii=False, indent=2))
+            return
+        print(publicity_text(listed))
+        for warning in warnings:
+            print(warning)
+        if args.out:
+            _written(args.out, False, "公示名单")
 
     return run_or_refuse(action)
 
@@ -189,7 +233,8 @@ def filing_export(args: argparse.Namespace) -> int:
     from core.exports import filing_workbook
 
     async def action(core):
-        args.out.write_bytes(filing_workbook(await core.appointments.list(statuses=["agreed", "filed"])))
-        print(f"已导出到 {args.out}")
+        listed = await core.appointments.list(statuses=["agreed", "filed"])
+        args.out.write_bytes(filing_workbook(listed))
+        _written(args.out, args.json, "备案表", rows=len(listed))
 
     return run_or_refuse(action)

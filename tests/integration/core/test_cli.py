@@ -123,11 +123,35 @@ def test_match_run_show_export_and_confirm(workdir):
     assert shown["filled"] == len(shown["proposals"]) > 0
     assert all(p["explanation"] and 0 <= p["score"] <= 1 for p in shown["proposals"])
 
+    assert [p["number"] for p in shown["proposals"]] == list(range(1, len(shown["proposals"]) + 1))
+
     out = workdir / "run.xlsx"
-    assert innoeng("match", "export", "1", "--out", str(out), cwd=workdir, env_extra=env).returncode == 0
-    assert openpyxl.load_workbook(out).active.max_row == 1 + len(shown["proposals"])
+    exported = innoeng("match", "export", "1", "--out", str(out), cwd=workdir, env_extra=env)
+    assert exported.returncode == 0 and str(out.resolve()) in exported.stdout
+    book = openpyxl.load_workbook(out)
+    assert book.sheetnames == ["第1次匹配", "未填补名额", "运行参数"]
+    assert book["第1次匹配"].max_row == 1 + len(shown["proposals"])
+    assert book["未填补名额"].max_row == 1 + len(shown["unfilled"])
+    params = {row[0]: row[1] for row in book["运行参数"].iter_rows(min_row=2, values_only=True)}
+    assert params["最优性差距"] == f"{shown['gap']:.4%}" and params["填补名额"] == f"{shown['filled']}/{shown['total_need']}"
+    scripted = innoeng("match", "export", "1", "--out", str(out), "--json", cwd=workdir, env_extra=env)
+    assert json.loads(scripted.stdout)["written"] == str(out.resolve())
+
+    # --pairs takes the numbers staff see (1, 2, ... within the run), not database ids.
+    first = innoeng("match", "confirm", "1", "--pairs", "1", "--json", cwd=workdir, env_extra=env)
+    assert first.returncode == 0, first.stderr
+    after = json.loads(first.stdout)["proposals"]
+    assert after[0]["appointment_id"] and not any(p["appointment_id"] for p in after[1:])
+    wrong = innoeng("match", "confirm", "1", "--pairs", "999", cwd=workdir, env_extra=env)
+    assert wrong.returncode == 2 and "没有序号为 999 的配对" in wrong.stderr
     confirmed = innoeng("match", "confirm", "1", cwd=workdir, env_extra=env)
     assert confirmed.returncode == 0 and "已确认" in confirmed.stdout and "聘任 " in confirmed.stdout
+
+    listing = workdir / "publicity.xlsx"
+    publicity = innoeng("match", "publicity", "--out", str(listing), cwd=workdir, env_extra=env)
+    assert publicity.returncode == 0 and f"已写入公示名单：{listing.resolve()}" in publicity.stdout
+    assert listing.exists()
+    assert json.loads(innoeng("match", "publicity", "--json", cwd=workdir, env_extra=env).stdout)["appointments"] == []
     missing = innoeng("match", "show", "99", cwd=workdir, env_extra=env)
     assert missing.returncode == 2 and "没有找到第 99 次匹配" in missing.stderr
 

@@ -70,8 +70,16 @@ def test_bad_instance_lists_each_problem_and_exits_2(tmp_path):
 
 def test_unreadable_and_non_json_input_exit_2(tmp_path):
     missing = run(str(tmp_path / "nope.json"))
-    assert missing.returncode == 2 and "cannot read" in missing.stderr
+    assert missing.returncode == 2 and "无法读取" in missing.stderr
     garbage = tmp_path / "garbage.json"
     garbage.write_text("{not json", encoding="utf-8")
     result = run(str(garbage))
-    assert result.returncode == 2 and "not valid JSON" in result.stderr
+    assert result.returncode == 2 and "不是有效的 JSON" in result.stderr
+
+
+def test_solve_help_speaks_chinese_like_the_other_commands():
+    result = subprocess.run([sys.executable, "-m", "innoeng", "match", "solve", "--help"], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0
+    assert "求解一个匹配实例" in result.stdout or "先使填补的名额最多" in result.stdout
+    assert "时间上限" in result.stdout and "seconds" not in result.stdout
