@@ -32,7 +32,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _logging() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from core.log_masking import configure_logging
+
+    configure_logging(logging.INFO)
 
 
 def _serve(settings: Settings, **roles: bool) -> int:
