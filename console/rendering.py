@@ -57,6 +57,8 @@ def setup_templates(app: web.Application, *, zone_name: str = "Asia/Shanghai") -
     )
     environment.globals.update(csrf_field=csrf_field, role_label=role_label, text=text, label=label, Role=Role)
     environment.filters["datetime"] = _datetime
+    # A TOTP key typed by hand: blocks of four (authenticator apps ignore the spaces).
+    environment.filters["grouped"] = lambda value, size=4: " ".join(value[i:i + size] for i in range(0, len(value), size))
     return environment
 
 

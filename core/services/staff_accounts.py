@@ -345,7 +345,7 @@ class StaffAccountService:
             secret = account.totp_secret
             return SetupInfo(
                 email=account.email, name=account.name, role=Role(account.role), totp_secret=secret,
-                totp_uri=pyotp.TOTP(secret).provisioning_uri(name=account.email, issuer_name="innoeng 工作台"),
+                totp_uri=pyotp.TOTP(secret).provisioning_uri(name=account.email, issuer_name="innoeng"),
                 totp_required=Role(account.role) is Role.ADMIN,
             )
 

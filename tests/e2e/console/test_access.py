@@ -12,14 +12,17 @@ def test_no_session_sends_to_the_login_page(console_server, page):
     expect(page.locator("h1")).to_have_text("工作人员登录")
 
 
-def test_wrong_password_is_refused_and_the_email_kept(console_server, page, staff_account):
+def test_wrong_password_is_refused_and_the_email_kept(console_server, page, phone_page, staff_account, screenshot):
     account = staff_account("reviewer")
+    phone_page.goto(console_server.url("/login"))
+    screenshot(phone_page, "login-phone")
     page.goto(console_server.url("/login"))
     page.fill("input[name=email]", account.email)
     page.fill("input[name=password]", "not-the-password-at-all")
     page.click("button[type=submit].primary")
     expect(page.locator("#login-error")).to_have_text("邮箱或密码不正确。")
     expect(page.locator("input[name=email]")).to_have_value(account.email)
+    screenshot(page, "login-refused")
     page.goto(console_server.url("/"))
     expect(page).to_have_url(re.compile(r"/login"))
 
