@@ -6,6 +6,8 @@ from collections.abc import Sequence
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
+from openpyxl.cell import Cell, WriteOnlyCell
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.worksheet import Worksheet
 
 from core.services.appointments import AppointmentView
@@ -13,27 +15,33 @@ from core.services.matching import RunView
 
 __all__ = [
     "run_workbook", "publicity_workbook", "publicity_text", "filing_workbook", "FILING_COLUMNS",
-    "append_text_row", "csv_safe_text", "FORMULA_TRIGGERS",
+    "append_text_row", "text_cell", "csv_safe_text", "FORMULA_TRIGGERS",
 ]
 
 # What a spreadsheet program takes as the start of a formula (OWASP "CSV injection").
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def append_text_row(sheet: Worksheet, values: Sequence[object]) -> None:
-    """Appends a row in which every string is stored as text, never as a formula.
+def text_cell(sheet: Worksheet | WriteOnlyWorksheet, value: object) -> object:
+    """A cell for `sheet.append` in which a string is text, never a formula (other values pass through).
 
     openpyxl turns any string starting with "=" into a live formula; a name or an agreement typed by a
     person (`=HYPERLINK(...)`) must reach staff's Excel as the characters they typed. The cell's type is
-    forced to string and marked quote-prefixed, so editing the cell in Excel does not revive it either.
-    Every workbook built from a person's or staff's text writes its rows through here.
+    forced to string and, when it could start a formula, marked quote-prefixed so that editing the cell in
+    Excel does not revive it either. Works for normal and streamed (write-only) sheets.
     """
-    sheet.append(list(values))
-    for cell in sheet[sheet.max_row]:
-        if isinstance(cell.value, str):
-            cell.data_type = "s"
-            if cell.value.startswith(FORMULA_TRIGGERS):
-                cell.quotePrefix = True
+    if not isinstance(value, str):
+        return value
+    cell = (WriteOnlyCell if isinstance(sheet, WriteOnlyWorksheet) else Cell)(sheet, value=value)
+    cell.data_type = "s"
+    if value.startswith(FORMULA_TRIGGERS):
+        cell.quotePrefix = True
+    return cell
+
+
+def append_text_row(sheet: Worksheet | WriteOnlyWorksheet, values: Sequence[object]) -> None:
+    """Appends a row through `text_cell`: every workbook built from a person's or staff's text does this."""
+    sheet.append([text_cell(sheet, value) for value in values])
 
 
 def csv_safe_text(value: str) -> str:
