@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     smtp_start_tls: bool = True
     smtp_timeout_s: float = 30.0
     mail_from: str = "noreply@innoeng.example.org"
+    # The branch's contact address that people may answer: Reply-To of every e-mail and organizer of
+    # calendar invitations. Unset, no e-mail invites a reply (MAIL_FROM is usually not read).
+    mail_reply_to: str | None = None
 
     staff_emails: Annotated[list[str], NoDecode] = Field(default_factory=list)
     staff_telegram_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
@@ -73,11 +76,13 @@ class Settings(BaseSettings):
 
     # -- notifier (outbox worker, reminders, digests) --------------------------------------------
     # A transient failure is retried with exponential backoff (base * 2^(attempt-1), capped, ± jitter)
-    # until either limit is reached; then the row is failed for staff to see.
-    notifier_max_attempts: int = 8
+    # for as long as the row is younger than the maximum age since its first attempt, however many
+    # attempts that takes (mail servers retry by age too); then it is failed for staff to see.
     notifier_max_age_hours: float = 72.0
     notifier_backoff_base_s: float = 30.0
     notifier_backoff_max_s: float = 3600.0
+    # A paused channel (revoked bot token, unreachable API) is tried again with one row this often.
+    notifier_channel_probe_s: float = 300.0
     notifier_batch_size: int = 50
     # A claimed row is locked this long; a worker killed mid-batch loses its rows to others after it.
     notifier_lease_s: float = 300.0

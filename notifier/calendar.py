@@ -1,8 +1,9 @@
-"""iCalendar (RFC 5545) invitations for events, written by hand: one VEVENT is all we need.
+"""iCalendar (RFC 5545) invitations for events, built with the `icalendar` library.
 
 The UID is derived from the event id alone, so every message about one event (invitation,
 update, cancellation) refers to the same calendar entry; SEQUENCE comes from the event and is
-bumped on every change, which is how calendar clients know to replace their copy.
+bumped on every change, which is how calendar clients know to replace their copy. The
+organizer is the address people can answer (MAIL_REPLY_TO when set).
 """
 from __future__ import annotations
 
@@ -10,43 +11,30 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
+from icalendar import Calendar, Event, vCalAddress, vText
+
 __all__ = ["event_uid", "event_ics"]
+
+PRODID = "-//中国创造学会创新工程学分会//innoeng//ZH-CN"
 
 
 def event_uid(event_id: int, domain: str = "innoeng") -> str:
     return f"innoeng-event-{event_id}@{domain}"
 
 
-def _utc(moment: datetime | str) -> str:
+def _utc(moment: datetime | str) -> datetime:
     if isinstance(moment, str):
         moment = datetime.fromisoformat(moment)
-    return moment.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    return moment.astimezone(timezone.utc)
 
 
-def _escape(value: str) -> str:
-    return (
-        value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-        .replace("\r\n", "\\n").replace("\n", "\\n").replace("\r", "\\n")
-    )
-
-
-def _fold(line: str) -> str:
-    """Lines longer than 75 octets are folded (CRLF + space), never inside a UTF-8 character."""
-    encoded = line.encode("utf-8")
-    if len(encoded) <= 75:
-        return line
-    parts: list[str] = []
-    current = b""
-    limit = 75
-    for char in line:
-        piece = char.encode("utf-8")
-        if len(current) + len(piece) > limit:
-            parts.append(current.decode("utf-8"))
-            current = b""
-            limit = 74  # continuation lines start with a space
-        current += piece
-    parts.append(current.decode("utf-8"))
-    return "\r\n ".join(parts)
+def _address(email: str, name: str | None, **params: str) -> vCalAddress:
+    address = vCalAddress(f"mailto:{email}")
+    if name:
+        address.params["CN"] = vText(name)
+    for key, value in params.items():
+        address.params[key] = vText(value)
+    return address
 
 
 def event_ics(
@@ -64,41 +52,34 @@ def event_ics(
 
     method: REQUEST for invitations and updates, CANCEL for cancellations.
     """
-    cancelled = method == "CANCEL"
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", method)
+
+    entry = Event()
+    entry.add("uid", event_uid(int(event["event_id"]), domain))
+    entry.add("sequence", int(event.get("sequence", 0)))
+    entry.add("dtstamp", _utc(dtstamp))
+    entry.add("dtstart", _utc(event["starts_at"]))
+    entry.add("dtend", _utc(event["ends_at"]))
+    entry.add("summary", str(event.get("kind_label") or "") + "：" + str(event["title"]))
+    entry.add("status", "CANCELLED" if method == "CANCEL" else "CONFIRMED")
+    entry.add("organizer", _address(organizer_email, organizer_name))
     location = event.get("venue") or event.get("online_url") or ""
-    description_parts = [event.get("description") or ""]
-    if event.get("online_url"):
-        description_parts.append(f"线上参会链接：{event['online_url']}")
-    description = "\n".join(part for part in description_parts if part)
-    lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        "PRODID:-//中国创造学会创新工程学分会//innoeng//ZH-CN",
-        "CALSCALE:GREGORIAN",
-        f"METHOD:{method}",
-        "BEGIN:VEVENT",
-        f"UID:{event_uid(int(event['event_id']), domain)}",
-        f"SEQUENCE:{int(event.get('sequence', 0))}",
-        f"DTSTAMP:{_utc(dtstamp)}",
-        f"DTSTART:{_utc(event['starts_at'])}",
-        f"DTEND:{_utc(event['ends_at'])}",
-        f"SUMMARY:{_escape(str(event.get('kind_label') or '') + '：' + str(event['title']))}",
-        f"STATUS:{'CANCELLED' if cancelled else 'CONFIRMED'}",
-        f"ORGANIZER;CN={_quote_param(organizer_name)}:mailto:{organizer_email}",
-    ]
     if location:
-        lines.append(f"LOCATION:{_escape(location)}")
+        entry.add("location", location)
     if event.get("online_url"):
-        lines.append(f"URL:{event['online_url']}")
+        entry.add("url", event["online_url"])
+    description = "\n".join(
+        part for part in (event.get("description") or "",
+                          f"线上参会链接：{event['online_url']}" if event.get("online_url") else "") if part
+    )
     if description:
-        lines.append(f"DESCRIPTION:{_escape(description)}")
+        entry.add("description", description)
     if attendee_email:
-        cn = f";CN={_quote_param(attendee_name)}" if attendee_name else ""
-        lines.append(f"ATTENDEE{cn};ROLE=REQ-PARTICIPANT;PARTSTAT=NEEDS-ACTION;RSVP=FALSE:mailto:{attendee_email}")
-    lines += ["END:VEVENT", "END:VCALENDAR"]
-    return "\r\n".join(_fold(line) for line in lines) + "\r\n"
-
-
-def _quote_param(value: str) -> str:
-    # Parameter values may not contain DQUOTE; quoting protects ":" ";" ",".
-    return '"' + value.replace('"', "'") + '"'
+        entry.add("attendee", _address(attendee_email, attendee_name, ROLE="REQ-PARTICIPANT",
+                                       PARTSTAT="NEEDS-ACTION", RSVP="FALSE"))
+    calendar.add_component(entry)
+    return calendar.to_ical().decode("utf-8")

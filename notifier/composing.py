@@ -93,6 +93,7 @@ class Composer:
         self,
         *,
         mail_from: str,
+        reply_to: str | None = None,
         organizer_name: str = "中国创造学会创新工程学分会",
         templates_dir: str | Path = DEFAULT_TEMPLATES_DIR,
         clock=None,
@@ -100,6 +101,8 @@ class Composer:
         self._emails = EmailRenderer(templates_dir)
         self._telegram = build_environment(templates_dir)
         self._mail_from = mail_from
+        # Where answers go (Reply-To, the calendar organizer); None: nothing may invite a reply.
+        self._reply_to = reply_to or None
         self._domain = mail_from.rsplit("@", 1)[-1] if "@" in mail_from else "innoeng"
         self._organizer_name = organizer_name
         self._clock = clock or (lambda: datetime.now().astimezone())
@@ -107,6 +110,7 @@ class Composer:
     def context(self, item: OutboxItem) -> dict[str, Any]:
         context = _revive(dict(item.payload))
         context.setdefault("name", "")
+        context["reply_to"] = self._reply_to
         if "form" in context and "form_title" not in context:
             try:
                 context["form_title"] = get_form(context["form"]).title
@@ -122,7 +126,8 @@ class Composer:
         method = CALENDAR_METHODS.get(item.kind)
         if method is not None:
             ics = event_ics(
-                item.payload, method=method, organizer_email=self._mail_from, organizer_name=self._organizer_name,
+                item.payload, method=method, organizer_email=self._reply_to or self._mail_from,
+                organizer_name=self._organizer_name,
                 attendee_email=item.address, attendee_name=context.get("name") or None, dtstamp=self._clock(),
                 domain=self._domain,
             )
@@ -136,6 +141,7 @@ class Composer:
             html=body_html,
             message_id=make_message_id(item.idempotency_key, self._domain),
             attachments=attachments,
+            reply_to=self._reply_to,
         )
 
     def telegram(self, item: OutboxItem) -> TelegramMessage:

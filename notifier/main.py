@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from email.headerregistry import Address
 
-from aiogram import Bot
+from typing import TYPE_CHECKING
 
 from core.bootstrap import Core
 from core.services.notifications import NotificationService
@@ -22,6 +22,9 @@ from notifier.rate_limit import smtp_rate_limiter
 from notifier.scheduler import Scheduler
 from notifier.telegram import TelegramTransport
 from notifier.worker import OutboxWorker, RetryPolicy, WorkerOptions, postgres_listen_dsn
+
+if TYPE_CHECKING:  # a notifier without a bot never imports aiogram (seconds of start-up)
+    from aiogram import Bot
 
 __all__ = ["run_notifier", "build_mailers", "build_worker", "notification_service", "SENDER_NAME"]
 
@@ -62,7 +65,7 @@ def _sender(settings: Settings) -> str:
 def build_worker(
     core: Core,
     *,
-    bot: Bot | None,
+    bot: "Bot | None",
     clock: Callable[[], datetime] | None = None,
     mailers: list[Mailer] | None = None,
     notifications: NotificationService | None = None,
@@ -73,14 +76,15 @@ def build_worker(
     return OutboxWorker(
         uow=core.uow,
         notifications=notifications or notification_service(core, clock),
-        composer=Composer(mail_from=settings.mail_from, organizer_name=SENDER_NAME, clock=clock),
+        composer=Composer(mail_from=settings.mail_from, reply_to=settings.mail_reply_to, organizer_name=SENDER_NAME,
+                          clock=clock),
         mailers=mailers,
         telegram=TelegramTransport(bot, messages_per_s=settings.telegram_messages_per_s) if bot else None,
         policy=RetryPolicy(
-            max_attempts=settings.notifier_max_attempts,
             max_age=timedelta(hours=settings.notifier_max_age_hours),
             base_s=settings.notifier_backoff_base_s,
             max_s=settings.notifier_backoff_max_s,
+            channel_probe_s=settings.notifier_channel_probe_s,
         ),
         options=WorkerOptions(
             lanes=len(mailers),
@@ -98,7 +102,7 @@ def build_worker(
 
 
 async def run_notifier(
-    core: Core, *, bot: Bot | None, stop: asyncio.Event, clock: Callable[[], datetime] | None = None
+    core: Core, *, bot: "Bot | None", stop: asyncio.Event, clock: Callable[[], datetime] | None = None
 ) -> None:
     """Runs the outbox worker and the scheduler until `stop` is set. The caller owns `core` and `bot`."""
     notifications = notification_service(core, clock)

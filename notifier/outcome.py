@@ -19,6 +19,9 @@ class Outcome(enum.Enum):
     SKIPPED = "skipped"
     # Not attempted (a rate limit is full): back in the queue, no attempt counted.
     DEFERRED = "deferred"
+    # The channel itself cannot deliver (revoked bot token, API unreachable): nothing reached
+    # anyone; the channel is paused and the row waits queued, no attempt counted.
+    CHANNEL_DOWN = "channel_down"
 
 
 @dataclass(frozen=True)
@@ -30,4 +33,4 @@ class SendOutcome:
 
     @property
     def attempted(self) -> bool:
-        return self.outcome not in (Outcome.SKIPPED, Outcome.DEFERRED)
+        return self.outcome not in (Outcome.SKIPPED, Outcome.DEFERRED, Outcome.CHANNEL_DOWN)

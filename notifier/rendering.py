@@ -54,6 +54,8 @@ def build_environment(templates_dir: str | Path = DEFAULT_TEMPLATES_DIR) -> jinj
         keep_trailing_newline=True,
     )
     environment.filters["datetime_cn"] = format_datetime_cn
+    # Where answers go (MAIL_REPLY_TO); the composer passes it, and without one no text invites a reply.
+    environment.globals["reply_to"] = None
     return environment
 
 

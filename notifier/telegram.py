@@ -10,21 +10,13 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import aiohttp
-from aiogram import Bot
-from aiogram.exceptions import (
-    TelegramAPIError,
-    TelegramBadRequest,
-    TelegramForbiddenError,
-    TelegramNetworkError,
-    TelegramNotFound,
-    TelegramRetryAfter,
-    TelegramServerError,
-    TelegramUnauthorizedError,
-)
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+if TYPE_CHECKING:  # aiogram takes seconds to import: a notifier without a bot never loads it
+    from aiogram import Bot
+    from aiogram.types import InlineKeyboardMarkup
 
+from core.texts import text
 from notifier.outcome import Outcome, SendOutcome
 from notifier.rate_limit import RateLimit, RateLimiter
 
@@ -46,9 +38,11 @@ class TelegramMessage:
     text: str
     buttons: tuple[tuple[Button, ...], ...] = ()
 
-    def reply_markup(self) -> InlineKeyboardMarkup | None:
+    def reply_markup(self) -> "InlineKeyboardMarkup | None":
         if not self.buttons:
             return None
+        from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+
         return InlineKeyboardMarkup(inline_keyboard=[
             [InlineKeyboardButton(text=b.text, callback_data=b.callback_data) for b in row] for row in self.buttons
         ])
@@ -57,7 +51,7 @@ class TelegramMessage:
 class TelegramTransport:
     def __init__(
         self,
-        bot: Bot,
+        bot: "Bot",
         *,
         messages_per_s: int = 30,
         per_chat_interval_s: float = 1.0,
@@ -72,7 +66,7 @@ class TelegramTransport:
         self._chat_locks: dict[int, asyncio.Lock] = {}
 
     @property
-    def bot(self) -> Bot:
+    def bot(self) -> "Bot":
         return self._bot
 
     def _chat_wait(self, chat_id: int) -> float:
@@ -96,6 +90,18 @@ class TelegramTransport:
             return outcome
 
     async def _deliver(self, message: TelegramMessage) -> SendOutcome:
+        import aiohttp
+        from aiogram.exceptions import (
+            TelegramAPIError,
+            TelegramBadRequest,
+            TelegramForbiddenError,
+            TelegramNetworkError,
+            TelegramNotFound,
+            TelegramRetryAfter,
+            TelegramServerError,
+            TelegramUnauthorizedError,
+        )
+
         try:
             sent = await self._bot.send_message(
                 chat_id=message.chat_id, text=message.text, reply_markup=message.reply_markup(),
@@ -103,16 +109,24 @@ class TelegramTransport:
         except TelegramRetryAfter as exc:
             return SendOutcome(Outcome.TRANSIENT, f"Telegram 限流（429），{exc.retry_after} 秒后重试：{exc.message}",
                                retry_after=float(exc.retry_after))
-        except (TelegramForbiddenError, TelegramUnauthorizedError) as exc:
+        except TelegramUnauthorizedError as exc:
+            # The bot's credentials, not this chat: every row would fail the same way.
+            return SendOutcome(Outcome.CHANNEL_DOWN, text("notifier.telegram_unauthorized", detail=exc.message))
+        except TelegramNotFound as exc:
+            # Telegram answers 404 to any method called with an unknown token (or a wrong API URL).
+            return SendOutcome(Outcome.CHANNEL_DOWN, text("notifier.telegram_token_not_found", detail=exc.message))
+        except TelegramForbiddenError as exc:
             # Blocked by the user or deactivated: only they can undo it.
-            return SendOutcome(Outcome.PERMANENT, f"Telegram 拒绝发送（403）：{exc.message}")
-        except (TelegramBadRequest, TelegramNotFound) as exc:
-            return SendOutcome(Outcome.PERMANENT, f"Telegram 请求无效：{exc.message}")
+            return SendOutcome(Outcome.PERMANENT, text("notifier.telegram_forbidden", detail=exc.message))
+        except TelegramBadRequest as exc:
+            # About this chat or this message (chat not found, text too long): the others still go.
+            return SendOutcome(Outcome.PERMANENT, text("notifier.telegram_bad_request", detail=exc.message))
         except TelegramServerError as exc:
             return SendOutcome(Outcome.TRANSIENT, f"Telegram 服务器错误：{exc.message}，稍后重试")
         except TelegramNetworkError as exc:
             if isinstance(exc.__cause__, aiohttp.ClientConnectorError):
-                return SendOutcome(Outcome.TRANSIENT, f"无法连接 Telegram：{exc.message}，稍后重试")
+                # Nothing was sent, and nothing else will get through either: pause the channel.
+                return SendOutcome(Outcome.CHANNEL_DOWN, text("notifier.telegram_unreachable", detail=exc.message))
             # The request may have reached Telegram before the answer was lost.
             return SendOutcome(Outcome.UNKNOWN, f"已发出请求但未收到 Telegram 的答复（{exc.message}），对方可能已收到")
         except TelegramAPIError as exc:

@@ -4,12 +4,24 @@ Several lanes run in one worker, each with its own claim and its own SMTP connec
 slow message does not hold up the rest. Outcomes:
 
   sent       delivered (provider reply kept on the row)
-  queued     transient failure: tried again after exponential backoff with jitter, or after
-             Telegram's retry_after; failed once attempts or age run out
+  queued     transient failure: tried again after exponential backoff with jitter (growing to
+             about an hour), or after Telegram's retry_after; failed once the row is older than
+             the maximum age since its first attempt (retry by age, as mail servers do)
   failed     permanent (address refused, bot blocked, no address, no template), or out of retries
-  unknown    the message may have arrived (connection lost after the content was sent):
-             never resent without a person deciding (`innoeng notify retry ID`)
+  unknown    the message may have arrived (connection lost after the content was sent, or the
+             worker vanished with the attempt on record): never resent without a person
+             deciding (`innoeng notify retry ID`)
   skipped    the notice no longer applies (draft submitted, event moved or cancelled)
+
+An attempt is on record before the transport is called: rows are sent in chunks, and one
+transaction per chunk writes the outcomes of the chunk before and the attempts of this one.
+A worker killed at any point therefore leaves each of its rows either never attempted
+(claimed again after the lease) or attempted (unknown after the lease), never "queued as if
+nothing happened". What remains possible, and why it is accepted, is in README (Notifications).
+
+A channel that cannot deliver at all (Telegram: 401 or 404 on the bot token, API unreachable)
+is paused: its rows stay queued, staff are alerted once, and a worker tries one row again
+every probe interval until it works.
 
 Wake-ups: PostgreSQL NOTIFY from the outbox trigger, `wake()` from the same process (the
 scheduler), or the poll interval, whichever comes first.
@@ -24,6 +36,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import jinja2
 
@@ -43,20 +56,25 @@ log = logging.getLogger(__name__)
 
 # A rate-limit wait up to this long is slept through; longer, the row goes back to the queue.
 _MAX_INLINE_WAIT_S = 1.5
-# Outcomes are written in small groups: fewer round trips, and a crash loses the record of
-# at most this many sends (which would then be sent again after the lease runs out).
-_RECORD_EVERY_ROWS = 20
+# Attempts are put on record this many rows at a time, with the outcomes of the chunk before:
+# one round trip per chunk. A worker killed mid-chunk leaves at most this many rows unknown.
+_ATTEMPT_CHUNK_ROWS = 10
+# A slow chunk has the outcomes so far written after this long, so that fewer become unknown.
 _RECORD_EVERY_S = 0.5
 _LAPSABLE_KINDS = frozenset({"deadline_reminder", "workshop_invitation", "workshop_updated", "workshop_reminder"})
 
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    max_attempts: int = 8
+    """Transient failures are retried until the row is `max_age` past its first attempt, however
+    many attempts that takes: an outage of hours delays mail, it does not lose it."""
+
     max_age: timedelta = timedelta(hours=72)
     base_s: float = 30.0
     max_s: float = 3600.0
     jitter: float = 0.2  # ± this fraction, so rows that failed together do not retry together
+    # How often a worker tries a paused channel again.
+    channel_probe_s: float = 300.0
 
     def delay_s(self, attempts: int, rng: random.Random) -> float:
         delay = min(self.max_s, self.base_s * (2 ** max(0, attempts - 1)))
@@ -182,35 +200,67 @@ class OutboxWorker:
         mailer = mailer or self._mailers[0]
         token = new_claim_token()
         options = self._options
-        rows = await self._queue.claim(
-            limit=options.batch_size, lease_s=options.lease_s, token=token, channels=self.channels
+        claim = await self._queue.claim(
+            limit=options.batch_size, lease_s=options.lease_s, token=token, channels=self.channels,
+            probe_interval_s=self._policy.channel_probe_s,
         )
-        if not rows:
+        if not claim:
             return 0
-        pending: list[RowUpdate] = []
-        last_record = last_renew = time.monotonic()
-        remaining = {row.id for row in rows}
+        rows = claim.rows
+        probing = set(claim.probing)
+        paused: dict[str, SendOutcome] = {}  # channels found down during this batch
+        pending: list[RowUpdate] = []  # outcomes not yet written
+        remaining = {row.id for row in rows}  # claimed, no outcome yet
         in_hand: int | None = None
+        last_record = last_renew = time.monotonic()
         try:
-            for row in rows:
+            for start in range(0, len(rows), _ATTEMPT_CHUNK_ROWS):
                 if stop is not None and stop.is_set():
                     break
                 if time.monotonic() - last_renew > options.lease_s / 3:
                     await self._queue.renew(token=token, ids=remaining, lease_s=options.lease_s)
                     last_renew = time.monotonic()
-                in_hand = row.id
-                outcome = await self._attempt(row, mailer)
-                in_hand = None
-                pending.append(self._next_state(row, outcome))
-                remaining.discard(row.id)
-                self.processed += 1
-                if len(pending) >= _RECORD_EVERY_ROWS or time.monotonic() - last_record > _RECORD_EVERY_S:
-                    await self._queue.record(pending)
-                    pending, last_record = [], time.monotonic()
+                ready: list[tuple[ClaimedRow, Any]] = []
+                for row in rows[start:start + _ATTEMPT_CHUNK_ROWS]:
+                    prepared = await self._prepare(row)
+                    if isinstance(prepared, SendOutcome):
+                        pending.append(self._next_state(row, prepared))
+                        remaining.discard(row.id)
+                    else:
+                        ready.append((row, prepared))
+                held = await self._queue.begin_attempts(token=token, ids=[r.id for r, _ in ready], outcomes=pending)
+                pending, last_record = [], time.monotonic()
+                for row, message in ready:
+                    if row.id not in held:  # another worker took it over: not ours to send
+                        remaining.discard(row.id)
+                        continue
+                    if stop is not None and stop.is_set():
+                        break
+                    if row.channel in paused:
+                        outcome = paused[row.channel]
+                    else:
+                        in_hand = row.id
+                        outcome = await self._transmit(row, message, mailer)
+                        in_hand = None
+                        if outcome.outcome is Outcome.CHANNEL_DOWN:
+                            paused[row.channel] = outcome
+                            await self._notifications.pause_channel(
+                                channel=row.channel, reason=outcome.reason,
+                                probe_in=timedelta(seconds=self._policy.channel_probe_s),
+                            )
+                        elif outcome.outcome is Outcome.SENT and row.channel in probing:
+                            probing.discard(row.channel)
+                            await self._notifications.resume_channel(channel=row.channel)
+                    pending.append(self._next_state(row, outcome))
+                    remaining.discard(row.id)
+                    self.processed += 1
+                    if time.monotonic() - last_record > _RECORD_EVERY_S:
+                        await self._queue.record(pending)
+                        pending, last_record = [], time.monotonic()
         finally:
             # Stopped or cancelled mid-batch: record what was done and hand back what was not
-            # started. A row cancelled in hand keeps its lease: it may have gone out, and the
-            # lease expiry is the one rule for rows whose worker vanished mid-send.
+            # started (an attempt put on record but not begun is taken back). A row cancelled in
+            # hand keeps its attempt on record: it may have gone out, so it becomes unknown.
             await asyncio.shield(self._finish(pending, token, remaining - {in_hand}))
         return len(rows)
 
@@ -218,7 +268,8 @@ class OutboxWorker:
         await self._queue.record(pending)
         await self._queue.release(token=token, ids=untouched)
 
-    async def _attempt(self, row: ClaimedRow, mailer: Mailer) -> SendOutcome:
+    async def _prepare(self, row: ClaimedRow) -> Any:
+        """The message to send, or the outcome that makes sending unnecessary (nothing attempted)."""
         if not row.address:
             channel = "电子邮箱" if row.channel == "email" else "Telegram"
             return SendOutcome(Outcome.PERMANENT, text("notifier.no_address", channel=channel))
@@ -229,15 +280,16 @@ class OutboxWorker:
         item = OutboxItem(row.id, row.kind, row.channel, row.address, row.idempotency_key, row.payload)
         try:
             if row.channel == "email":
-                message = self._composer.email(item)
-            elif row.channel == "telegram":
-                message = self._composer.telegram(item)
-            else:
-                return SendOutcome(Outcome.PERMANENT, f"未知的发送渠道「{row.channel}」")
+                return self._composer.email(item)
+            if row.channel == "telegram":
+                return self._composer.telegram(item)
+            return SendOutcome(Outcome.PERMANENT, f"未知的发送渠道「{row.channel}」")
         except jinja2.TemplateNotFound:
             return SendOutcome(Outcome.PERMANENT, text("notifier.unknown_kind", kind=row.kind))
         except (jinja2.TemplateError, KeyError, TypeError, ValueError) as exc:
             return SendOutcome(Outcome.PERMANENT, f"通知内容生成失败（{type(exc).__name__}: {exc}）")
+
+    async def _transmit(self, row: ClaimedRow, message: Any, mailer: Mailer) -> SendOutcome:
         if row.channel == "email":
             return await self._send_email(message, mailer)
         if self._telegram is None:
@@ -287,11 +339,17 @@ class OutboxWorker:
                 return state(UNKNOWN, error=outcome.reason)
             case Outcome.DEFERRED:
                 return state(QUEUED, due_at=now + timedelta(seconds=outcome.retry_after or 1), error=outcome.reason)
+            case Outcome.CHANNEL_DOWN:
+                probe = now + timedelta(seconds=self._policy.channel_probe_s)
+                return state(QUEUED, due_at=probe, error=text("notifier.channel_paused", reason=outcome.reason))
             case Outcome.TRANSIENT:
-                if attempts >= self._policy.max_attempts or (give_up_at is not None and now >= give_up_at):
-                    return state(FAILED, error=f"{outcome.reason}（已尝试 {attempts} 次，不再重试）")
+                if give_up_at is not None and now >= give_up_at:
+                    return state(FAILED, error=text("notifier.gave_up", reason=outcome.reason, attempts=attempts,
+                                                    hours=f"{self._policy.max_age.total_seconds() / 3600:g}"))
                 delay = outcome.retry_after if outcome.retry_after else self._policy.delay_s(attempts, self._rng)
-                return state(QUEUED, due_at=now + timedelta(seconds=delay), error=outcome.reason)
+                # The last try falls on the deadline itself rather than being skipped past it.
+                due = min(now + timedelta(seconds=delay), give_up_at) if give_up_at else now + timedelta(seconds=delay)
+                return state(QUEUED, due_at=due, error=outcome.reason)
         raise AssertionError(outcome)
 
 

@@ -17,7 +17,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, func, select, text as sql_text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from core.db.models import Appointment, Application, Batch, Event, EventInvitation, OutboxMessage, Person
+from core.db.models import (
+    Appointment, Application, Batch, ChannelPause, Event, EventInvitation, OutboxMessage, Person,
+)
 from core.db.uow import UnitOfWork, UnitOfWorkFactory
 from core.domain.appointments import AppointmentStatus
 from core.domain import ApplicationStatus, NotFound
@@ -25,9 +27,11 @@ from core.forms import get_form
 from core.services.common import Clock, channels_for, audit, utc_now
 from core.services.events import CANCELLED, event_payload
 from core.services.privacy import mask_email, mask_phone
+from core.texts import ZH_CN
 
 __all__ = [
     "OUTBOX_CHANNEL",
+    "ChannelPauseView",
     "OutboxStatus",
     "NotificationService",
     "QUEUED",
@@ -57,11 +61,20 @@ DIGEST_DRAFT_HORIZON = timedelta(days=7)
 
 
 @dataclass(frozen=True)
+class ChannelPauseView:
+    channel: str
+    paused_at: datetime
+    reason: str
+    probe_at: datetime
+
+
+@dataclass(frozen=True)
 class OutboxStatus:
     by_status: dict[str, int]
     due: int  # queued and due now
     oldest_due_at: datetime | None
     failed_by_reason: list[tuple[str, int]]
+    paused_channels: list[ChannelPauseView] = ()
 
 
 async def notify_workers(uow: UnitOfWork) -> None:
@@ -221,9 +234,11 @@ class NotificationService:
             }
 
         base = select(Application, Person).join(Person, Person.id == Application.person_id)
-        since = digest_at - timedelta(days=1)
+        # The digest says "as of <now>, the past 24 hours": the window ends when it is written,
+        # not at the digest hour (a digest written late would otherwise miss the latest ones).
+        since = now - timedelta(days=1)
         new = await with_people(
-            base.where(Application.submitted_at >= since, Application.submitted_at < digest_at,
+            base.where(Application.submitted_at > since, Application.submitted_at <= now,
                        Application.status != ApplicationStatus.DRAFT)
             .order_by(Application.submitted_at)
         )
@@ -375,7 +390,66 @@ class NotificationService:
                 select(OutboxMessage.last_error, func.count()).where(OutboxMessage.status.in_([FAILED, UNKNOWN]))
                 .group_by(OutboxMessage.last_error).order_by(func.count().desc())
             )).all()
-            return OutboxStatus(by_status, due, oldest, [(reason or "", count) for reason, count in reasons])
+            pauses = (await session.scalars(select(ChannelPause).order_by(ChannelPause.channel))).all()
+            return OutboxStatus(
+                by_status, due, oldest, [(reason or "", count) for reason, count in reasons],
+                [ChannelPauseView(p.channel, p.paused_at, p.reason, p.probe_at) for p in pauses],
+            )
+
+    async def pause_channel(self, *, channel: str, reason: str, probe_in: timedelta) -> bool:
+        """A channel that cannot deliver anything (e.g. the bot token was revoked): its rows stay
+        queued until a probe succeeds. Staff hear of it once per pause; returns True then."""
+        now = self._clock()
+        async with self._uow() as uow:
+            dialect = uow.session.bind.dialect.name
+            insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+            created = await uow.session.execute(
+                insert(ChannelPause.__table__).values(
+                    channel=channel, paused_at=now, reason=reason, probe_at=now + probe_in, probes=0,
+                ).on_conflict_do_nothing(index_elements=["channel"])
+            )
+            if not created.rowcount:
+                # Still down: the probe failed. Try less often, up to an hour apart.
+                pause = await uow.session.get(ChannelPause, channel)
+                if pause is not None:
+                    pause.reason = reason
+                    pause.probe_at = now + min(probe_in * (2 ** min(pause.probes, 4)), max(probe_in, timedelta(hours=1)))
+                await uow.commit()
+                return False
+            payload = {"channel": channel, "channel_label": _CHANNEL_LABELS.get(channel, channel), "reason": reason,
+                       "paused_at": now.isoformat(), "name": "分会工作人员"}
+            rows = [
+                _row(kind="channel_paused", channel="email", person_id=None, address=address,
+                     key=f"channel_paused:{channel}:{now.isoformat()}:{address}", payload=payload, now=now, due_at=now)
+                for address in self._staff_emails if channel != "email"
+            ]
+            await _insert_new(uow, rows)
+            audit(uow, at=now, actor="notifier", action="outbox.channel_paused", subject=f"channel:{channel}",
+                  reason=reason)
+            await notify_workers(uow)
+            await uow.commit()
+            return True
+
+    async def resume_channel(self, *, channel: str, actor: str = "notifier") -> bool:
+        """Lifts a pause (a probe got through, or staff fixed the cause); its queued rows go out at once."""
+        now = self._clock()
+        async with self._uow() as uow:
+            result = await uow.session.execute(
+                ChannelPause.__table__.delete().where(ChannelPause.__table__.c.channel == channel)
+            )
+            if not result.rowcount:
+                await uow.commit()
+                return False
+            await uow.session.execute(
+                update(OutboxMessage).where(OutboxMessage.channel == channel, OutboxMessage.status == QUEUED,
+                                            OutboxMessage.due_at > now)
+                .where(OutboxMessage.last_error.startswith(_PAUSED_PREFIX))
+                .values(due_at=now).execution_options(synchronize_session=False)
+            )
+            audit(uow, at=now, actor=actor, action="outbox.channel_resumed", subject=f"channel:{channel}")
+            await notify_workers(uow)
+            await uow.commit()
+            return True
 
     async def get(self, *, message_id: int) -> dict[str, Any]:
         async with self._uow() as uow:
@@ -409,6 +483,7 @@ class NotificationService:
             result = await uow.session.execute(
                 update(OutboxMessage).where(condition).values(
                     status=QUEUED, due_at=now, attempts=0, give_up_at=None, locked_until=None, claim_token=None,
+                    attempt_started_at=None,
                 ).execution_options(synchronize_session=False)
             )
             count = result.rowcount or 0
@@ -447,6 +522,11 @@ _LAPSE_CHECKS = {
     "workshop_updated": NotificationService._event_notice_lapsed,
     "workshop_reminder": NotificationService._event_reminder_lapsed,
 }
+
+
+_CHANNEL_LABELS = {"email": "电子邮件", "telegram": "Telegram"}
+# Rows held back by a pause carry this reason (the worker writes it); a resume sends them at once.
+_PAUSED_PREFIX = ZH_CN["notifier.channel_paused"].split("{")[0]
 
 
 def _mask_address(channel: str, address: str | None) -> str:

@@ -87,17 +87,18 @@ def smtp_mailer(controller, *, timeout: float = 0.5) -> SmtpMailer:
 
 def make_worker(core: Core, *, mailers: list[Mailer], telegram: TelegramTransport | None = None,
                 clock=None, lanes: int = 1, batch_size: int = 50, lease_s: float = 300.0,
-                max_attempts: int = 5, listen: bool = False, poll_interval_s: float = 0.2) -> OutboxWorker:
+                max_age: timedelta = timedelta(hours=72), listen: bool = False, poll_interval_s: float = 0.2,
+                reply_to: str | None = None, channel_probe_s: float = 300.0) -> OutboxWorker:
     clock = clock or core.clock
     from notifier.worker import postgres_listen_dsn
 
     return OutboxWorker(
         uow=core.uow,
         notifications=notification_service(core, clock),
-        composer=Composer(mail_from=MAIL_FROM, clock=clock),
+        composer=Composer(mail_from=MAIL_FROM, reply_to=reply_to, clock=clock),
         mailers=mailers,
         telegram=telegram,
-        policy=RetryPolicy(max_attempts=max_attempts, max_age=timedelta(hours=72), base_s=30, max_s=3600),
+        policy=RetryPolicy(max_age=max_age, base_s=30, max_s=3600, channel_probe_s=channel_probe_s),
         options=WorkerOptions(lanes=lanes, batch_size=batch_size, lease_s=lease_s, poll_interval_s=poll_interval_s),
         clock=clock,
         listen_dsn=postgres_listen_dsn(core.engine.url) if listen else None,

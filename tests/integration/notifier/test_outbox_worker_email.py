@@ -90,19 +90,24 @@ async def test_permanent_refusal_fails_with_the_reason(core, smtp, mailer, clock
     assert await make_worker(core, mailers=[mailer]).drain() == 0
 
 
-async def test_transient_failures_give_up_after_the_attempt_limit(core, smtp, mailer, clock):
+async def test_transient_failures_give_up_only_when_the_row_is_too_old(core, smtp, mailer, clock):
     person = await add_person(core)
     (row_id,) = await queue(core, person)
-    smtp.handler_state.rcpt_answers["zhang@example.cn"].extend(["451 4.3.0 try later"] * 10)
-    worker = make_worker(core, mailers=[mailer], max_attempts=3)
+    smtp.handler_state.rcpt_answers["zhang@example.cn"].extend(["451 4.3.0 try later"] * 100)
+    worker = make_worker(core, mailers=[mailer], max_age=timedelta(hours=6))
 
-    for _ in range(3):
+    for _ in range(71):  # 5 h 55 min of refusals, looked at every 5 minutes
         await worker.drain()
-        clock.advance(hours=2)
+        clock.advance(minutes=5)
+    waiting = await row(core, row_id)
+    # More attempts than the old count limit (8) allowed, and still waiting: age decides, not count.
+    assert waiting.status == "queued" and waiting.attempts > 8
 
+    clock.advance(minutes=10)
+    await worker.drain()
     failed = await row(core, row_id)
-    assert failed.status == "failed" and failed.attempts == 3
-    assert "451" in failed.last_error and "已尝试 3 次" in failed.last_error
+    assert failed.status == "failed" and failed.attempts == waiting.attempts + 1
+    assert "451" in failed.last_error and f"6 小时内共尝试 {failed.attempts} 次" in failed.last_error
 
 
 async def test_each_recipient_of_a_digest_succeeds_or_fails_on_its_own(core, smtp, mailer, clock, settings_for):

@@ -45,7 +45,12 @@ def test_the_base_layout_names_the_sender_and_explains_how_to_stop():
     for body in (text, html):
         assert "中国创造学会创新工程学分会" in body
         assert "您收到这封邮件，是因为您通过 Telegram 机器人提交了《产业兼职教师申请意向表》" in body
-        assert "回复本邮件" in body and "/delete" in body
+        assert "/delete" in body
+        # No reply address configured: the footer must not ask anyone to reply to the sender.
+        assert "回复本邮件" not in body and "请勿直接回复" in body
+    _, text, html = render_email("submission_receipt", receipt_context(reply_to="contact@branch.example.org"))
+    for body in (text, html):
+        assert "回复本邮件" in body and "contact@branch.example.org" in body and "/delete" in body
 
 
 def test_html_is_escaped_but_text_and_subject_are_not():
