@@ -28,16 +28,15 @@ NAVIGATION = (
     NavItem("/audit", "审计日志", Role.COORDINATOR),
     NavItem("/batches", "批次", Role.ADMIN),
     NavItem("/staff", "工作人员账号", Role.ADMIN),
+    NavItem("/staff/settings", "设置", Role.ADMIN),
 )
 
 
 def navigation_for(staff: StaffIdentity | None, path: str) -> list[NavItem]:
     if staff is None:
         return []
-    items = []
-    for item in NAVIGATION:
-        if not staff.allows(item.role):
-            continue
-        active = path == "/" if item.path == "/" else (path == item.path or path.startswith(item.path + "/"))
-        items.append(NavItem(item.path, item.label, item.role, active))
-    return items
+    visible = [item for item in NAVIGATION if staff.allows(item.role)]
+    # The most specific entry is the active one (/staff/settings, not /staff).
+    matching = [item for item in visible if item.path != "/" and (path == item.path or path.startswith(item.path + "/"))]
+    active = max(matching, key=lambda item: len(item.path)).path if matching else ("/" if path == "/" else None)
+    return [NavItem(item.path, item.label, item.role, item.path == active) for item in visible]

@@ -14,9 +14,12 @@ routes = web.RouteTableDef()
 
 
 async def _list_page(request, *, form=None, error=None, link=None, status=200):
-    accounts = await request.app[CORE].staff.list()
+    core = request.app[CORE]
+    accounts = await core.staff.list()
+    linked = {a.telegram_id for a in accounts}
+    unlinked = [telegram_id for telegram_id in core.settings.staff_telegram_ids if telegram_id not in linked]
     return render(request, "console/staff.html", status=status, accounts=accounts, form=form or {}, error=error,
-                  link=link, roles=list(Role), now=request.app[CORE].clock())
+                  link=link, roles=list(Role), now=core.clock(), unlinked=unlinked)
 
 
 @routes.get("/staff")
@@ -49,14 +52,14 @@ async def _account(request: web.Request):
         not_found(request)
 
 
-@routes.get("/staff/{account_id}")
+@routes.get(r"/staff/{account_id:\d+}")
 @require(Role.ADMIN)
 async def show_account(request: web.Request) -> web.StreamResponse:
     account = await _account(request)
     raise web.HTTPSeeOther(f"/staff#account-{account.id}")
 
 
-@routes.post("/staff/{account_id}")
+@routes.post(r"/staff/{account_id:\d+}")
 @require(Role.ADMIN)
 async def change_account(request: web.Request) -> web.StreamResponse:
     account = await _account(request)
@@ -90,3 +93,30 @@ async def change_account(request: web.Request) -> web.StreamResponse:
     if link is not None:
         return await _list_page(request, link=link)
     raise web.HTTPSeeOther("/staff?ok=staff_updated")
+
+
+def _shown(name: str, value) -> str:
+    """A setting as an admin may read it: secrets only say whether they are set; URLs lose their password."""
+    from pydantic import SecretStr
+    from sqlalchemy.engine import make_url
+
+    if isinstance(value, SecretStr):
+        return text("console.setting_secret_set")
+    if value is None:
+        return text("console.setting_unset")
+    if name.endswith("_url") and isinstance(value, str) and "@" in value:
+        try:
+            return make_url(value).render_as_string(hide_password=True)
+        except Exception:
+            return text("console.setting_secret_set")
+    if isinstance(value, (list, tuple)):
+        return "、".join(str(v) for v in value) or text("console.setting_unset")
+    return str(value)
+
+
+@routes.get("/staff/settings")
+@require(Role.ADMIN)
+async def settings_view(request: web.Request) -> web.StreamResponse:
+    settings = request.app[CORE].settings
+    rows = [(name.upper(), _shown(name, getattr(settings, name))) for name in type(settings).model_fields]
+    return render(request, "console/staff_settings.html", rows=rows)

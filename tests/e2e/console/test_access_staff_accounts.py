@@ -16,6 +16,7 @@ def test_an_admin_adds_an_account_whose_link_sets_it_up_then_disables_it(console
     admin = staff_account("admin")
     login(page, admin)
     page.goto(console_server.url("/staff"))
+    expect(page.locator("#unlinked")).to_contain_text("900001")
     page.fill("#new-account input[name=email]", "newcomer@example.org")
     page.fill("#new-account input[name=name]", "孙新人")
     page.select_option("#new-account select[name=role]", "reviewer")
@@ -79,3 +80,15 @@ def test_an_admin_cannot_disable_their_own_account(console_server, page, staff_a
     token = page.locator("input[name=csrf_token]").first.get_attribute("value")
     response = page.request.post(console_server.url(f"/staff/{admin.id}"), form={"csrf_token": token, "action": "disable"})
     assert response.status == 400 and "不能停用您自己" in response.text()
+
+
+def test_an_admin_reads_the_settings_without_any_secret(console_server, page, staff_account, login, screenshot):
+    login(page, staff_account("admin"))
+    page.click('nav a[href="/staff/settings"]')
+    expect(page.locator('nav a.active')).to_have_text("设置")
+    row = page.locator("#settings tr", has_text="CONSOLE_PORT")
+    expect(row).to_contain_text("8090")
+    database = page.locator("#settings tr", has=page.locator('code:text-is("DATABASE_URL")'))
+    expect(database).to_contain_text("postgresql+asyncpg://postgres@")
+    expect(page.locator("#settings tr", has=page.locator('code:text-is("BOT_TOKEN")'))).to_contain_text("未设置")
+    screenshot(page, "settings")
