@@ -13,7 +13,9 @@ from typing import Any
 
 from sqlalchemy import String, and_, cast, delete, func, select
 
-from core.db.models import Appointment, Application, AuditEntry, Batch, ChatState, Document, OutboxMessage, ProcessedUpdate
+from core.db.models import (
+    Appointment, Application, AuditEntry, Batch, ChatState, Document, OutboxMessage, Person, ProcessedUpdate,
+)
 from core.db.uow import UnitOfWork, UnitOfWorkFactory
 from core.documents import DocumentStore
 from core.domain import ApplicationStatus
@@ -154,6 +156,13 @@ class RetentionService:
         await uow.flush()  # documents before their applications (the database would cascade them first)
         for app in apps:
             await uow.session.delete(app)
+        await uow.flush()
+        # The contact details copied from those answers go with the last of them; the Telegram id and the
+        # consent stay, so the person can still talk to the bot and apply again.
+        emptied = select(Person).where(
+            Person.id.in_({a.person_id for a in apps}), ~Person.id.in_(select(Application.person_id)))
+        for person in (await uow.session.scalars(emptied)).all():
+            person.display_name = person.email = person.mobile = None
         return len(apps)
 
     def describe(self) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from core.db.models import AuditEntry, Application, ChatState, OutboxMessage, PendingFileDeletion, ProcessedUpdate
+from core.db.models import AuditEntry, Application, ChatState, Person, OutboxMessage, PendingFileDeletion, ProcessedUpdate
 from core.sample import SAMPLE_PDF
 from core.services.retention import RetentionPeriods, RetentionService
 from notifier.scheduler import Scheduler
@@ -72,6 +72,8 @@ async def test_each_kind_goes_after_its_period_and_a_second_run_changes_nothing(
     assert second["abandoned_drafts"] == 1 and second["closed_applications"] == 1 and second["chat_states"] == 1
     assert second["outbox_payloads"] == 0  # already redacted: not counted again
     assert await count(core, Application, Application.id.in_([withdrawn, draft])) == 0
+    # Their contact details, copied from the answers, went with them.
+    assert await count(core, Person, (Person.mobile == EXPERT["mobile"]) | (Person.display_name == "王五")) == 0
     assert list(core.settings.documents_dir.iterdir()) == [] and await count(core, PendingFileDeletion) == 0
 
     assert set((await service.run()).values()) == {0}  # idempotent
