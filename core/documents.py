@@ -89,12 +89,6 @@ class LocalDocumentStore:
     def discard(self, stored_name: str) -> None:
         self._staged(stored_name).unlink(missing_ok=True)
 
-    def save(self, content: bytes, *, suffix: str) -> StoredFile:
-        """Stage and publish at once, for files no row waits on (samples, tests)."""
-        stored = self.stage(content, suffix=suffix)
-        self.publish(stored.stored_name)
-        return stored
-
     def read(self, stored_name: str) -> bytes:
         path = self._path(stored_name)
         if not path.exists() and self._staged(stored_name).exists():
