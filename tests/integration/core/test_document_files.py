@@ -140,3 +140,21 @@ async def test_reconcile_removes_unreferenced_files_and_reports_rows_without_one
     assert files_in(directory) == sorted([kept_name, fresh_part])
     again = await core.privacy.files.reconcile()
     assert again.orphans_removed == [] and [m["document_id"] for m in again.missing] == [lost.id]
+
+
+async def test_a_committed_upload_whose_rename_failed_is_still_read_and_reconcile_finishes_it(core, monkeypatch):
+    _, draft = await expert_draft(core)
+
+    def rename_fails(self, stored_name):
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(LocalDocumentStore, "publish", rename_fails)
+    view = await core.intake.attach_document(application_id=draft.application_id, step_key="proof_files", content=SAMPLE_PDF)
+    monkeypatch.undo()
+    [stored] = await document_rows(core)
+    assert files_in(core.settings.documents_dir) == [stored + ".part"]
+    assert (await core.intake.read_document(document_id=view.id))[1] == SAMPLE_PDF
+
+    report = await core.privacy.files.reconcile()
+    assert report.staged_published == [stored] and report.orphans_removed == [] and report.missing == []
+    assert files_in(core.settings.documents_dir) == [stored]
