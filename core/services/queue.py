@@ -22,7 +22,7 @@ from sqlalchemy.sql import ColumnElement
 from core.db.models import Application, AuditEntry, CourseDemand, Document, ExpertCourse
 from core.db.uow import UnitOfWork, UnitOfWorkFactory
 from core.documents import DocumentStore
-from core.exports import FORMULA_TRIGGERS
+from core.exports import append_text_row
 from core.domain import ApplicationStatus, FormKind, NotFound
 from core.domain.status import STATUS_LABELS
 from core.domain.vocabulary import AVAILABLE_TIMES, EDUCATION_LEVELS, EMPLOYER_TYPES, PRIORITY_CONDITIONS, TEACHING_MODES, TITLES
@@ -462,7 +462,7 @@ def _label(key: str, value: Any) -> str:
 
 
 def _workbook(title: str, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> bytes:
-    """Written in openpyxl's streaming mode: a national pool is tens of thousands of rows."""
+    """Streamed (openpyxl write-only): a national pool is tens of thousands of rows."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
@@ -477,20 +477,7 @@ def _workbook(title: str, header: Sequence[str], rows: Sequence[Sequence[Any]]) 
         heading.append(cell)
     sheet.append(heading)
     for row in rows:
-        sheet.append([_text_cell(sheet, value, WriteOnlyCell) for value in row])
+        append_text_row(sheet, row)  # a typed "=HYPERLINK(...)" stays text
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
-
-
-def _text_cell(sheet, value: Any, cell_type):
-    """core.exports.append_text_row's rule, cell by cell: every string is a text cell (never a formula),
-    quote-prefixed when it could start one. (append_text_row itself looks up `sheet[sheet.max_row]` on every
-    row, which rescans the sheet: quadratic, and it needs a sheet that is not streamed.)"""
-    if not isinstance(value, str):
-        return value
-    cell = cell_type(sheet, value=value)
-    cell.data_type = "s"
-    if value.startswith(FORMULA_TRIGGERS):
-        cell.quotePrefix = True
-    return cell
