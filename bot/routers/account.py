@@ -129,8 +129,9 @@ async def confirmed(callback: CallbackQuery, callback_data: Confirm, core: Core,
             return
         await callback.message.answer(text("bot.withdrawn"))
     elif callback_data.what == "delete":
-        report = await core.privacy.erase(person_id=person.id)
+        # Cleared first: the erasure then removes the (empty) dialog row too, instead of it being rewritten after.
         await state.clear()
+        report = await core.privacy.erase(person_id=person.id)
         if report.files_pending:
             log.warning("erasure of person %s: %s file(s) not removed yet, queued for retry", person.id, report.files_pending)
         await callback.message.answer(erasure_reply(report))

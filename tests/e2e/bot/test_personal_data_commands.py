@@ -5,6 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 
+from sqlalchemy import select
+
+from core.db.models import ChatState
 from core.documents import LocalDocumentStore
 from core.sample import SAMPLE_PDF
 from tests.e2e.bot.test_restart_and_staff import submitted_expert
@@ -51,6 +54,9 @@ async def test_delete_with_a_read_only_store_tells_the_truth_and_retries(running
     assert "1 份上传文件中有 1 份暂时未能从存储中移除" in done.text and "自动重试" in done.text
     assert "全部数据已删除" not in done.text
     assert await core.people.get_by_telegram_id(telegram_id=USER + 1) is None
+    async with core.uow() as uow:
+        keys = (await uow.session.scalars(select(ChatState.key))).all()
+    assert [k for k in keys if f":{USER + 1}:" in k] == []
     assert [p.name for p in core.settings.documents_dir.iterdir()] == [stored]
 
     monkeypatch.undo()
