@@ -4,10 +4,17 @@ from __future__ import annotations
 import io
 
 import openpyxl
+import pytest
 from playwright.sync_api import expect
 
 from core.services.queue import POOL_COLUMNS
 from tests.support.factories import approved_expert, submitted_expert, submitted_university
+
+
+@pytest.fixture(params=["postgresql", "sqlite"])
+def console_backend(request) -> str:
+    """The pool's JSON filters are written per database: both are run through the page."""
+    return request.param
 
 
 def test_filter_the_pool_and_download_the_xlsx(console_server, page, phone_page, staff_account, login, screenshot):
