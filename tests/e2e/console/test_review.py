@@ -98,6 +98,13 @@ def test_review_queue_detail_with_pdf_and_the_three_decisions(console_server, pa
     assert response.headers["content-type"] == "application/pdf"
     assert response.headers["x-content-type-options"] == "nosniff"
     assert response.body().startswith(b"%PDF")
+    # Only signed-in staff get the file: anyone else is sent to the login page.
+    stranger = page.context.browser.new_context()
+    try:
+        refused = stranger.request.get(console_server.url(document_url), max_redirects=0)
+        assert refused.status == 303 and "/login" in refused.headers["location"]
+    finally:
+        stranger.close()
     expect(page.locator("a[rel=next]")).to_have_attribute("href", re.compile(rf"^/applications/{second}\?"))
     # The browser's PDF viewer draws the file inside the frame (a strict CSP on the file kept it blank before).
     expect(page.frame_locator("iframe.document-preview").locator("body")).to_be_attached()
