@@ -14,14 +14,11 @@ from console.auth import require
 from console.keys import CORE, STAFF
 from console.rendering import not_found, render
 from console.routes.review import queue_service
-from core.bootstrap import Core
-from core.db.engine import create_engine, create_session_factory
-from core.db.uow import sql_unit_of_work
+from core.bootstrap import Core, bootstrap
 from core.domain import DomainError, NotFound
 from core.domain.appointments import DEFAULT_MAX_UNIVERSITIES
 from core.domain.staff import Role
 from core.exports import run_workbook
-from core.services.matching import MatchingService
 from core.services.profiles import parse_key
 from core.services.queue import application_id_from_reference
 from core.texts import text
@@ -61,14 +58,13 @@ def _solve_on_own_loop(core: Core, job: MatchingJob, time_limit: float) -> None:
     database engine (an engine belongs to one loop), so the console keeps answering while it solves."""
 
     async def solve() -> int:
-        engine = create_engine(core.settings.database_url)
+        # The same composition root as every process, so the service is built exactly as the console's own.
+        own = bootstrap(core.settings, clock=core.clock, documents=core.documents)
         try:
-            service = MatchingService(uow=sql_unit_of_work(create_session_factory(engine)), clock=core.clock,
-                                      answer_days=core.settings.proposal_answer_days)
-            run = await service.run(batch_id=job.batch_id, staff=job.staff, time_limit=time_limit)
+            run = await own.matching.run(batch_id=job.batch_id, staff=job.staff, time_limit=time_limit)
             return run.id
         finally:
-            await engine.dispose()
+            await own.close()
 
     try:
         job.run_id = asyncio.run(solve())
