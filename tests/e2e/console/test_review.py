@@ -117,8 +117,13 @@ def test_review_queue_detail_with_pdf_and_the_three_decisions(console_server, pa
     assert console_server.call(state_of(console_server.core, first))[0] == "approved"
     assert ("review_approved", "email") in console_server.call(outbox_for(console_server.core, first))
 
-    # Reject another with a reason.
+    # Reject another with a reason. A blank reason (past the browser's own check) is refused with the rule.
     page.goto(console_server.url(f"/applications/{second}"))
+    token = page.locator("form[action$='/reject'] input[name=csrf_token]").input_value()
+    blank = page.request.post(console_server.url(f"/applications/{second}/reject"),
+                              form={"csrf_token": token, "message": "   "})
+    assert blank.status == 400 and "请填写原因" in blank.text()
+    assert console_server.call(state_of(console_server.core, second))[0] == "submitted"
     page.fill("form[action$='/reject'] textarea", "工作年限证明与单位类型不符")
     page.click("button:has-text('不通过')")
     expect(page.locator(".flash")).to_contain_text("不通过")
