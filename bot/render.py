@@ -1,6 +1,8 @@
 """How a question, a review summary or a receipt looks in the chat. Texts come from the catalogue."""
 from __future__ import annotations
 
+from datetime import datetime, tzinfo
+
 from aiogram.types import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -9,20 +11,28 @@ from aiogram.types import (
 )
 
 from bot.callbacks import REVIEW_TOKEN, FormAction, step_token
-from core.forms import Kind, display_value
+from core.forms import FormContext, Kind, display_value, get_form
+from core.forms.navigation import most_steps
 from core.services import ApplicationSummary, DraftView
 from core.texts import text
+from notifier.rendering import format_datetime_cn
 
-__all__ = ["question_text", "question_keyboard", "phone_keyboard", "review_text", "review_keyboard", "receipt_text", "files_keyboard"]
+__all__ = ["question_text", "question_keyboard", "phone_keyboard", "review_texts", "review_keyboard", "split_message", "MESSAGE_LIMIT", "receipt_text", "files_keyboard"]
 
-_SUMMARY_VALUE_LIMIT = 80
+MESSAGE_LIMIT = 4096  # Telegram's limit for a message text, in characters
 
 
-def question_text(draft: DraftView, picked: list[str] | None = None) -> str:
+def _at_most(draft: DraftView, zone: tzinfo) -> int:
+    ctx = FormContext(deadline=draft.deadline.astimezone(zone).date(), today=datetime.now(zone).date())
+    return max(most_steps(get_form(draft.form), draft.answers, ctx), draft.position)
+
+
+def question_text(draft: DraftView, zone: tzinfo, picked: list[str] | None = None) -> str:
     step = draft.step
     assert step is not None
     question = step.question
-    lines = [text("bot.progress", position=draft.position, total=draft.total) + (text("bot.editing") if draft.editing else "")]
+    progress = text("bot.progress", position=draft.position, total=_at_most(draft, zone))
+    lines = [progress + (text("bot.editing") if draft.editing else "")]
     prompt = text("follow_up.prompt", item=step.item_label, prompt=question.prompt) if step.item_label else question.prompt
     lines.append("")
     lines.append(prompt)
@@ -96,16 +106,33 @@ def phone_keyboard() -> ReplyKeyboardMarkup:
     )
 
 
-def _short(value: str) -> str:
-    value = value.replace("\n", " ")
-    return value if len(value) <= _SUMMARY_VALUE_LIMIT else value[: _SUMMARY_VALUE_LIMIT - 1] + "…"
+def split_message(lines: list[str], limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Lines joined into as few messages as fit Telegram's limit; a line longer than that is cut across two."""
+    messages: list[str] = []
+    current = ""
+    for line in lines:
+        while len(line) > limit:
+            if current:
+                messages.append(current)
+                current = ""
+            messages.append(line[:limit])
+            line = line[limit:]
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            messages.append(current)
+            candidate = line
+        current = candidate
+    if current or not messages:
+        messages.append(current)
+    return messages
 
 
-def review_text(summary: ApplicationSummary) -> str:
+def review_texts(summary: ApplicationSummary) -> list[str]:
+    """The review page with every answer whole, in one message or, when long, several."""
     lines = [text("bot.review_title", title=summary.form_title), ""]
-    lines += [f"{n}. {line.label}：{_short(line.value)}" for n, line in enumerate(summary.lines, start=1)]
+    lines += [f"{n}. {line.label}：{line.value}" for n, line in enumerate(summary.lines, start=1)]
     lines += ["", text("bot.review_hint")]
-    return "\n".join(lines)
+    return split_message(lines)
 
 
 def review_keyboard(draft: DraftView, summary: ApplicationSummary) -> InlineKeyboardMarkup:
@@ -115,7 +142,9 @@ def review_keyboard(draft: DraftView, summary: ApplicationSummary) -> InlineKeyb
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-def receipt_text(summary: ApplicationSummary, submitted_at: str) -> str:
+def receipt_text(summary: ApplicationSummary) -> str:
+    """The same receipt the e-mail gives: time as 2025年8月15日 18:00（北京时间）, the same next step."""
+    submitted_at = format_datetime_cn(summary.submitted_at)
     if summary.form == "university":
         outcome = text("bot.outcome.university")
     else:

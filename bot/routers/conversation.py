@@ -10,7 +10,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, ReplyKeyboardRemove
 
 from bot.callbacks import Consent
-from bot.render import phone_keyboard, question_keyboard, question_text, review_keyboard, review_text
+from bot.render import phone_keyboard, question_keyboard, question_text, review_keyboard, review_texts
 from core.bootstrap import Core
 from core.domain import ApplicationStatus
 from core.domain.status import EDITABLE
@@ -66,7 +66,10 @@ async def show(bot: Bot, chat_id: int, core: Core, person: PersonView, draft: Dr
         await bot.send_message(chat_id, text("bot.recorded"), reply_markup=ReplyKeyboardRemove())
     if draft.step is None:
         summary = await core.intake.summary(application_id=draft.application_id)
-        await bot.send_message(chat_id, review_text(summary), reply_markup=review_keyboard(draft, summary))
+        *first, last = review_texts(summary)
+        for part in first:
+            await bot.send_message(chat_id, part)
+        await bot.send_message(chat_id, last, reply_markup=review_keyboard(draft, summary))
         return
     question = draft.step.question
     if question.kind is Kind.FILE and question.sensitive and not person.sensitive_consented:
@@ -76,7 +79,8 @@ async def show(bot: Bot, chat_id: int, core: Core, person: PersonView, draft: Dr
     if question.kind is Kind.MULTI:
         picked = await pending_picks(state, draft)
         await state.update_data({MULTI_KEY: {"app": draft.application_id, "step": draft.step.key, "picked": picked}})
-    await bot.send_message(chat_id, question_text(draft, picked), reply_markup=question_keyboard(draft, picked))
+    await bot.send_message(chat_id, question_text(draft, core.settings.zone, picked),
+                           reply_markup=question_keyboard(draft, picked))
     if question.kind is Kind.PHONE:
         await bot.send_message(chat_id, text("bot.share_phone_hint"), reply_markup=phone_keyboard())
 

@@ -100,7 +100,7 @@ async def on_button(callback: CallbackQuery, callback_data: FormAction, bot: Bot
         await callback.answer(text("bot.invalid_button"))
         return
     if action == "t":
-        await _toggle(callback, callback_data, draft, state)
+        await _toggle(callback, callback_data, draft, state, core)
         return
     await callback.answer()
     before = draft
@@ -129,8 +129,8 @@ async def on_button(callback: CallbackQuery, callback_data: FormAction, bot: Bot
         elif action == "S":
             summary = await core.intake.submit(application_id=draft.application_id)
             await callback.message.edit_reply_markup(reply_markup=None)
-            submitted_at = summary.submitted_at.astimezone(core.settings.zone).strftime("%Y-%m-%d %H:%M")
-            await bot.send_message(chat_id, receipt_text(summary, submitted_at))
+            if await core.updates.receipt_given_in_chat(person_id=person.id, application_id=draft.application_id):
+                await bot.send_message(chat_id, receipt_text(summary))
             return
     except (AnswerError, DomainError) as error:
         await _refuse(bot, chat_id, error)
@@ -140,14 +140,16 @@ async def on_button(callback: CallbackQuery, callback_data: FormAction, bot: Bot
     await show(bot, chat_id, core, person, draft, state)
 
 
-async def _toggle(callback: CallbackQuery, callback_data: FormAction, draft: DraftView, state: FSMContext) -> None:
+async def _toggle(callback: CallbackQuery, callback_data: FormAction, draft: DraftView, state: FSMContext,
+                  core: Core) -> None:
     question = draft.step.question
     picked = await pending_picks(state, draft)
     value = question.choices[callback_data.i].value
     picked = [v for v in picked if v != value] if value in picked else picked + [value]
     await state.update_data({MULTI_KEY: {"app": draft.application_id, "step": draft.step.key, "picked": picked}})
     await callback.answer()
-    await callback.message.edit_text(question_text(draft, picked), reply_markup=question_keyboard(draft, picked))
+    await callback.message.edit_text(question_text(draft, core.settings.zone, picked),
+                                     reply_markup=question_keyboard(draft, picked))
 
 
 async def on_text(message: Message, bot: Bot, core: Core, person: PersonView, state: FSMContext) -> None:

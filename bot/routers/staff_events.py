@@ -112,10 +112,11 @@ async def list_events(message: Message, core: Core) -> None:
     ))
 
 
-async def not_allowed(message: Message, core: Core, person: PersonView) -> None:
+async def not_allowed(message: Message, core: Core, person: PersonView | None = None) -> None:
     log.warning("non-staff user %s tried %s", message.from_user.id if message.from_user else None,
                 (message.text or "").split(" ", 1)[0])
-    await core.people.record_forbidden(person_id=person.id, attempted=message.text or "")
+    if person is not None:  # the update middleware names every human sender; a bare dispatcher may not
+        await core.people.record_forbidden(person_id=person.id, attempted=message.text or "")
     await message.answer(text("events.staff_only"))
 
 

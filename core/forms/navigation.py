@@ -18,6 +18,7 @@ __all__ = [
     "prune_hidden",
     "display_value",
     "progress",
+    "most_steps",
     "validate_all",
 ]
 
@@ -112,6 +113,37 @@ def progress(form: Form, answers: Mapping[str, Any], ctx: FormContext, current: 
         if step.key == current:
             return index, len(steps)
     return len(steps), len(steps)
+
+
+def _possible(question: Question, answers: Mapping[str, Any], ctx: FormContext) -> bool:
+    """Asked now, or perhaps later: its condition waits on an answer not given yet."""
+    condition = question.condition
+    if condition is None:
+        return True
+    if any(key not in answers for key in condition.depends_on):
+        return True
+    return bool(condition.test(answers, ctx))
+
+
+def most_steps(form: Form, answers: Mapping[str, Any], ctx: FormContext) -> int:
+    """How many questions this person can still be asked in all, given the answers so far.
+
+    Unlike the visible steps, which grow when an answer reveals a conditional question (第 x/23 → /25),
+    this bound only shrinks as answers come in, so progress shown against it never moves backwards."""
+    count = 0
+    for entry in form.entries:
+        if isinstance(entry, Question):
+            count += _possible(entry, answers, ctx)
+            continue
+        source = form.question(entry.source)
+        if not _possible(source, answers, ctx):
+            continue
+        if entry.source in answers:
+            items = len(answers.get(entry.source) or [])
+        else:
+            items = source.max_picks or len(source.choices)
+        count += items * sum(_possible(q, answers, ctx) for q in entry.questions)
+    return count
 
 
 def display_value(question: Question, value: Any) -> str:

@@ -4,12 +4,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
-from core.db.models import Person, ProcessedUpdate
+from core.db.models import OutboxMessage, Person, ProcessedUpdate
 from core.db.uow import UnitOfWorkFactory
 from core.services.common import Clock, audit, person_view, utc_now
+from core.services.notifications import QUEUED, SKIPPED
+from core.texts import text
 from core.services.views import PersonView
 
 __all__ = ["UpdateLog", "Arrival", "REDELIVERY_WINDOW"]
@@ -65,6 +67,26 @@ class UpdateLog:
         async with self._uow() as uow:
             person = await uow.people.get_by_telegram_id(telegram_id)
             return person_view(person) if person else None
+
+    async def receipt_given_in_chat(self, *, person_id: int, application_id: int) -> bool:
+        """The bot answers a submit with the receipt itself, so the queued Telegram copy of it is not sent too
+        (one receipt per channel; the e-mail stays). False when the notifier already took that copy: then it
+        is the receipt, and the bot should not send a second one."""
+        async with self._uow() as uow:
+            rows = (await uow.session.scalars(select(OutboxMessage).where(
+                OutboxMessage.person_id == person_id, OutboxMessage.kind == "submission_receipt",
+                OutboxMessage.channel == "telegram",
+            ))).all()
+            mine = [row.id for row in rows if row.payload.get("application_id") == application_id]
+            taken_over = True
+            for row_id in mine:
+                result = await uow.session.execute(
+                    update(OutboxMessage).where(OutboxMessage.id == row_id, OutboxMessage.status == QUEUED)
+                    .values(status=SKIPPED, last_error=text("bot.receipt_in_chat"))
+                )
+                taken_over = taken_over and result.rowcount == 1
+            await uow.commit()
+            return taken_over
 
     async def handled(self, *, bot_id: int, update_id: int, digest: str) -> bool:
         """Records the update as handled; False when another worker recorded it first."""

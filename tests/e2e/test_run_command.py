@@ -68,26 +68,22 @@ async def test_innoeng_run_restarted_twice_on_the_same_data_answers_the_first_me
 
 async def test_innoeng_run_serves_a_person_and_leaves_the_receipt_as_an_eml_file(tmp_path: Path):
     port = free_port()
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("DATABASE_URL", "BOT_", "SMTP_", "REDIS_URL", "DATA_DIR", "DOCUMENTS_DIR"))}
-    env.update({"SANDBOX_PORT": str(port), "DEFAULT_BATCH_DEADLINE": DEADLINE})
-    process = subprocess.Popen([sys.executable, "-m", "innoeng", "run"], cwd=tmp_path, env=env,
+    process = subprocess.Popen([sys.executable, "-m", "innoeng", "run"], cwd=tmp_path, env=_run_env(port),
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
-        for _ in range(200):
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    break
-            except OSError:
-                await asyncio.sleep(0.1)
+        await _wait_listening(port, process)
         async with SandboxClient(f"http://127.0.0.1:{port}") as people:
             driver = ChatDriver(people, 5555)
-            first = await begin(driver, "我是企业专家（申请产业兼职教师）")
+            first = await begin(driver, "我是企业专家（申请产业兼职教师）", first_reply_timeout=30)
             review = await driver.fill(first, EXPERT_ANSWERS)
             await people.press_button(5555, review, "✅ 提交")
             # The notifier's Telegram receipt may arrive before the bot's own reply.
             receipt = await driver.wait_for(lambda m: "已提交！" in m.text)
-            assert "受理编号：E01-" in receipt.text
+            assert "受理编号：E01-" in receipt.text and "（北京时间）" in receipt.text
+            # one receipt in the chat: the notifier does not send a second one by Telegram
+            await asyncio.sleep(4)
+            receipts = [m for m in await people.bot_messages(5555) if "E01-" in m.text]
+            assert len(receipts) == 1, [m.text for m in receipts]
         outbox = tmp_path / "data" / "outbox"
         for _ in range(100):
             files = sorted(outbox.glob("*.eml")) if outbox.exists() else []

@@ -183,7 +183,9 @@ async def test_university_form_with_a_follow_up_per_course(running_bot, people):
         "expected_students": ("八十", ("请输入一个整数",)),
     }
     message = question
+    totals = []
     while PROGRESS.match(message.text):
+        totals.append(int(PROGRESS.match(message.text)[2]))
         key, _ = driver.step_of(message)
         if key in bad_answers:
             bad, expected = bad_answers.pop(key)
@@ -199,6 +201,8 @@ async def test_university_form_with_a_follow_up_per_course(running_bot, people):
             continue
         message = await driver.answer(message, UNIVERSITY_ANSWERS.get(key))
     assert bad_answers == {}
+    # progress never moves backwards: the total only shrinks as answers rule questions out
+    assert totals == sorted(totals, reverse=True) and totals[0] > totals[-1], totals
     assert "【产品创新方法】" not in message.text and "产品创新方法·学时：32" in message.text
     assert "创新管理·授课方式：线上线下均可" in message.text
     receipt = await driver.press(message, "✅ 提交")

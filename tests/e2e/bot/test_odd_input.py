@@ -150,3 +150,14 @@ async def test_the_apology_says_this_last_message_needs_sending_again(running_bo
     monkeypatch.setattr(intake, "answer", database_down)
     reply = await driver.say("张三")
     assert "这一条没有保存" in reply.text and "重新发送" in reply.text, reply.text
+
+
+async def test_the_review_page_shows_a_long_answer_whole(running_bot, people):
+    profile = ("二十年产品研发经验，长期运用 TRIZ 解决工程难题。" * 40)[:1000]
+    driver = ChatDriver(people, USER + 10)
+    question = await begin(driver, "我是企业专家（申请产业兼职教师）")
+    review = await driver.fill(question, {**EXPERT_ANSWERS, "profile": profile})
+    pages = [m.text for m in await people.bot_messages(USER + 10) if m.message_id <= review.message_id]
+    assert profile in review.text or profile in "".join(pages[-3:]), review.text[-200:]
+    assert "…" not in review.text
+    assert all(len(page) <= LIMIT for page in pages)

@@ -188,3 +188,38 @@ def test_a_refusal_quotes_at_most_a_short_prefix_of_the_input(key, raw):
     with pytest.raises(AnswerError) as error:
         validate_answer(EXPERT_FORM.question(key), raw, CTX)
     assert len(error.value.message) < 600
+
+
+def _walk_totals(form, answers):
+    """The bound after each answer, answering in questionnaire order as a person would."""
+    from core.forms.navigation import most_steps, visible_steps
+
+    given: dict = {}
+    totals = [most_steps(form, given, CTX)]
+    while True:
+        pending = [s for s in visible_steps(form, given, CTX) if s.key not in given]
+        if not pending:
+            return totals, len(visible_steps(form, given, CTX))
+        step = pending[0]
+        given[step.key] = answers[step.key] if step.key in answers else None
+        totals.append(most_steps(form, given, CTX))
+
+
+def test_the_number_of_questions_shown_never_grows_as_answers_come_in():
+    from core.forms.navigation import most_steps
+
+    expert = {"name": "张三", "birth_date": "1975-06-01", "mobile": "13812345678", "email": "a@b.cn", "province": "北京",
+              "city": "北京", "employer": "某公司", "employer_type": "high_tech", "years_at_employer": 10, "position": "总工",
+              "education": "bachelor", "title": "none", "craftsman_description": "高级技师" * 3,
+              "priority_conditions": ["major_invention_patent"], "priority_description": "发明专利一项",
+              "society_member": True, "courses": ["创新思维"], "duties": ["teaching", "co_developing"],
+              "teaching_mode": "offline", "available_times": ["weekend_intensive"], "offline_provinces": ["北京"],
+              "max_universities": "2", "employer_consent": True, "proof_files": [1], "profile": "二十年经验" * 5,
+              "declaration": True}
+    totals, asked = _walk_totals(EXPERT_FORM, expert)
+    assert totals == sorted(totals, reverse=True) and totals[-1] == asked, totals
+    university = {"courses": ["产品创新方法", "创新管理"]}
+    given = {k: None for k in ("university_name", "level", "province")}
+    before = most_steps(UNIVERSITY_FORM, given, CTX)
+    after = most_steps(UNIVERSITY_FORM, {**given, **university}, CTX)
+    assert before > after
