@@ -86,6 +86,14 @@ def test_run_matching_read_explanations_confirm_two_pairs(console_server, page, 
         3, "该专家所在单位书面同意其承担三所高校课程", coordinator.actor, coordinator.actor)
     expect(page.locator("table.runs tbody tr")).to_have_count(1)
 
+    # The rest of the run confirmed at once.
+    page.click("table.runs a")
+    page.click("button:has-text('确认全部')")
+    expect(page.locator(".flash")).to_contain_text("已确认所选匹配")
+    made = console_server.call(appointments(console_server.core))
+    assert len(made) == count and {status for _, status in made} == {"offered"}
+    expect(page.locator("input[name=proposal]")).to_have_count(0)
+
     # An unknown run is the 404 page.
     page.goto(console_server.url("/matching/runs/424242"))
     expect(page.locator("h1")).to_have_text("找不到页面")
