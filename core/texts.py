@@ -440,7 +440,7 @@ ZH_CN: Mapping[str, str] = {
     "console.flash.rejected": "已记录不通过及原因，通知已排入发送队列。",
     "console.flash.needs_info": "已请申请人补充材料，通知已排入发送队列。",
     "console.flash.run_done": "匹配计算完成。",
-    "console.flash.confirmed": "已确认所选匹配，双方的答复通知已排入发送队列。",
+    "console.flash.confirmed": "已确认匹配，双方的答复通知已排入发送队列。",
     "console.flash.cap_lifted": "已为该专家放宽受聘高校数上限，原因已记录。",
     "console.flash.publicity_started": "公示已开始，双方的通知已排入发送队列。",
     "console.flash.objection_recorded": "异议及处理结果已记录。",

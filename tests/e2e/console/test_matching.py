@@ -69,7 +69,7 @@ def test_run_matching_read_explanations_confirm_two_pairs(console_server, page, 
     page.locator("input[name=proposal]").nth(0).check()
     page.locator("input[name=proposal]").nth(1).check()
     page.click("button:has-text('确认所选配对')")
-    expect(page.locator(".flash")).to_contain_text("已确认所选匹配")
+    expect(page.locator(".flash")).to_contain_text("已确认匹配")
     made = console_server.call(appointments(console_server.core))
     assert len(made) == 2 and {status for _, status in made} == {"offered"}
     expect(page.locator("table.proposals tbody tr", has_text="已确认")).to_have_count(2)
@@ -89,7 +89,7 @@ def test_run_matching_read_explanations_confirm_two_pairs(console_server, page, 
     # The rest of the run confirmed at once.
     page.click("table.runs a")
     page.click("button:has-text('确认全部')")
-    expect(page.locator(".flash")).to_contain_text("已确认所选匹配")
+    expect(page.locator(".flash")).to_contain_text("已确认匹配")
     made = console_server.call(appointments(console_server.core))
     assert len(made) == count and {status for _, status in made} == {"offered"}
     expect(page.locator("input[name=proposal]")).to_have_count(0)
