@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, StateFilter
+from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
@@ -12,7 +13,7 @@ from bot.callbacks import CandidateMark, MoreCandidates
 from core.bootstrap import Core
 from core.domain import ApplicationStatus, DomainError, FormKind
 from core.services import PersonView
-from core.services.recommendations import Candidate, DemandCandidates, profile_line
+from core.services.recommendations import Candidate, DemandCandidates, UniversityOption, profile_line
 from core.texts import text
 from notifier.composing import parse_answer_callback_data
 
@@ -153,10 +154,90 @@ async def decline_reason(message: Message, core: Core, person: PersonView, state
     await state.update_data({_DECLINE_KEY: None})
 
 
+class ExpertPick(CallbackData, prefix="ep"):
+    """An expert marks a proposed university: want, not (不考虑), up (earlier in their order) or clear."""
+
+    action: str
+    app: int
+    u: int
+
+
+def _expert_mark(option: UniversityOption) -> str:
+    if option.choice == "want":
+        return text("match.mark_want", rank=option.want_rank)
+    if option.choice == "not_considering":
+        return text("match.mark_not")
+    return text("match.mark_none")
+
+
+def university_option_card(option: UniversityOption) -> str:
+    place = option.province + (f"·{option.city}" if option.city and option.city != option.province else "")
+    return text("match.expert.card", university=option.university, place=place,
+                courses="》《".join(option.courses), start=option.planned_start or "—",
+                students=option.students or "—", mark=_expert_mark(option))
+
+
+def university_option_keyboard(expert_application_id: int, option: UniversityOption) -> InlineKeyboardMarkup:
+    def button(label: str, action: str) -> InlineKeyboardButton:
+        return InlineKeyboardButton(text=text(label), callback_data=ExpertPick(
+            action=action, app=expert_application_id, u=option.university_application_id).pack())
+
+    row = [button("match.want_button", "want"), button("match.not_button", "not")]
+    if option.choice == "want" and (option.want_rank or 0) > 1:
+        row.append(button("match.up_button", "up"))
+    if option.choice:
+        row.append(button("match.clear_button", "clear"))
+    return InlineKeyboardMarkup(inline_keyboard=[row])
+
+
+async def _pooled_expert(core: Core, person: PersonView):
+    drafts = [d for d in await core.intake.find_for_person(person_id=person.id)
+              if d.form == FormKind.EXPERT and d.status == ApplicationStatus.APPROVED]
+    return drafts[-1] if drafts else None
+
+
+async def universities(message: Message, bot: Bot, core: Core, person: PersonView) -> None:
+    """The expert's side of 双向匹配: the universities they were recommended to, to rank or decline."""
+    expert = await _pooled_expert(core, person)
+    options = await core.recommendations.universities_for_expert(expert_application_id=expert.application_id) if expert else []
+    if not options:
+        await message.answer(text("match.expert.none"))
+        return
+    await message.answer(text("match.expert.header"))
+    for option in options:
+        await bot.send_message(message.chat.id, university_option_card(option),
+                               reply_markup=university_option_keyboard(expert.application_id, option))
+
+
+async def pick(callback: CallbackQuery, callback_data: ExpertPick, core: Core, person: PersonView) -> None:
+    choice = {"want": "want", "not": "not_considering", "clear": None}
+    if callback_data.action not in (*choice, "up"):
+        await callback.answer(text("bot.expired"), show_alert=True)
+        return
+    try:
+        if callback_data.action == "up":
+            options = await core.recommendations.expert_move_up(
+                expert_application_id=callback_data.app, university_application_id=callback_data.u, person_id=person.id)
+        else:
+            options = await core.recommendations.expert_choose(
+                expert_application_id=callback_data.app, university_application_id=callback_data.u,
+                choice=choice[callback_data.action], person_id=person.id)
+    except DomainError as error:
+        await callback.answer(error.message, show_alert=True)
+        return
+    await callback.answer(text("match.saved"))
+    updated = next((o for o in options if o.university_application_id == callback_data.u), None)
+    if updated is not None:
+        await callback.message.edit_text(university_option_card(updated),
+                                         reply_markup=university_option_keyboard(callback_data.app, updated))
+
+
 def create_router() -> Router:
     """A fresh router each call: a dispatcher per process (or per test) owns its own."""
     router = Router(name="matching")
     router.message.register(candidates, Command("candidates"))
+    router.message.register(universities, Command("universities"))
+    router.callback_query.register(pick, ExpertPick.filter())
     router.callback_query.register(mark, CandidateMark.filter())
     router.callback_query.register(more, MoreCandidates.filter())
     router.callback_query.register(answer, F.data.func(lambda data: parse_answer_callback_data(data) is not None))

@@ -301,6 +301,22 @@ class Recommendation(Base):
     created_at: Mapped[datetime]
 
 
+class ExpertPreference(Base):
+    """The expert's side of two-way matching: a university they were recommended to, wanted (in order) or declined."""
+
+    __tablename__ = "expert_preferences"
+    __table_args__ = (
+        UniqueConstraint("expert_application_id", "university_application_id", name="uq_expert_preferences_pair"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    expert_application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"), index=True)
+    university_application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"))
+    choice: Mapped[str] = mapped_column(String(20))  # want | not_considering
+    want_rank: Mapped[int | None]
+    chosen_at: Mapped[datetime]
+
+
 class MatchRun(Base):
     """One numbered, immutable run of the matching engine with what it was given and what it found."""
 

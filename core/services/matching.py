@@ -29,7 +29,9 @@ from core.services.profiles import (
     pairs_with_status,
     parse_key,
     pool_experts,
+    university_key,
 )
+from core.services.recommendations import expert_rankings
 
 __all__ = ["MatchingService", "RunView", "ProposalView", "RunPreview"]
 
@@ -132,7 +134,15 @@ class MatchingService:
             declined = await pairs_with_status(uow, [AppointmentStatus.DECLINED, AppointmentStatus.CANCELLED])
             forbidden = {(expert_key(a.expert_application_id), demand_key(a.demand_id)) for a in declined}
             forbidden |= await _not_considered(uow, demand_rows)
-            profiles = [expert_profile(e, exceptions) for e in experts]
+            # The expert's side: universities they want, in order, and those they declined.
+            wanted, declined_by_expert = await expert_rankings(uow)
+            declined_at: dict[int, list[int]] = {}
+            for e, u in declined_by_expert:
+                declined_at.setdefault(u, []).append(e)
+            forbidden |= {(expert_key(e), demand_key(d.id)) for d in demand_rows.values()
+                          for e in declined_at.get(d.application_id, ())}
+            profiles = [replace(profile, ranking=tuple(university_key(u) for u in wanted.get(parse_key(profile.id), ())))
+                        for profile in (expert_profile(e, exceptions) for e in experts)]
             # Universities an expert already serves outside this batch use up part of their cap.
             profiles = _with_outside_load(profiles, held, demand_rows)
             instance = build_instance(profiles, demands, fixed=fixed, forbidden=sorted(forbidden))
@@ -142,6 +152,7 @@ class MatchingService:
                 batch_id=batch_id, created_by=staff, created_at=now,
                 params={"time_limit": time_limit, "experts": len(profiles), "demands": len(demands),
                         "edges": len(instance.edges), "fixed": len(fixed), "forbidden": len(forbidden),
+                        "expert_rankings": len(wanted), "expert_declines": len(declined_by_expert),
                         "cap_exceptions": {str(k): v for k, v in exceptions.items()}},
                 solver_status=solution.status, filled=solution.filled, total_need=solution.total_need,
                 score=solution.score, bound=solution.bound, gap=solution.gap, time_s=solution.time_s,

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from core.db.models import Application, Appointment, CourseDemand, OutboxMessage, Recommendation
+from core.db.models import Application, Appointment, CourseDemand, ExpertPreference, OutboxMessage, Recommendation
 from core.db.uow import UnitOfWork, UnitOfWorkFactory
 from core.domain import ApplicationStatus, DomainError, FormKind, NotFound
 from core.domain.appointments import ACTIVE_APPOINTMENTS
@@ -27,10 +27,12 @@ __all__ = [
     "RecommendationService",
     "Candidate",
     "DemandCandidates",
+    "UniversityOption",
     "recommend_in",
     "candidate_groups",
     "notify_recommendations",
     "offer_new_expert",
+    "expert_rankings",
     "REFRESH_DELAY",
     "profile_line",
     "CHOICES",
@@ -62,6 +64,21 @@ class DemandCandidates:
     course: str
     need: int
     candidates: tuple[Candidate, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class UniversityOption:
+    """A university an expert was recommended to, as the expert sees it, and what they made of it."""
+
+    university_application_id: int
+    university: str
+    province: str
+    city: str
+    planned_start: str
+    students: int | None
+    courses: tuple[str, ...]
+    choice: str | None
+    want_rank: int | None
 
 
 async def recommend_in(uow: UnitOfWork, university: Application, *, now, k: int = 5, more: bool = False) -> int:
@@ -207,6 +224,81 @@ class RecommendationService:
             await uow.commit()
             return await candidate_groups(uow, university)
 
+    # ------------------------------------------------------------ the expert's side
+
+    async def universities_for_expert(self, *, expert_application_id: int) -> list[UniversityOption]:
+        """The universities this expert was recommended to (and not turned down by), wanted ones first in order."""
+        async with self._uow() as uow:
+            return await _university_options(uow, expert_application_id)
+
+    async def expert_choose(
+        self, *, expert_application_id: int, university_application_id: int, choice: str | None, person_id: int
+    ) -> list[UniversityOption]:
+        """The expert marks a proposed university 意向 (appended to their order) or 不考虑, or clears the mark."""
+        if choice is not None and choice not in CHOICES:
+            raise DomainError(f"未知选项：{choice}")
+        now = self._clock()
+        async with self._uow() as uow:
+            await self._own_expert(uow, expert_application_id, person_id)
+            options = {o.university_application_id for o in await _university_options(uow, expert_application_id)}
+            if university_application_id not in options:
+                raise NotFound("没有找到该高校。")
+            row = await uow.session.scalar(select(ExpertPreference).where(
+                ExpertPreference.expert_application_id == expert_application_id,
+                ExpertPreference.university_application_id == university_application_id))
+            if choice is None:
+                if row is not None:
+                    await uow.session.delete(row)
+            else:
+                if row is None:
+                    row = ExpertPreference(expert_application_id=expert_application_id,
+                                           university_application_id=university_application_id, choice=choice, chosen_at=now)
+                    uow.session.add(row)
+                elif row.choice == choice:
+                    return await _university_options(uow, expert_application_id)
+                row.choice, row.chosen_at = choice, now
+                if choice == "want":
+                    top = await uow.session.scalar(select(func.max(ExpertPreference.want_rank)).where(
+                        ExpertPreference.expert_application_id == expert_application_id, ExpertPreference.choice == "want"))
+                    row.want_rank = (top or 0) + 1
+                else:
+                    row.want_rank = None
+            await uow.flush()
+            await self._renumber_expert(uow, expert_application_id)
+            audit(uow, at=now, actor=f"person:{person_id}", action="preferences.choose",
+                  subject=f"application:{expert_application_id}", university=university_application_id, choice=choice or "")
+            await uow.commit()
+            return await _university_options(uow, expert_application_id)
+
+    async def expert_move_up(self, *, expert_application_id: int, university_application_id: int, person_id: int
+                             ) -> list[UniversityOption]:
+        async with self._uow() as uow:
+            await self._own_expert(uow, expert_application_id, person_id)
+            row = await uow.session.scalar(select(ExpertPreference).where(
+                ExpertPreference.expert_application_id == expert_application_id,
+                ExpertPreference.university_application_id == university_application_id))
+            if row is not None and row.choice == "want" and (row.want_rank or 0) > 1:
+                above = await uow.session.scalar(select(ExpertPreference).where(
+                    ExpertPreference.expert_application_id == expert_application_id,
+                    ExpertPreference.want_rank == row.want_rank - 1))
+                if above is not None:
+                    above.want_rank, row.want_rank = row.want_rank, row.want_rank - 1
+                await uow.commit()
+            return await _university_options(uow, expert_application_id)
+
+    async def _renumber_expert(self, uow: UnitOfWork, expert_application_id: int) -> None:
+        wants = (await uow.session.scalars(select(ExpertPreference).where(
+            ExpertPreference.expert_application_id == expert_application_id, ExpertPreference.choice == "want",
+        ).order_by(ExpertPreference.want_rank))).all()
+        for position, row in enumerate(wants, start=1):
+            row.want_rank = position
+
+    async def _own_expert(self, uow: UnitOfWork, expert_application_id: int, person_id: int) -> Application:
+        app = await uow.applications.get(expert_application_id)
+        if app is None or app.form != FormKind.EXPERT or app.person_id != person_id:
+            raise NotFound("没有找到该专家申请。")
+        return app
+
     async def _renumber(self, uow: UnitOfWork, demand_id: int) -> None:
         wants = (await uow.session.scalars(select(Recommendation).where(
             Recommendation.demand_id == demand_id, Recommendation.choice == "want").order_by(Recommendation.want_rank))).all()
@@ -227,6 +319,52 @@ class RecommendationService:
         if app is None or app.form != FormKind.UNIVERSITY:
             raise NotFound("没有找到该高校意向表。")
         return app
+
+
+async def _university_options(uow: UnitOfWork, expert_application_id: int) -> list[UniversityOption]:
+    rows = (await uow.session.execute(select(CourseDemand).join(
+        Recommendation, Recommendation.demand_id == CourseDemand.id).where(
+        Recommendation.expert_application_id == expert_application_id,
+        func.coalesce(Recommendation.choice, "") != "not_considering",
+    ).order_by(CourseDemand.id))).scalars().all()
+    courses: dict[int, list[str]] = {}
+    for demand in rows:
+        courses.setdefault(demand.application_id, []).append(demand.course)
+    if not courses:
+        return []
+    universities = {a.id: a for a in (await uow.session.scalars(select(Application).where(
+        Application.id.in_(list(courses)), Application.status.in_(list(OPEN_INTENTS))))).all()}
+    marks = {p.university_application_id: p for p in (await uow.session.scalars(select(ExpertPreference).where(
+        ExpertPreference.expert_application_id == expert_application_id))).all()}
+    options = []
+    for university_id, names in courses.items():
+        app = universities.get(university_id)
+        if app is None:
+            continue
+        mark = marks.get(university_id)
+        options.append(UniversityOption(
+            university_application_id=university_id, university=app.answers.get("university_name", ""),
+            province=app.answers.get("province", ""), city=app.answers.get("city", ""),
+            planned_start=app.answers.get("planned_start", ""), students=app.answers.get("expected_students"),
+            courses=tuple(dict.fromkeys(names)), choice=mark.choice if mark else None,
+            want_rank=mark.want_rank if mark else None,
+        ))
+    options.sort(key=lambda o: (o.choice != "want", o.want_rank or 0, o.university_application_id))
+    return options
+
+
+async def expert_rankings(uow: UnitOfWork) -> tuple[dict[int, list[int]], set[tuple[int, int]]]:
+    """Every expert's wanted universities in order, and the (expert, university) pairs they declined."""
+    rows = (await uow.session.scalars(select(ExpertPreference).order_by(
+        ExpertPreference.expert_application_id, ExpertPreference.want_rank))).all()
+    wanted: dict[int, list[int]] = {}
+    declined: set[tuple[int, int]] = set()
+    for row in rows:
+        if row.choice == "want":
+            wanted.setdefault(row.expert_application_id, []).append(row.university_application_id)
+        else:
+            declined.add((row.expert_application_id, row.university_application_id))
+    return wanted, declined
 
 
 def profile_line(profile: dict[str, Any]) -> str:

@@ -203,3 +203,38 @@ async def test_a_university_that_submitted_before_the_pool_existed_gets_candidat
         queued = (await uow.session.scalars(select(OutboxMessage.payload).where(
             OutboxMessage.kind == "recommendations", OutboxMessage.status == "queued"))).all()
     assert queued and all(len({c["course"]: c for c in p["courses"]}["创新管理"]["candidates"]) == 2 for p in queued)
+
+
+async def test_an_expert_ranks_or_declines_the_universities_proposed_to_them_and_matching_follows(core):
+    expert = await approved_expert(core, name="王建国", courses=["创新思维"], max_universities="1")
+    first = await submitted_university(core, {"创新思维": (32, 1, "online")}, university_name="甲理工大学")
+    second = await submitted_university(core, {"创新思维": (32, 1, "online")}, university_name="乙理工大学")
+    person = (await core.intake.get(application_id=expert)).person_id
+
+    options = await core.recommendations.universities_for_expert(expert_application_id=expert)
+    assert {o.university for o in options} == {"甲理工大学", "乙理工大学"}
+    assert all(o.courses == ("创新思维",) and o.planned_start for o in options)
+    with pytest.raises(Exception):
+        await core.recommendations.expert_choose(expert_application_id=expert, university_application_id=second,
+                                                 choice="want", person_id=person + 999)
+
+    await core.recommendations.expert_choose(expert_application_id=expert, university_application_id=second,
+                                             choice="want", person_id=person)
+    options = await core.recommendations.expert_choose(expert_application_id=expert, university_application_id=first,
+                                                       choice="want", person_id=person)
+    assert [(o.university, o.want_rank) for o in options] == [("乙理工大学", 1), ("甲理工大学", 2)]
+
+    batch = (await core.batches.list())[0]
+    run = await core.matching.run(batch_id=batch.id, staff="staff:1")
+    assert [(p.university_name, p.expert_name) for p in run.proposals] == [("乙理工大学", "王建国")]
+    assert "专家意向排序：专家将该校排在第1位" in run.proposals[0].explanation
+    assert run.params["expert_rankings"] == 1
+
+    # Declining 乙理工大学: it is never proposed to them again.
+    await core.recommendations.expert_choose(expert_application_id=expert, university_application_id=second,
+                                             choice="not_considering", person_id=person)
+    run = await core.matching.run(batch_id=batch.id, staff="staff:1")
+    assert [(p.university_name, p.expert_name) for p in run.proposals] == [("甲理工大学", "王建国")]
+    assert "专家将该校排在第1位" in run.proposals[0].explanation
+    slot = next(s for s in run.unfilled if s["university_name"] == "乙理工大学")
+    assert slot["course"] == "创新思维"
