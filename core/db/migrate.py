@@ -5,11 +5,14 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import text as sql_text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 __all__ = ["alembic_config", "upgrade", "downgrade", "current_revision"]
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+# pg_advisory_xact_lock key held while migrating ("innoeng" in ASCII).
+_MIGRATION_LOCK = 0x696E6E6F656E67
 
 
 def alembic_config(url: str | None = None) -> Config:
@@ -28,6 +31,10 @@ async def _run(engine: AsyncEngine, action) -> None:
         action(config)
 
     async with engine.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            # Processes started together (bot workers, notifier, console) on one database migrate one at a time;
+            # the lock ends with the transaction, and the later ones find the schema at head.
+            await connection.execute(sql_text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
         await connection.run_sync(run)
         await connection.commit()
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.exc import IntegrityError
+
 from core.db.models import Batch
 from core.db.uow import UnitOfWorkFactory
 from core.domain import DomainError, NotFound
@@ -133,9 +135,12 @@ class BatchService:
             if await uow.batches.count() > 0:
                 return None
         today = self._clock().astimezone(self._zone).date()
-        return await self.create(
-            name=name, registration_opens=today, registration_closes=max(deadline, today), actor="system"
-        )
+        try:
+            return await self.create(
+                name=name, registration_opens=today, registration_closes=max(deadline, today), actor="system"
+            )
+        except (DomainError, IntegrityError):  # another process starting at the same moment opened it (unique name)
+            return None
 
     @staticmethod
     async def _find(uow, ref: str) -> Batch:
