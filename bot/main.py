@@ -12,7 +12,9 @@ from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.types import BotCommand, BotCommandScopeChat, ErrorEvent
 from aiohttp import web
 
+from bot.commands import STAFF_COMMANDS, USER_COMMANDS
 from bot.middlewares import UpdateContext
+from bot.ports import listening
 from bot.ordering import ChatQueueIsolation, MemoryWatermarks, MessageOrderGuard, RedisWatermarks, Watermarks
 from bot.routers import build_router
 from bot.storage import SQLStorage
@@ -27,30 +29,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-USER_COMMANDS = (
-    ("start", "开始或继续填写"),
-    ("status", "查看申请和匹配状态"),
-    ("candidates", "高校：查看推荐的专家人选"),
-    ("edit", "修改草稿或补充材料"),
-    ("withdraw", "撤回申请"),
-    ("mydata", "导出我的全部数据"),
-    ("delete", "删除我的全部数据"),
-    ("cancel", "暂停填写"),
-    ("help", "帮助"),
-)
-STAFF_COMMANDS = (
-    ("pending", "待审核的申请"),
-    ("stats", "统计"),
-    ("match", "运行双向匹配"),
-    ("publicity", "公示名单"),
-    ("objection", "登记公示异议"),
-    ("agreement", "登记协议"),
-    ("filing", "登记备案"),
-    ("filingexport", "导出备案表"),
-    ("caplift", "放宽受聘高校数上限"),
-    ("newevent", "创建活动"),
-    ("events", "活动与报名统计"),
-)
 
 
 def _storage(core: Core) -> tuple[BaseStorage, BaseEventIsolation, Watermarks]:
@@ -184,7 +162,7 @@ async def run_webhook(core: Core, bot: Bot, stop: asyncio.Event, *, reuse_port: 
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, settings.webhook_host, settings.webhook_port, reuse_port=reuse_port or None)
-    await site.start()
+    await listening(site.start(), host=settings.webhook_host, port=settings.webhook_port, setting="WEBHOOK_PORT")
     await set_commands(bot, frozenset(settings.staff_telegram_ids))
     await bot.set_webhook(settings.webhook_url, secret_token=secret, drop_pending_updates=False,
                           max_connections=settings.webhook_max_connections)

@@ -136,6 +136,10 @@ ZH_CN: Mapping[str, str] = {
         "WEBHOOK_SECRET 不可用：Telegram 要求 {min}–256 个字符，且只能包含 A-Z、a-z、0-9、_ 和 -。"
         "生成一个密钥：python -c \"import secrets; print(secrets.token_urlsafe(32))\"。"
     ),
+    "ops.port_in_use": (
+        "端口 {host}:{port} 已被占用（可能已有一个 innoeng 在运行）。请停止占用它的程序，"
+        "或设置 {setting} 换一个端口，例如：{setting}=18081 innoeng run"
+    ),
     "ops.polling_single_process": (
         "长轮询（未设置 WEBHOOK_URL）只能运行一个机器人进程：Telegram 只允许一个 getUpdates 连接。"
         "要运行 {workers} 个进程，请使用 webhook 模式（WEBHOOK_URL、WEBHOOK_SECRET）并设置 REDIS_URL。"
@@ -204,9 +208,6 @@ ZH_CN: Mapping[str, str] = {
     "match.no_candidates": "目前还没有为您推荐的人选。提交意向表后，分会会根据资源库为您推荐。",
     "match.no_candidates_yet": "您的意向表已提交。资源库中暂时没有符合您课程需求的专家；有合适的专家入库后，我们会立即为您推荐并通知您。",
     "match.course_no_candidates": "《{course}》：资源库中暂时没有符合条件的专家；有合适的专家入库后会通知您。",
-    "match.expert.none": "目前还没有向您推荐的高校。审核通过后，分会会把您推荐给课程需求相符的高校，届时可在这里表达意向。",
-    "match.expert.header": "分会已把您推荐给以下高校（课程需求与您相符）。请标记「意向」并排序，或标记「不考虑」；分会匹配时会兼顾您和高校双方的意向：",
-    "match.expert.card": "{university}（{place}）：《{courses}》，计划开课 {start}，学生约 {students} 人\n当前标记：{mark}",
     "match.expert.none": "目前还没有向您推荐的高校。审核通过后，分会会把您推荐给课程需求相符的高校，届时可在这里表达意向。",
     "match.expert.header": "分会已把您推荐给以下高校（课程需求与您相符）。请标记「意向」并排序，或标记「不考虑」；分会匹配时会兼顾您和高校双方的意向：",
     "match.expert.card": "{university}（{place}）：《{courses}》，计划开课 {start}，学生约 {students} 人\n当前标记：{mark}",

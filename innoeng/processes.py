@@ -10,6 +10,7 @@ from aiogram import Bot
 
 from bot.factory import create_bot
 from bot.main import run_polling, run_webhook, webhook_secret
+from bot.ports import listening
 from core.bootstrap import bootstrap
 from core.settings import Settings
 from notifier.main import run_notifier
@@ -46,7 +47,10 @@ async def serve(settings: Settings, *, with_bot: bool, with_notifier: bool, sand
         if token is None and sandbox_when_no_token:
             from bot.sandbox import DEFAULT_TOKEN, SandboxServer
 
-            sandbox = await SandboxServer(settings.sandbox_host, settings.sandbox_port, (DEFAULT_TOKEN,)).start()
+            sandbox = await listening(
+                SandboxServer(settings.sandbox_host, settings.sandbox_port, (DEFAULT_TOKEN,)).start(),
+                host=settings.sandbox_host, port=settings.sandbox_port, setting="SANDBOX_PORT",
+            )
             token, api_url = DEFAULT_TOKEN, sandbox.base_url
             print(f"没有设置 BOT_TOKEN：已启动本地 Bot API 替身。在浏览器打开 {sandbox.base_url}/ 与机器人对话。", flush=True)
         if token is not None:

@@ -62,7 +62,12 @@ class SandboxServer:
         self._runner = web.AppRunner(create_app(self.sandbox), handler_cancellation=True, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
-        await site.start()
+        try:
+            await site.start()
+        except OSError:  # e.g. the port is taken: leave nothing half set up
+            await self._runner.cleanup()
+            self._runner = None
+            raise
         if self.port == 0:
             self.port = self._runner.addresses[0][1]
         return self

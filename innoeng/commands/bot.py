@@ -40,11 +40,12 @@ def _logging() -> None:
 def _serve(settings: Settings, **roles: bool) -> int:
     # aiogram takes seconds to import; only the long-running commands pay for it.
     from bot.main import WebhookConfigError
+    from bot.ports import PortInUse
     from innoeng.processes import serve
 
     try:
         asyncio.run(serve(settings, **roles))
-    except WebhookConfigError as error:
+    except (WebhookConfigError, PortInUse) as error:
         print(error, file=sys.stderr)
         return 2
     return 0

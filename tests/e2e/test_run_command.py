@@ -102,3 +102,34 @@ async def test_innoeng_run_serves_a_person_and_leaves_the_receipt_as_an_eml_file
     log = output.decode("utf-8", "replace")
     assert process.returncode == 0, log
     assert "Traceback" not in log and f"http://127.0.0.1:{port}/" in log
+
+
+def test_innoeng_run_on_a_taken_port_says_so_in_one_line_and_how_to_choose_another(tmp_path: Path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run([sys.executable, "-m", "innoeng", "run"], cwd=tmp_path, env=_run_env(port),
+                                capture_output=True, timeout=120)
+    output = (result.stdout + result.stderr).decode("utf-8", "replace")
+    assert result.returncode == 2, output
+    assert "Traceback" not in output and "OSError" not in output, output
+    line = next(line for line in output.splitlines() if str(port) in line and "SANDBOX_PORT" in line)
+    assert "占用" in line, line
+
+
+def test_innoeng_bot_on_a_taken_webhook_port_says_so_in_one_line(tmp_path: Path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {**_run_env(free_port()), "BOT_TOKEN": "1000000001:innoeng-sandbox-token",
+               "BOT_API_URL": f"http://127.0.0.1:{free_port()}", "WEBHOOK_URL": "https://bot.example.org/telegram/webhook",
+               "WEBHOOK_SECRET": "s" * 32, "WEBHOOK_HOST": "127.0.0.1", "WEBHOOK_PORT": str(port)}
+        result = subprocess.run([sys.executable, "-m", "innoeng", "bot"], cwd=tmp_path, env=env,
+                                capture_output=True, timeout=120)
+    output = (result.stdout + result.stderr).decode("utf-8", "replace")
+    assert result.returncode == 2, output
+    assert "Traceback" not in output, output
+    line = next(line for line in output.splitlines() if str(port) in line and "WEBHOOK_PORT" in line)
+    assert "占用" in line, line
