@@ -43,3 +43,20 @@ def test_innoeng_run_serves_the_console_login_page_and_prints_its_address(tmp_pa
         output = process.communicate(timeout=30)[0].decode("utf-8", "replace")
     assert process.returncode == 0, output
     assert f"http://127.0.0.1:{console_port}/" in output
+
+
+def test_innoeng_console_alone_listens_on_the_port_it_is_given(tmp_path):
+    port = free_port()
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("DATABASE_URL", "DATA_DIR", "DOCUMENTS_DIR", "CONSOLE_"))}
+    process = subprocess.Popen([sys.executable, "-m", "innoeng", "console", "--port", str(port)], cwd=tmp_path, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        _wait_listening(port, process)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as response:  # follows to /login
+            assert response.status == 200 and response.url.endswith("/login")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output = process.communicate(timeout=30)[0].decode("utf-8", "replace")
+    assert process.returncode == 0, output
+    assert f"http://127.0.0.1:{port}/" in output

@@ -53,6 +53,11 @@ def test_the_dashboard_shows_the_batch_counts_charts_and_problems(console_server
     expect(phone_page.locator("#batch h2")).to_have_text("第一批")
     assert phone_page.evaluate("document.documentElement.scrollWidth") <= 390 + 1  # no sideways scrolling
     screenshot(phone_page, "dashboard-phone")
+    # On a phone the menu folds away behind one button.
+    expect(phone_page.locator('nav a[href="/applications"]')).to_be_hidden()
+    phone_page.click(".nav-toggle-label")
+    expect(phone_page.locator('nav a[href="/applications"]')).to_be_visible()
+    screenshot(phone_page, "dashboard-phone-menu")
 
 
 def test_the_dashboard_without_any_batch_says_what_to_do(console_server, page, staff_account, login):
