@@ -1,6 +1,19 @@
 """Intake bot throughput: N people fill in the expert form at once, against a bare aiogram echo bot.
 
     python benchmarks/bot_throughput.py [--users 500] [--db sqlite|postgresql] [--profile out.pstats]
+    python benchmarks/bot_throughput.py --db postgresql --rate 100 [--think-s 2] [--duration-s 20]
+    python benchmarks/bot_throughput.py --db postgresql --workers 2 --redis [--users 200]
+
+Three modes, each with the echo bot beside it in the same run:
+
+- closed loop (default): N people at once, each acting as soon as they see the bot's reply;
+- open loop (--rate R): people arrive at random and pause between answers (exponential, mean --think-s),
+  so that R answers/s are offered whatever the bot does; prints p50/p95/p99 at R and, from a sweep around
+  R (--rates), the highest rate at which p95 stays under 150 ms, for our bot and for the echo bot;
+- scale-out (--workers N --redis): webhook mode (the stand-in posts like Telegram: chats concurrently,
+  one chat's updates one at a time), REDIS_URL set, `innoeng bot --workers k` for k = 1 and N in the same
+  run, closed loop; prints answers/s per k with the CPU split (bots, harness, PostgreSQL, Redis) and the CPU
+  seconds per answer, from which the cores needed for 1,000 answers/s follow.
 
 One run, two phases, the same harness and the same local Bot API stand-in:
 
@@ -42,6 +55,7 @@ import contextlib
 import json
 import logging
 import os
+import random
 import re
 import resource
 import shutil
@@ -84,9 +98,31 @@ def serve_echo() -> int:
         await callback.answer()
         await callback.message.answer(f"pressed {callback.data}", reply_markup=keyboard)
 
+    async def run_webhook(bot) -> None:
+        # The same webhook shape as `innoeng bot`: answered after the handler, secret checked by aiogram.
+        from aiohttp import web
+        from aiogram.webhook.aiohttp_server import SimpleRequestHandler
+
+        app = web.Application()
+        SimpleRequestHandler(dispatcher=dispatcher, bot=bot, handle_in_background=False,
+                             secret_token=os.environ["WEBHOOK_SECRET"]).register(app, path="/telegram/webhook")
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", int(os.environ["WEBHOOK_PORT"])).start()
+        await bot.set_webhook(os.environ["WEBHOOK_URL"], secret_token=os.environ["WEBHOOK_SECRET"],
+                              max_connections=40)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGTERM, stop.set)
+        await stop.wait()
+        await runner.cleanup()
+
     async def run() -> None:
         bot = create_bot(os.environ["BOT_TOKEN"], os.environ["BOT_API_URL"])
         try:
+            if os.environ.get("WEBHOOK_URL"):
+                await run_webhook(bot)
+                return
             await bot.delete_webhook(drop_pending_updates=False)
             # handle_signals: SIGTERM stops polling cleanly, as `innoeng bot` does
             await dispatcher.start_polling(bot, polling_timeout=10, close_bot_session=False)
@@ -164,14 +200,27 @@ class Failed(RuntimeError):
     pass
 
 
+class Stopped(Exception):
+    """The open-loop run is over: this person stops before their next action."""
+
+
 @dataclass
 class Person:
     people: SandboxClient
     user_id: int
     latencies: list[float] = field(default_factory=list)
     kinds: list[str] = field(default_factory=list)
+    # open loop: seconds to pause before each action, and when to stop acting
+    think: Callable[[], float] | None = None
+    stop_at: float | None = None
 
     async def _timed(self, kind: str, action: Awaitable[Any], reply: Callable[[], Awaitable[BotMessage]]) -> BotMessage:
+        if self.think is not None:
+            await asyncio.sleep(self.think())
+        if self.stop_at is not None and time.perf_counter() >= self.stop_at:
+            if asyncio.iscoroutine(action):
+                action.close()
+            raise Stopped()
         started = time.perf_counter()
         await action
         message = await reply()
@@ -300,9 +349,18 @@ def _machine_busy() -> tuple[float, float]:
     return float(sum(values) - idle), float(sum(values))
 
 
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
 def _cpu_by_group(bot_pid: int) -> dict[str, float]:
-    """CPU seconds so far of every process on the machine, grouped: bot, harness, postgres, other."""
-    groups = {"bot": 0.0, "harness": 0.0, "postgres": 0.0, "other": 0.0}
+    """CPU seconds so far of every process on the machine, grouped: bot (with its workers), harness, postgres,
+    redis, other."""
+    groups = {"bot": 0.0, "harness": 0.0, "postgres": 0.0, "redis": 0.0, "other": 0.0}
+    bot_pids = {bot_pid, *_children(bot_pid)}
     tick = os.sysconf("SC_CLK_TCK")
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -315,12 +373,14 @@ def _cpu_by_group(bot_pid: int) -> dict[str, float]:
         fields = raw.rsplit(")", 1)[1].split()
         cpu = (int(fields[11]) + int(fields[12])) / tick
         pid = int(entry.name)
-        if pid == bot_pid:
+        if pid in bot_pids:
             groups["bot"] += cpu
         elif pid == os.getpid():
             groups["harness"] += cpu
         elif comm.startswith("postgres"):
             groups["postgres"] += cpu
+        elif comm.startswith("redis"):
+            groups["redis"] += cpu
         else:
             groups["other"] += cpu
     return groups
@@ -348,6 +408,17 @@ class BotProcess:
     def pid(self) -> int:
         assert self.process is not None
         return self.process.pid
+
+    def cpu_s(self) -> float | None:
+        """The process and its workers (`innoeng bot --workers N` runs N children)."""
+        values = [_proc_cpu_s(pid) for pid in (self.pid, *_children(self.pid))]
+        return sum(v for v in values if v is not None) if values[0] is not None else None
+
+    def peak_rss_kb(self) -> int | None:
+        """The largest one process's VmHWM (each worker is a process of its own)."""
+        values = [_proc_status(pid, "VmHWM") for pid in (self.pid, *_children(self.pid))]
+        values = [v for v in values if v is not None]
+        return max(values) if values else None
 
     def check_alive(self) -> None:
         assert self.process is not None
@@ -407,9 +478,42 @@ class PhaseResult:
     db: dict[str, int]
 
 
+@dataclass
+class OpenLoop:
+    """R answers/s offered: R x think_s people, each pausing think_s on average (exponential) before every
+    action, start at random moments; one who finishes the form is replaced by a newcomer."""
+    rate: float
+    think_s: float
+    duration_s: float
+
+
+async def _open_loop(people: SandboxClient, first_user: int, act: Callable[[Person], Awaitable[Any]],
+                     load: OpenLoop, failures: list[str]) -> list[Person]:
+    rng = random.Random(first_user)
+    stop_at = time.perf_counter() + load.duration_s
+    persons: list[Person] = []
+    next_user = iter(range(first_user, first_user + 10**6))
+
+    async def seat() -> None:
+        await asyncio.sleep(rng.uniform(0, load.think_s))
+        while time.perf_counter() < stop_at:
+            person = Person(people, next(next_user), think=lambda: rng.expovariate(1 / load.think_s), stop_at=stop_at)
+            persons.append(person)
+            try:
+                await act(person)
+            except Stopped:
+                return
+            except Exception as error:  # noqa: BLE001 - a person failing is a result, not a crash
+                failures.append(f"user {person.user_id}: {type(error).__name__}: {error}"[:300])
+
+    await asyncio.gather(*(seat() for _ in range(max(1, round(load.rate * load.think_s)))))
+    return persons
+
+
 async def run_phase(name: str, bot: BotProcess, people: SandboxClient, users: list[int],
                     act: Callable[[Person], Awaitable[Any]], warmup_user: int,
-                    db_counters: Callable[[], Awaitable[dict[str, int]]] | None = None) -> PhaseResult:
+                    db_counters: Callable[[], Awaitable[dict[str, int]]] | None = None,
+                    load: OpenLoop | None = None) -> PhaseResult:
     bot.start()
     try:
         # Warm-up (not measured): one person goes through the whole flow; it also waits for the bot to be polling.
@@ -420,7 +524,7 @@ async def run_phase(name: str, bot: BotProcess, people: SandboxClient, users: li
             raise RuntimeError(f"{name}: the warm-up person did not get through ({error!r}); "
                                f"bot log:\n{bot.tail()}") from error
         kinds = warm.kinds
-        cpu_before = _proc_cpu_s(bot.pid)
+        cpu_before = bot.cpu_s()
         harness_before = _self_cpu_s()
         machine_before = _machine_busy()
         groups_before = _cpu_by_group(bot.pid)
@@ -438,10 +542,14 @@ async def run_phase(name: str, bot: BotProcess, people: SandboxClient, users: li
                 return False
 
         started = time.perf_counter()
-        done = await asyncio.gather(*(one(person) for person in persons))
+        if load is None:
+            done = await asyncio.gather(*(one(person) for person in persons))
+        else:
+            persons = await _open_loop(people, users[0], act, load, failures)
+            done = [True] * (len(persons) - len(failures))
         wall = time.perf_counter() - started
 
-        cpu_after = _proc_cpu_s(bot.pid)
+        cpu_after = bot.cpu_s()
         harness_cpu = _self_cpu_s() - harness_before
         machine_after = _machine_busy()
         groups_after = _cpu_by_group(bot.pid)
@@ -452,7 +560,7 @@ async def run_phase(name: str, bot: BotProcess, people: SandboxClient, users: li
             # busy time of all cores not explained by live processes: jobs that started and ended meanwhile
             cpu_pct["unaccounted"] = round(machine_busy * (os.cpu_count() or 1) - sum(cpu_pct.values()), 1)
         bot.check_alive()
-        hwm = _proc_status(bot.pid, "VmHWM")
+        hwm = bot.peak_rss_kb()
         latencies = [s for person in persons for s in person.latencies]
         db_delta: dict[str, int] = {}
         if db_counters:
@@ -540,70 +648,90 @@ def _print_profile(path: Path, top: int) -> None:
         stats.sort_stats(order).print_stats(top)
 
 
-async def bench(args: argparse.Namespace) -> dict[str, Any]:
-    _raise_fd_limit()
-    workdir = Path(tempfile.mkdtemp(prefix="innoeng-bench-"))
-    try:
-        async with throwaway_database(args.db, workdir) as database_url:
-            stand_in = await SandboxServer("127.0.0.1", 0, tokens=(DEFAULT_TOKEN, ECHO_TOKEN)).start()
-            # No connection cap: every person has a long poll open while others act.
-            session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0, limit_per_host=0))
-            try:
-                base_env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "WEBHOOK_URL")}
-                base_env.update({"BOT_API_URL": stand_in.base_url, "PYTHONUNBUFFERED": "1"})
-                real_env = {
-                    **base_env,
-                    "BOT_TOKEN": DEFAULT_TOKEN,
-                    "DATABASE_URL": database_url,
-                    "DOCUMENTS_DIR": str(workdir / "documents"),
-                    "DATA_DIR": str(workdir),
-                    "DEFAULT_BATCH_DEADLINE": DEADLINE,
-                    "STAFF_TELEGRAM_IDS": "",
-                }
-                python = sys.executable
-                real_argv = [python, "-m", "innoeng", "bot"]
-                if args.profile:
-                    real_argv = [python, "-m", "cProfile", "-o", str(Path(args.profile).resolve()), "-m", "innoeng", "bot"]
+WEBHOOK_SECRET = "bench-webhook-secret_0123456789"
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
+P95_TARGET_S = 0.150
 
-                users = list(range(1_000_001, 1_000_001 + args.users))
-                real_people = SandboxClient(stand_in.base_url, DEFAULT_TOKEN, session=session)
-                print(f"[bench] real bot ({args.db}): {args.users} people filling in the expert form at once",
-                      file=sys.stderr, flush=True)
-                real_bot = BotProcess(real_argv, real_env, workdir / "bot.log")
-                real = await run_phase("real bot", real_bot, real_people,
-                                       users, lambda p: p.apply_as_expert(), warmup_user=999_999,
-                                       db_counters=(lambda: postgres_counters(database_url))
-                                       if args.db == "postgresql" else None)
-                _report_phase("real bot", real)
-                real_errors = real_bot.errors()
-                if real_errors:
-                    print(f"[bench] exceptions in the real bot's log: {real_errors}", file=sys.stderr, flush=True)
 
-                echo_env = {**base_env, "BOT_TOKEN": ECHO_TOKEN}
-                echo_argv = [python, str(Path(__file__).resolve()), "--serve-echo"]
-                echo_people = SandboxClient(stand_in.base_url, ECHO_TOKEN, session=session)
-                kinds = real.kinds
-                print(f"[bench] echo bot: {args.users} people, {len(kinds)} interactions each", file=sys.stderr,
-                      flush=True)
-                echo = await run_phase("echo bot", BotProcess(echo_argv, echo_env, workdir / "echo.log"), echo_people,
-                                       [2_000_001 + i for i in range(args.users)], lambda p: p.replay(kinds),
-                                       warmup_user=1_999_999)
-                _report_phase("echo bot", echo)
-            finally:
-                await session.close()
-                await stand_in.stop()
-    finally:
-        if args.keep:
-            print(f"[bench] kept {workdir}", file=sys.stderr)
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
+@dataclass
+class Harness:
+    args: argparse.Namespace
+    workdir: Path
+    database_url: str
+    stand_in: SandboxServer
+    session: aiohttp.ClientSession
+    base_env: dict[str, str]
+    next_user: int = 1_000_001
 
-    if args.profile:
-        _print_profile(Path(args.profile), args.profile_top)
+    def users(self, count: int) -> list[int]:
+        first, self.next_user = self.next_user, self.next_user + count + 10**5
+        return list(range(first, first + count))
 
+    def real(self, name: str, *, workers: int | None = None, webhook: bool = False) -> BotProcess:
+        env = {
+            **self.base_env, "BOT_TOKEN": DEFAULT_TOKEN, "DATABASE_URL": self.database_url,
+            "DOCUMENTS_DIR": str(self.workdir / "documents"), "DATA_DIR": str(self.workdir),
+            "DEFAULT_BATCH_DEADLINE": DEADLINE, "STAFF_TELEGRAM_IDS": "",
+        }
+        argv = [sys.executable, "-m", "innoeng", "bot"]
+        if webhook:
+            port = _free_port()
+            env.update({"WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram/webhook", "WEBHOOK_SECRET": WEBHOOK_SECRET,
+                        "WEBHOOK_PORT": str(port), "WEBHOOK_HOST": "127.0.0.1", "REDIS_URL": REDIS_URL,
+                        "WEBHOOK_MAX_CONNECTIONS": "40"})
+        if workers and workers > 1:
+            argv += ["--workers", str(workers)]
+        if self.args.profile and not workers:
+            argv = [sys.executable, "-m", "cProfile", "-o", str(Path(self.args.profile).resolve()), "-m", "innoeng", "bot"]
+        return BotProcess(argv, env, self.workdir / f"{name}.log")
+
+    def echo(self, name: str, *, webhook: bool = False) -> BotProcess:
+        env = {**self.base_env, "BOT_TOKEN": ECHO_TOKEN}
+        if webhook:
+            port = _free_port()
+            env.update({"WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram/webhook", "WEBHOOK_SECRET": WEBHOOK_SECRET,
+                        "WEBHOOK_PORT": str(port)})
+        return BotProcess([sys.executable, str(Path(__file__).resolve()), "--serve-echo"], env,
+                          self.workdir / f"{name}.log")
+
+    def counters(self) -> Callable[[], Awaitable[dict[str, int]]] | None:
+        return (lambda: postgres_counters(self.database_url)) if self.args.db == "postgresql" else None
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _latency_ms(latencies: list[float]) -> dict[str, float]:
+    return {f"p{q}_ms": round(_percentile(latencies, q) * 1000, 1) for q in (50, 95, 99)}
+
+
+async def closed_loop(h: Harness) -> dict[str, Any]:
+    args = h.args
+    real_people = SandboxClient(h.stand_in.base_url, DEFAULT_TOKEN, session=h.session)
+    print(f"[bench] real bot ({args.db}): {args.users} people filling in the expert form at once",
+          file=sys.stderr, flush=True)
+    real_bot = h.real("bot")
+    real = await run_phase("real bot", real_bot, real_people, h.users(args.users), lambda p: p.apply_as_expert(),
+                           warmup_user=999_999, db_counters=h.counters())
+    _report_phase("real bot", real)
+    real_errors = real_bot.errors()
+    if real_errors:
+        print(f"[bench] exceptions in the real bot's log: {real_errors}", file=sys.stderr, flush=True)
+    echo_people = SandboxClient(h.stand_in.base_url, ECHO_TOKEN, session=h.session)
+    kinds = real.kinds
+    print(f"[bench] echo bot: {args.users} people, {len(kinds)} interactions each", file=sys.stderr, flush=True)
+    echo = await run_phase("echo bot", h.echo("echo"), echo_people, [2_000_001 + i for i in range(args.users)],
+                           lambda p: p.replay(kinds), warmup_user=1_999_999)
+    _report_phase("echo bot", echo)
     answers_per_s = real.interactions / real.wall_s
     echo_per_s = echo.interactions / echo.wall_s
     return {
+        "mode": "closed_loop",
         "users": args.users,
         "db": args.db,
         "answers_per_s": round(answers_per_s, 1),
@@ -622,21 +750,184 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         "echo_p50_ms": round(_percentile(echo.latencies, 50) * 1000, 1),
         "echo_p95_ms": round(_percentile(echo.latencies, 95) * 1000, 1),
         "echo_rss_mb": round(echo.rss_mb, 1) if echo.rss_mb is not None else None,
+        "bot_cpu_ms_per_answer": _per_answer_ms(real.bot_cpu_s, real.interactions),
+        "echo_cpu_ms_per_answer": _per_answer_ms(echo.bot_cpu_s, echo.interactions),
         # % of one core during each phase; "other" is everything else on the machine (other users' jobs too)
         "cpu_pct": real.cpu_pct,
         "echo_cpu_pct": echo.cpu_pct,
         "machine_busy_pct": _round(real.machine_busy_pct),
         "echo_machine_busy_pct": _round(echo.machine_busy_pct),
-        **({"db_commits_per_interaction": round(real.db["xact_commit"] / real.interactions, 1),
-            "db_rollbacks_per_interaction": round(real.db["xact_rollback"] / real.interactions, 1),
-            "db_rows_inserted_updated_per_interaction":
-                round((real.db["tup_inserted"] + real.db["tup_updated"]) / real.interactions, 1)}
-           if real.db and real.interactions else {}),
+        **_db_per_interaction(real),
         "cpus": os.cpu_count(),
         "profiled": bool(args.profile),
         "baseline": "bare aiogram echo bot (own process) over the same stand-in",
         "rss_of": "VmHWM of the `python -m innoeng bot` process; stand-in and simulated people run in the harness",
     }
+
+
+def _per_answer_ms(cpu_s: float | None, interactions: int) -> float | None:
+    return round(1000 * cpu_s / interactions, 2) if cpu_s is not None and interactions else None
+
+
+def _db_per_interaction(result: PhaseResult) -> dict[str, float]:
+    if not result.db or not result.interactions:
+        return {}
+    return {"db_commits_per_interaction": round(result.db["xact_commit"] / result.interactions, 1),
+            "db_rollbacks_per_interaction": round(result.db["xact_rollback"] / result.interactions, 1),
+            "db_rows_inserted_updated_per_interaction":
+                round((result.db["tup_inserted"] + result.db["tup_updated"]) / result.interactions, 1)}
+
+
+async def open_loop(h: Harness) -> dict[str, Any]:
+    args = h.args
+    rates = sorted({float(r) for r in (args.rates.split(",") if args.rates else
+                                       (args.rate / 2, args.rate, args.rate * 1.5, args.rate * 2))} | {args.rate})
+    kinds: list[str] = []
+    figures: dict[str, dict[float, dict[str, Any]]] = {"real": {}, "echo": {}}
+    for which in ("real", "echo"):
+        for rate in rates:
+            load = OpenLoop(rate=rate, think_s=args.think_s, duration_s=args.duration_s)
+            if which == "real":
+                people = SandboxClient(h.stand_in.base_url, DEFAULT_TOKEN, session=h.session)
+                bot, act, warm = h.real(f"bot-open-{rate:g}"), (lambda p: p.apply_as_expert()), 999_999
+            else:
+                people = SandboxClient(h.stand_in.base_url, ECHO_TOKEN, session=h.session)
+                bot, act, warm = h.echo(f"echo-open-{rate:g}"), (lambda p, k=tuple(kinds): p.replay(list(k))), 1_999_999
+            print(f"[bench] open loop, {which} bot: {rate:g} answers/s offered for {args.duration_s:g} s "
+                  f"({round(rate * args.think_s)} people pausing {args.think_s:g} s on average)",
+                  file=sys.stderr, flush=True)
+            result = await run_phase(f"{which} bot at {rate:g}/s", bot, people, h.users(1), act,
+                                     warmup_user=warm - int(rate), load=load)
+            if which == "real" and not kinds:
+                kinds = result.kinds
+            _report_phase(f"{which} bot at {rate:g}/s", result)
+            figures[which][rate] = {
+                "offered_per_s": rate, "served_per_s": round(result.interactions / load.duration_s, 1),
+                **_latency_ms(result.latencies), "failed": len(result.failures),
+                "bot_cpu_pct": _pct(result.bot_cpu_s, result.wall_s),
+                "bot_cpu_ms_per_answer": _per_answer_ms(result.bot_cpu_s, result.interactions),
+                "cpu_pct": result.cpu_pct,
+            }
+
+    def best(which: str) -> float | None:
+        passing = [rate for rate, f in figures[which].items() if f["p95_ms"] < P95_TARGET_S * 1000 and not f["failed"]]
+        return max(passing) if passing else None
+
+    at = figures["real"][args.rate]
+    echo_at = figures["echo"][args.rate]
+    return {
+        "mode": "open_loop", "db": args.db, "rate": args.rate, "think_s": args.think_s, "duration_s": args.duration_s,
+        "p50_ms": at["p50_ms"], "p95_ms": at["p95_ms"], "p99_ms": at["p99_ms"], "served_per_s": at["served_per_s"],
+        "echo_p50_ms": echo_at["p50_ms"], "echo_p95_ms": echo_at["p95_ms"], "echo_p99_ms": echo_at["p99_ms"],
+        "p95_target_ms": P95_TARGET_S * 1000,
+        "highest_rate_p95_under_target": best("real"), "echo_highest_rate_p95_under_target": best("echo"),
+        "rates_tried": rates,
+        "sweep": {which: {f"{rate:g}": f for rate, f in per.items()} for which, per in figures.items()},
+        "cpus": os.cpu_count(),
+        "baseline": "bare aiogram echo bot (own process), same stand-in, same arrivals and pauses",
+    }
+
+
+async def scale_out(h: Harness) -> dict[str, Any]:
+    args = h.args
+    if not args.redis:
+        raise SystemExit("--workers needs --redis (several bot processes share dialog state in Redis)")
+    counts = sorted({1, args.workers})
+    per: dict[int, dict[str, Any]] = {}
+    kinds: list[str] = []
+    people = SandboxClient(h.stand_in.base_url, DEFAULT_TOKEN, session=h.session)
+    for count in counts:
+        print(f"[bench] scale-out: `innoeng bot --workers {count}` (webhook, PostgreSQL, Redis), {args.users} people",
+              file=sys.stderr, flush=True)
+        result = await run_phase(f"{count} workers", h.real(f"bot-workers-{count}", workers=count, webhook=True),
+                                 people, h.users(args.users), lambda p: p.apply_as_expert(),
+                                 warmup_user=999_000 + count, db_counters=h.counters())
+        _report_phase(f"{count} workers", result)
+        kinds = kinds or result.kinds
+        per[count] = _scale_figures(result)
+    echo_people = SandboxClient(h.stand_in.base_url, ECHO_TOKEN, session=h.session)
+    print("[bench] scale-out baseline: the echo bot in webhook mode, one process", file=sys.stderr, flush=True)
+    echo = await run_phase("echo webhook", h.echo("echo-webhook", webhook=True), echo_people,
+                           h.users(args.users), lambda p: p.replay(kinds), warmup_user=1_999_998)
+    _report_phase("echo webhook", echo)
+    echo_figures = _scale_figures(echo)
+    top = per[max(counts)]
+    service_ms = top["service_cpu_ms_per_answer"]
+    return {
+        "mode": "scale_out", "db": args.db, "users": args.users, "redis": True,
+        **{f"answers_per_s_workers_{count}": f["answers_per_s"] for count, f in per.items()},
+        "echo_per_s": echo_figures["answers_per_s"],
+        "workers": {str(count): f for count, f in per.items()},
+        "echo": echo_figures,
+        # bots + PostgreSQL + Redis, not the harness (its stand-in plays Telegram, its people the users)
+        "service_cpu_ms_per_answer": service_ms,
+        "cores_for_1000_answers_per_s": round(service_ms, 1) if service_ms is not None else None,
+        "cores_for_1000_answers_per_s_bots_only": top["bot_cpu_ms_per_answer"],
+        "cpus": os.cpu_count(),
+        "baseline": "bare aiogram echo bot, webhook mode, one process, same stand-in",
+    }
+
+
+def _scale_figures(result: PhaseResult) -> dict[str, Any]:
+    seconds = {k: v * result.wall_s / 100 for k, v in result.cpu_pct.items()}
+    answers = result.interactions or 1
+    service = seconds.get("bot", 0) + seconds.get("postgres", 0) + seconds.get("redis", 0)
+    return {
+        "answers_per_s": round(result.interactions / result.wall_s, 1), **_latency_ms(result.latencies),
+        "completed": result.completed, "failed": len(result.failures),
+        "cpu_pct": result.cpu_pct,
+        "bot_cpu_ms_per_answer": round(1000 * seconds.get("bot", 0) / answers, 2),
+        "postgres_cpu_ms_per_answer": round(1000 * seconds.get("postgres", 0) / answers, 2),
+        "redis_cpu_ms_per_answer": round(1000 * seconds.get("redis", 0) / answers, 2),
+        "harness_cpu_ms_per_answer": round(1000 * seconds.get("harness", 0) / answers, 2),
+        "service_cpu_ms_per_answer": round(1000 * service / answers, 2),
+        "peak_rss_mb_per_process": round(result.rss_mb, 1) if result.rss_mb is not None else None,
+        **_db_per_interaction(result),
+    }
+
+
+async def bench(args: argparse.Namespace) -> dict[str, Any]:
+    _raise_fd_limit()
+    workdir = Path(tempfile.mkdtemp(prefix="innoeng-bench-"))
+    try:
+        async with throwaway_database(args.db, workdir) as database_url:
+            if args.redis:
+                await _flush_redis()
+            stand_in = await SandboxServer("127.0.0.1", 0, tokens=(DEFAULT_TOKEN, ECHO_TOKEN)).start()
+            # No connection cap: every person has a long poll open while others act.
+            session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0, limit_per_host=0))
+            try:
+                base_env = {k: v for k, v in os.environ.items()
+                            if k not in ("REDIS_URL", "BOT_WORKERS") and not k.startswith("WEBHOOK_")}
+                base_env.update({"BOT_API_URL": stand_in.base_url, "PYTHONUNBUFFERED": "1"})
+                h = Harness(args, workdir, database_url, stand_in, session, base_env)
+                if args.workers:
+                    result = await scale_out(h)
+                elif args.rate:
+                    result = await open_loop(h)
+                else:
+                    result = await closed_loop(h)
+            finally:
+                await session.close()
+                await stand_in.stop()
+    finally:
+        if args.keep:
+            print(f"[bench] kept {workdir}", file=sys.stderr)
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+    if args.profile:
+        _print_profile(Path(args.profile), args.profile_top)
+    return result
+
+
+async def _flush_redis() -> None:
+    import redis.asyncio as redis
+
+    client = redis.from_url(REDIS_URL)
+    try:
+        await client.flushdb()
+    finally:
+        await client.aclose()
 
 
 def _round(value: float | None) -> float | None:
@@ -669,6 +960,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", metavar="PATH", help="run the real bot under cProfile, stats to PATH")
     parser.add_argument("--profile-top", type=int, default=30)
     parser.add_argument("--keep", action="store_true", help="keep the work directory (bot logs, SQLite file)")
+    parser.add_argument("--rate", type=float, help="open loop: answers/s offered (people arriving at random)")
+    parser.add_argument("--rates", help="open loop: comma-separated rates to sweep (default R/2, R, 1.5R, 2R)")
+    parser.add_argument("--think-s", type=float, default=2.0, help="open loop: mean pause before each action")
+    parser.add_argument("--duration-s", type=float, default=20.0, help="open loop: seconds per rate")
+    parser.add_argument("--workers", type=int, help="scale-out: webhook mode, `innoeng bot --workers k`, k = 1 and N")
+    parser.add_argument("--redis", action="store_true", help=f"scale-out: REDIS_URL={REDIS_URL} (flushed first)")
     parser.add_argument("--serve-echo", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     result = asyncio.run(bench(args))
