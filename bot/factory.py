@@ -18,7 +18,9 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramBadRequest, TelegramNetworkError, TelegramRetryAfter, TelegramServerError
 from aiogram.methods.base import Response, TelegramMethod, TelegramType
 
-__all__ = ["create_bot", "RetryingRequests", "UnchangedEdits", "retrying_replies"]
+from bot.render import MESSAGE_LIMIT, split_message
+
+__all__ = ["create_bot", "LongMessages", "RetryingRequests", "UnchangedEdits", "retrying_replies"]
 
 log = logging.getLogger(__name__)
 
@@ -99,8 +101,26 @@ class UnchangedEdits(BaseRequestMiddleware):
             return Response[method.__returning__](ok=True, result=True)
 
 
+class LongMessages(BaseRequestMiddleware):
+    """No text longer than Telegram's 4096 characters is sent: a long one goes as several messages, split at
+    line ends, the buttons on the last; an edit that would be too long is cut (an edit cannot add messages)."""
+
+    async def __call__(self, make_request: NextRequestMiddlewareType[TelegramType], bot: Bot,
+                       method: TelegramMethod[TelegramType]) -> Response[TelegramType]:
+        if isinstance(method, methods.SendMessage) and len(method.text) > MESSAGE_LIMIT:
+            *first, last = split_message(method.text.split("\n"))
+            for part in first:
+                await make_request(bot, method.model_copy(update={"text": part, "reply_markup": None}))
+            method = method.model_copy(update={"text": last})
+        elif isinstance(method, methods.EditMessageText) and len(method.text) > MESSAGE_LIMIT:
+            log.warning("edit of message %s cut to %s characters", method.message_id, MESSAGE_LIMIT)
+            method = method.model_copy(update={"text": method.text[: MESSAGE_LIMIT - 1] + "…"})
+        return await make_request(bot, method)
+
+
 def create_bot(token: str, api_url: str) -> Bot:
     session = AiohttpSession(api=TelegramAPIServer.from_base(api_url.rstrip("/")))
+    session.middleware(LongMessages())
     session.middleware(RetryingRequests())
     session.middleware(UnchangedEdits())
     return Bot(token=token, session=session, default=DefaultBotProperties(parse_mode=None))

@@ -29,3 +29,13 @@ async def test_a_reply_failing_with_5xx_is_retried_a_bounded_number_of_times(run
     question = await driver.say("张三")
     assert driver.step_of(question)[0] == "birth_date", question.text
     assert all("出错" not in m.text for m in await people.bot_messages(USER + 1))
+
+
+async def test_no_message_the_bot_sends_exceeds_telegrams_limit(running_bot, people):
+    await people.send_text(USER + 2, "/start")
+    await people.next_message(USER + 2)
+    long_text = "\n".join(f"{n}. " + "字" * 300 for n in range(30))
+    await running_bot.bot.send_message(USER + 2, long_text)
+    messages = (await people.bot_messages(USER + 2))[-3:]
+    assert all(len(m.text) <= 4096 for m in await people.bot_messages(USER + 2))
+    assert "\n".join(m.text for m in messages).endswith(long_text[-500:])
