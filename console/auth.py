@@ -118,13 +118,10 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return await handler(request)
     except web.HTTPNotFound:
         return error_page(request, status=404, message=text("console.not_found"))
-    except web.HTTPMethodNotAllowed:
-        return error_page(request, status=405, message=text("console.bad_request", detail="不支持此请求方法。"))
-    except web.HTTPForbidden as refusal:
-        return error_page(request, status=403, message=refusal.text if refusal.text and not refusal.text.startswith("403")
-                          else text("console.csrf_refused"))
-    except web.HTTPException:
-        raise
+    except web.HTTPException as exception:
+        if exception.status < 400:
+            raise  # redirects
+        return error_page(request, status=exception.status, message=_http_message(exception))
     except NotFound:
         return error_page(request, status=404, message=text("console.not_found"))
     except DomainError as refusal:
@@ -137,6 +134,21 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         except Exception:
             log.exception("console error page failed")
             return web.Response(status=500, text=text("console.server_error", ref=ref), content_type="text/plain")
+
+
+def _http_message(exception: web.HTTPException) -> str:
+    """The Chinese reason for an HTTP refusal; a handler's own text (not aiohttp's English default) is kept."""
+    if exception.status == 404:
+        return text("console.not_found")
+    if exception.status == 413:
+        return text("console.too_large")
+    if exception.status == 405:
+        return text("console.method_not_allowed")
+    own = exception.text or ""
+    if own and not own.startswith(f"{exception.status}:"):
+        return own
+    return text("console.forbidden_generic") if exception.status == 403 else text(
+        "console.bad_request", detail=exception.reason)
 
 
 @web.middleware

@@ -136,3 +136,13 @@ async def test_an_ended_session_sends_to_login_saying_so(core, client):
     # A copy of the old cookie (e.g. stolen) does not come back to life.
     response = await client.get("/", allow_redirects=False)
     assert response.status == 303 and response.headers["Location"].startswith("/login")
+
+
+async def test_refusals_from_aiohttp_itself_are_pages_in_chinese(core, client):
+    await _account(core)
+    await _log_in(client)
+    page = await (await client.get("/")).text()
+    too_large = await client.post("/notifications/retry", data={"csrf_token": _csrf(page), "note": "x" * (3 * 1024 * 1024)})
+    assert too_large.status == 413 and "提交的内容太大" in await too_large.text()
+    wrong_method = await client.put("/login", data={"csrf_token": _csrf(page)})
+    assert wrong_method.status == 405 and "不支持以这种方式" in await wrong_method.text()
