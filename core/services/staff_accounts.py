@@ -536,7 +536,3 @@ def _verify(stored_hash: str, password: str) -> bool:
 
 def _minutes(delta: timedelta) -> int:
     return max(1, int(delta.total_seconds() // 60))
-
-
-def constant_time_equal(a: str, b: str) -> bool:
-    return hmac.compare_digest(a.encode(), b.encode())

@@ -5,7 +5,6 @@ import re
 from collections.abc import AsyncIterator
 
 import pytest
-from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from yarl import URL
 
