@@ -77,9 +77,11 @@ def test_retry_all_failed_leaves_unknown_outcomes_for_a_decision_per_row(console
     assert console_server.call(_status_of(console_server.core, ids["unknown"][0])) == "unknown"
 
 
-def test_retry_with_nothing_selected_says_so(console_server, page, staff_account, login):
+def test_retry_with_nothing_selected_says_so(console_server, phone_page, staff_account, login, screenshot):
     console_server.call(_outbox)
-    login(page, staff_account("coordinator"))
-    page.goto(console_server.url("/notifications"))
-    page.click("button[name=selected]")
-    expect(page.locator(".error")).to_have_text("请至少勾选一条要重试的通知。")
+    login(phone_page, staff_account("coordinator"))
+    phone_page.goto(console_server.url("/notifications"))
+    assert phone_page.evaluate("document.documentElement.scrollWidth") <= 390 + 1
+    phone_page.click("button[name=selected]")
+    expect(phone_page.locator(".error")).to_have_text("请至少勾选一条要重试的通知。")
+    screenshot(phone_page, "notifications-phone")
