@@ -122,15 +122,27 @@ async def offer_new_expert(uow: UnitOfWork, expert: Application, *, now, k: int 
     REFRESH_DELAY however many experts are approved meanwhile. Returns how many universities gained one."""
     await uow.flush()
     profile = expert_profile(expert, await cap_exceptions(uow))
-    universities = {u.id: u for u in await uow.applications.list(form=FormKind.UNIVERSITY, statuses=list(OPEN_INTENTS))}
-    if not universities:
+    # Only the columns the hard filters need, for the demands of the expert's courses: an approval must
+    # stay cheap when 1,500 universities are waiting (no intent's answers are loaded here).
+    open_demands = (await uow.session.execute(
+        select(CourseDemand.id, CourseDemand.application_id, CourseDemand.course, CourseDemand.experts_needed,
+               CourseDemand.mode, CourseDemand.schedule, Application.province)
+        .join(Application, Application.id == CourseDemand.application_id)
+        .where(Application.form == FormKind.UNIVERSITY, Application.status.in_(list(OPEN_INTENTS)),
+               CourseDemand.course.in_(list(profile.courses)))
+    )).all()
+    fitting = []
+    for row in open_demands:
+        target = DemandProfile(
+            id=f"d{row.id}", university_id=f"u{row.application_id}", course=row.course, need=row.experts_needed,
+            mode=row.mode, province=row.province or "", times=frozenset(row.schedule or ()),
+        )
+        if pair_filter(profile, target) is None:
+            fitting.append((row, target))
+    if not fitting:
         return 0
-    demands = (await uow.session.scalars(select(CourseDemand).where(
-        CourseDemand.application_id.in_(list(universities)), CourseDemand.course.in_(list(profile.courses))))).all()
-    if not demands:
-        return 0
-    ids = [d.id for d in demands]
-    # Three grouped queries for all demands, not three per demand: a national batch has thousands.
+    ids = [row.id for row, _ in fitting]
+    # Grouped queries for all fitting demands, not three per demand.
     shown = dict((await uow.session.execute(select(Recommendation.demand_id, func.count()).where(
         Recommendation.demand_id.in_(ids), func.coalesce(Recommendation.choice, "") != "not_considering",
     ).group_by(Recommendation.demand_id))).all())
@@ -143,26 +155,19 @@ async def offer_new_expert(uow: UnitOfWork, expert: Application, *, now, k: int 
         Recommendation.demand_id, func.max(Recommendation.rank), func.max(Recommendation.round),
     ).where(Recommendation.demand_id.in_(ids)).group_by(Recommendation.demand_id))).all()}
     gained: set[int] = set()
-    for demand in demands:
-        if demand.id in already or held.get(demand.id, 0) >= demand.experts_needed or shown.get(demand.id, 0) >= k:
-            continue
-        university = universities[demand.application_id]
-        target = DemandProfile(
-            id=f"d{demand.id}", university_id=f"u{university.id}", course=demand.course, need=demand.experts_needed,
-            mode=demand.mode, province=university.answers.get("province") or "", times=frozenset(demand.schedule or ()),
-        )
-        if pair_filter(profile, target) is not None:
+    for row, target in fitting:
+        if row.id in already or held.get(row.id, 0) >= row.experts_needed or shown.get(row.id, 0) >= k:
             continue
         pair = score_pair(profile, target)
-        rank, round_ = top.get(demand.id, (0, 1))
+        rank, round_ = top.get(row.id, (0, 1))
         uow.session.add(Recommendation(
-            demand_id=demand.id, expert_application_id=expert.id, rank=(rank or 0) + 1, round=round_ or 1,
+            demand_id=row.id, expert_application_id=expert.id, rank=(rank or 0) + 1, round=round_ or 1,
             score=pair.score, created_at=now,
             terms=[{"label": t.label, "value": t.value, "weight": t.weight, "explanation": t.explanation} for t in pair.terms],
         ))
-        gained.add(university.id)
+        gained.add(row.application_id)
     for university_id in sorted(gained):
-        await notify_recommendations(uow, universities[university_id], now=now, coalesce=True)
+        await notify_recommendations(uow, await uow.applications.get(university_id), now=now, coalesce=True)
     return len(gained)
 
 

@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 
 import openpyxl
 import pytest
+from sqlalchemy import select
 
 from bot.factory import create_bot
 from bot.main import run_polling
@@ -94,8 +95,8 @@ async def test_a_batch_from_submission_to_filing(batch_service, people, smtp):
         driver = ChatDriver(people, user_id)
         review = await driver.fill(await begin(driver, "我是企业专家（申请产业兼职教师）"), answers)
         await people.press_button(user_id, review, "✅ 提交")
-        # The notifier's receipt may arrive before the bot's reply.
-        await driver.wait_for(lambda m: "已提交！受理编号" in m.text)
+        # One receipt per channel: the bot's reply, or the notifier's Telegram copy if it went out first.
+        await driver.wait_for(lambda m: "已提交！受理编号" in m.text or "已收到您提交的" in m.text)
     await people.send_text(STAFF_ID, "/pending")
     await staff.next_message()
     for card in await people.collect_messages(STAFF_ID, 3):
@@ -129,6 +130,16 @@ async def test_a_batch_from_submission_to_filing(batch_service, people, smtp):
         edited = await people.next_edit(UNIVERSITY_ID)
         assert "意向（第" in edited.text
 
+    # The expert's side: 丙 sees the university they were recommended to, and marks it 意向.
+    await people.send_text(6003, "/universities")
+    await wait_for(people, 6003, lambda m: "分会已把您推荐给以下高校" in m.text)
+    option = await wait_for(people, 6003, lambda m: "当前标记" in m.text)
+    assert UNIVERSITY["university_name"] in option.text and "《创新管理》" in option.text and "计划开课 2027-03" in option.text
+    await people.press_button(6003, option, "👍 意向")
+    assert "意向（第 1 位）" in (await people.next_edit(6003)).text
+    await people.send_text(6001, "/universities")
+    await wait_for(people, 6001, lambda m: "分会已把您推荐给以下高校" in m.text)
+
     # Staff run the matching: /match asks which batch, shows what the run would take, runs only on "go".
     summary = await run_matching(people, run_number=1)
     assert "填补 2/3" in summary.text and "乙专家" in summary.text and "丙专家" in summary.text
@@ -155,6 +166,10 @@ async def test_a_batch_from_submission_to_filing(batch_service, people, smtp):
     offers = [await wait_for(people, UNIVERSITY_ID, lambda m: "匹配结果" in m.text) for _ in range(2)]
     management = next(o for o in offers if "创新管理" in o.text)
     assert "专家：丙专家" in management.text and "相关工作" in management.text and "优先条件：无" in management.text
+    async with core.uow() as uow:
+        from core.db.models import MatchProposal
+        terms = (await uow.session.scalars(select(MatchProposal.terms))).all()
+    assert any("专家将该校排在第1位" in str(t) for t in terms)  # 丙's own ranking went into the run
     await people.press_button(UNIVERSITY_ID, management, "✅ 确认")
     publicity = await wait_for(people, UNIVERSITY_ID, lambda m: "已记录您的答复" in m.text)
     # Accepted on a Thursday: five working days from Friday, the weekend skipped.
