@@ -94,7 +94,10 @@ class Chat:
     def __init__(self, user: dict[str, Any]) -> None:
         self.id: int = user["id"]
         self.user = user
-        self.next_message_id = 1
+        # Telegram never reuses a message id in a chat, and the bot relies on them growing; a restarted
+        # stand-in forgets its chats, so it counts on from the clock (quarter seconds since late 2023, which
+        # stays within 32 bits for years) instead of from 1.
+        self.next_message_id = int((time.time() - 1_700_000_000) * 4)
         self.messages: dict[int, ChatMessage] = {}
         self.events: list[dict[str, Any]] = []
         self.reply_keyboard: dict[str, Any] | None = None  # what the person's client shows now
