@@ -242,18 +242,22 @@ class OutboxWorker:
                         in_hand = row.id
                         outcome = await self._transmit(row, message, mailer)
                         in_hand = None
-                        if outcome.outcome is Outcome.CHANNEL_DOWN:
-                            paused[row.channel] = outcome
-                            await self._notifications.pause_channel(
-                                channel=row.channel, reason=outcome.reason,
-                                probe_in=timedelta(seconds=self._policy.channel_probe_s),
-                            )
-                        elif outcome.outcome is Outcome.SENT and row.channel in probing:
-                            probing.discard(row.channel)
-                            await self._notifications.resume_channel(channel=row.channel)
+                    # The outcome is kept before anything else can fail: a sent row must never be
+                    # handed back as untouched.
                     pending.append(self._next_state(row, outcome))
                     remaining.discard(row.id)
                     self.processed += 1
+                    if outcome.outcome is Outcome.CHANNEL_DOWN and row.channel not in paused:
+                        paused[row.channel] = outcome
+                        await self._notifications.pause_channel(
+                            channel=row.channel, reason=outcome.reason,
+                            probe_in=timedelta(seconds=self._policy.channel_probe_s),
+                        )
+                    elif row.channel in probing and outcome.outcome not in (Outcome.DEFERRED, Outcome.CHANNEL_DOWN):
+                        # Any answer about the message itself (sent, 403 for this chat, ...) shows
+                        # the channel works again.
+                        probing.discard(row.channel)
+                        await self._notifications.resume_channel(channel=row.channel)
                     if time.monotonic() - last_record > _RECORD_EVERY_S:
                         await self._queue.record(pending)
                         pending, last_record = [], time.monotonic()

@@ -15,6 +15,7 @@ from notifier.rendering import EmailRenderer, RenderedEmail, render_email
 def receipt_context(**overrides):
     context = dict(
         name="张三",
+        form="expert",
         form_title="产业兼职教师申请意向表",
         submitted_at=datetime(2025, 8, 10, 6, 30, tzinfo=timezone.utc),
         reference="E-2025-000042",
