@@ -7,6 +7,7 @@ USER_COMMANDS = (
     ("start", "开始或继续填写"),
     ("status", "查看申请和匹配状态"),
     ("candidates", "高校：查看推荐的专家人选"),
+    ("universities", "专家：查看推荐给您的高校，表达意向"),
     ("edit", "修改草稿或补充材料"),
     ("withdraw", "撤回申请"),
     ("mydata", "导出我的全部数据"),

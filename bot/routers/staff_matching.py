@@ -229,7 +229,9 @@ async def publicity(message: Message, bot: Bot, core: Core) -> None:
     if not listed:
         await message.answer(text("match.staff.publicity_empty"))
         return
-    await message.answer(publicity_text(listed)[:4000])
+    warnings = core.appointments.calendar_warnings(
+        years={d.year for a in listed for d in (a.publicity_starts_on, a.publicity_ends_on) if d})
+    await message.answer("\n\n".join([publicity_text(listed), *warnings])[:4000])
     await bot.send_document(message.chat.id, BufferedInputFile(publicity_workbook(listed), filename="publicity.xlsx"))
 
 

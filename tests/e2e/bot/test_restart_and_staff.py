@@ -177,6 +177,6 @@ async def test_commands_are_registered(running_bot, people):
             break
         await asyncio.sleep(0.1)
     default = next(entry for entry in registered if entry["scope"] in (None, {"type": "default"}))
-    assert [c["command"] for c in default["commands"]] == ["start", "status", "candidates", "edit", "withdraw", "mydata", "delete", "cancel", "help"]
+    assert [c["command"] for c in default["commands"]] == ["start", "status", "candidates", "universities", "edit", "withdraw", "mydata", "delete", "cancel", "help"]
     staff = [entry for entry in registered if (entry["scope"] or {}).get("chat_id") == STAFF_ID]
     assert staff and "pending" in [c["command"] for c in staff[0]["commands"]]
