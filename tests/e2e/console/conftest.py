@@ -20,6 +20,11 @@ from typing import TypeVar
 import pytest
 
 from console.app import start_console
+
+try:  # test modules take `expect` from here, so a missing Playwright skips (or, in CI, fails) at the fixture
+    from playwright.sync_api import expect
+except ImportError:  # pragma: no cover - Playwright is in the test extra
+    expect = None
 from core.bootstrap import Core, bootstrap
 from core.domain.staff import Role
 from tests.support.databases import throwaway_database

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from playwright.sync_api import expect
+from tests.e2e.console.conftest import expect
 
 
 def test_no_session_sends_to_the_login_page(console_server, page):

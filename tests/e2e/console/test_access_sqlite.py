@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import expect
+from tests.e2e.console.conftest import expect
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pyotp
-from playwright.sync_api import expect
+from tests.e2e.console.conftest import expect
 
 from tests.e2e.console.conftest import PASSWORD, StaffLogin
 from core.domain.staff import Role

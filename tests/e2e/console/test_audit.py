@@ -1,7 +1,7 @@
 """The audit log in a browser: a staff member's console and chat actions found under their name."""
 from __future__ import annotations
 
-from playwright.sync_api import expect
+from tests.e2e.console.conftest import expect
 
 from tests.support.factories import submitted_expert
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from playwright.sync_api import expect
+from tests.e2e.console.conftest import expect
 
 
 def test_an_admin_creates_a_batch_and_changes_its_dates(console_server, page, phone_page, staff_account, login,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from playwright.sync_api import expect
+from tests.e2e.console.conftest import expect
 from sqlalchemy import update
 
 from core.db.models import OutboxMessage

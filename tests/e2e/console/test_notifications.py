@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from playwright.sync_api import expect
+from tests.e2e.console.conftest import expect
 from sqlalchemy import select, update
 
 from core.db.models import AuditEntry, OutboxMessage
