@@ -216,7 +216,9 @@ def _with_query(location: str, extra: str) -> str:
 
 
 def _set_anonymous_csrf(request: web.Request, response: web.StreamResponse, token: str) -> None:
-    response.set_cookie(ANONYMOUS_CSRF_COOKIE, token, httponly=True, samesite="Strict",
+    # Lax, not Strict: opening a set-up link from a mail client is a cross-site navigation, and a Strict
+    # cookie missing from it would be replaced, leaving a login page open in another tab with a stale token.
+    response.set_cookie(ANONYMOUS_CSRF_COOKIE, token, httponly=True, samesite="Lax",
                         secure=request.app[SECURE_COOKIES], path="/")
 
 
