@@ -296,9 +296,15 @@ class NotificationService:
                 "university": (university.answers or {}).get("university_name", ""),
                 "answer_by": appointment.answer_by.isoformat(), "silent": "、".join(silent),
             })
+        pauses = (await session.scalars(select(ChannelPause).order_by(ChannelPause.channel))).all()
         return {
             "date": today.isoformat(),
             "generated_at": now.isoformat(),
+            "paused_channels": [
+                {"channel": p.channel, "channel_label": _CHANNEL_LABELS.get(p.channel, p.channel), "reason": p.reason,
+                 "paused_at": p.paused_at.isoformat()}
+                for p in pauses
+            ],
             "new_submissions": [line(a, p, submitted_at=a.submitted_at.isoformat()) for a, p in new],
             "pending_count": pending_count,
             "pending_reviews": [

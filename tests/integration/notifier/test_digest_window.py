@@ -40,3 +40,23 @@ async def test_submissions_minutes_before_the_digest_count_as_new(core, clock):
     new_section = body.split("过去 24 小时新提交")[1].split("二、")[0]
     assert "09:11" in new_section and "09:13" in new_section and "7月1日" not in new_section
     assert "待审核（共 3 份" in body
+
+
+async def test_a_paused_channel_is_named_at_the_top_of_the_digest(core, clock):
+    from datetime import timedelta
+
+    notifications = notification_service(core)
+    at(clock, "2025-07-02 08:00")
+    await notifications.pause_channel(channel="telegram", reason="Telegram 不接受机器人凭据（401 Unauthorized）",
+                                      probe_in=timedelta(minutes=5))
+    mailer = FakeMailer()
+    worker = make_worker(core, mailers=[mailer])
+    await worker.drain()  # the alert itself
+    mailer.attempts.clear(), mailer.results.clear()
+
+    at(clock, "2025-07-02 09:05")
+    assert await notifications.schedule_staff_digest() == 1
+    await worker.drain()
+    (message,) = mailer.messages()
+    for body in (message.get_body(("plain",)).get_content(), message.get_body(("html",)).get_content()):
+        assert "注意：Telegram 通知自 2025年7月2日 08:00（北京时间） 起暂停发送" in body and "401" in body
