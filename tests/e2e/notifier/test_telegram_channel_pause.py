@@ -97,3 +97,25 @@ async def test_a_blocked_chat_or_a_missing_chat_fails_only_that_row(core, stand_
     assert missing.status == "failed" and "400" in missing.last_error and "chat not found" in missing.last_error
     assert fine.status == "sent"
     assert (await notification_service(core).status()).paused_channels == []
+
+
+async def test_a_probe_answered_about_one_chat_ends_the_pause(core, stand_in, people, clock):
+    ids = await _telegram_rows(core, people)
+    revoked = create_bot("123456:revoked-token", stand_in.base_url)
+    try:
+        await _run_with_bot(core, revoked, clock)
+    finally:
+        await revoked.session.close()
+    assert (await notification_service(core).status()).paused_channels != []
+
+    # Fixed, but the first chat tried has blocked the bot: a 403 is about that chat, so the
+    # channel works again and the other rows go out in the same pass.
+    await people.inject_fault("sendMessage", chat_id=CHATS[0], kind="blocked", times=None)
+    clock.advance(minutes=10)
+    fixed = create_bot(stand_in.token, stand_in.base_url)
+    try:
+        await _run_with_bot(core, fixed, clock)
+    finally:
+        await fixed.session.close()
+    assert [(await row(core, row_id)).status for row_id in ids] == ["failed", "sent", "sent"]
+    assert (await notification_service(core).status()).paused_channels == []
