@@ -1,6 +1,8 @@
 """aiogram FSM storage in the service's own database, so a restart or deploy resumes each dialog."""
 from __future__ import annotations
 
+import copy
+import time
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
@@ -12,6 +14,17 @@ from core.db.models import ChatState
 from core.db.uow import UnitOfWorkFactory
 
 __all__ = ["SQLStorage"]
+
+# An unchanged row is still rewritten this often, so that updated_at (retention of idle chats) stays true.
+_REFRESH_S = 3600.0
+
+
+def _insert_for(dialect: str) -> Any:
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
 
 
 def _key(key: StorageKey) -> str:
@@ -27,27 +40,39 @@ class SQLStorage(BaseStorage):
 
     def __init__(self, uow: UnitOfWorkFactory) -> None:
         self._uow = uow
-        self._cache: dict[str, tuple[str | None, dict[str, Any]]] = {}
+        # key -> (state, data, when this process last wrote the row)
+        self._cache: dict[str, tuple[str | None, dict[str, Any], float]] = {}
 
     async def _load(self, key: StorageKey) -> tuple[str | None, dict[str, Any]]:
         name = _key(key)
         if name not in self._cache:
             async with self._uow() as uow:
                 row = await uow.session.get(ChatState, name)
-                self._cache[name] = (row.state, dict(row.data)) if row else (None, {})
-        return self._cache[name]
+                never = float("-inf")  # the first change after a load always reaches the table
+                self._cache[name] = (row.state, dict(row.data), never) if row else (None, {}, never)
+        state, data, _ = self._cache[name]
+        return state, data
 
     async def _write(self, key: StorageKey, **fields: Any) -> None:
+        """One upsert statement; nothing at all when the state and data are what the row already holds
+        (most updates rewrite the same multi-choice picks), except to refresh updated_at now and then."""
+        name = _key(key)
+        state, data = await self._load(key)
+        new_state = fields.get("state", state)
+        new_data = dict(fields.get("data", data))
+        written = self._cache[name][2]
+        if new_state == state and new_data == data and time.monotonic() - written < _REFRESH_S:
+            return
+        now = datetime.now(timezone.utc)
         async with self._uow() as uow:
-            row = await uow.session.get(ChatState, _key(key))
-            if row is None:
-                row = ChatState(key=_key(key), state=None, data={}, updated_at=datetime.now(timezone.utc))
-                uow.session.add(row)
-            for name, value in fields.items():
-                setattr(row, name, value)
-            row.updated_at = datetime.now(timezone.utc)
+            insert = _insert_for(uow.session.bind.dialect.name)
+            values = {"key": name, "state": new_state, "data": new_data, "updated_at": now}
+            await uow.session.execute(
+                insert(ChatState).values(**values).on_conflict_do_update(
+                    index_elements=[ChatState.key], set_={"state": new_state, "data": new_data, "updated_at": now})
+            )
             await uow.commit()
-            self._cache[_key(key)] = (row.state, dict(row.data))
+        self._cache[name] = (new_state, new_data, time.monotonic())
 
     async def set_state(self, key: StorageKey, state: str | State | None = None) -> None:
         await self._write(key, state=state.state if isinstance(state, State) else state)
@@ -59,7 +84,7 @@ class SQLStorage(BaseStorage):
         await self._write(key, data=dict(data))
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
-        return dict((await self._load(key))[1])
+        return copy.deepcopy((await self._load(key))[1])
 
     async def close(self) -> None:
         return None

@@ -23,7 +23,7 @@ from bot.sandbox.client import SandboxError
 from bot.main import WebhookConfigError, build_dispatcher, run_webhook
 from bot.storage import SQLStorage
 from core.bootstrap import bootstrap
-from core.db.models import Event, ProcessedUpdate
+from core.db.models import ChatState, Event, ProcessedUpdate
 from tests.e2e.bot.bursts import BURST, misplaced, reach_first_question, send_burst, stored_answers, wait_for_question
 from tests.e2e.bot.conftest import STAFF_ID, RunningBot
 from tests.support.chat import ChatDriver
@@ -198,6 +198,26 @@ async def test_sql_storage_keeps_state_and_data_across_instances(live_core):
     assert await second.get_state(key) is None
     # A restarted process reads what was committed, not what it once had in memory.
     assert await SQLStorage(live_core.uow).get_state(key) is None
+
+
+async def test_sql_storage_writes_one_row_only_when_something_changed(live_core):
+    key = StorageKey(bot_id=1, chat_id=5, user_id=5)
+    storage = SQLStorage(live_core.uow)
+
+    async def row() -> tuple:
+        async with live_core.uow() as uow:
+            found = await uow.session.get(ChatState, "1:5:5:0:default")
+            return (found.state, found.data, found.updated_at) if found else None
+
+    await storage.set_data(key, {"multi": {"picked": ["a"]}})
+    first = await row()
+    assert first[:2] == (None, {"multi": {"picked": ["a"]}})
+    await storage.set_data(key, {"multi": {"picked": ["a"]}})  # the same picks again: no write
+    await storage.set_state(key, None)
+    assert await row() == first
+    await storage.set_data(key, {"multi": {"picked": ["a", "b"]}})
+    assert (await row())[1] == {"multi": {"picked": ["a", "b"]}}
+    assert await SQLStorage(live_core.uow).get_data(key) == {"multi": {"picked": ["a", "b"]}}
 
 
 async def test_redis_storage_is_used_when_redis_url_is_set(bot_settings):
