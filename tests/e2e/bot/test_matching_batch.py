@@ -232,3 +232,31 @@ async def test_a_batch_from_submission_to_filing(batch_service, people, smtp):
     assert any("推荐的产业兼职教师人选" in s for s in subjects)
     assert any("匹配结果" in s for s in subjects)
     assert any("拟聘公示" in s for s in subjects)
+
+
+async def test_a_university_that_submits_before_any_expert_is_approved_gets_candidates_later(batch_service, people):
+    core, clock = batch_service
+    university = ChatDriver(people, UNIVERSITY_ID, form="university")
+    review = await university.fill(await begin(university, "我是高校联系人（申报微专业建设意向）"), UNIVERSITY)
+    await people.press_button(UNIVERSITY_ID, review, "✅ 提交")
+    await university.wait_for(lambda m: "受理编号" in m.text or "已收到您提交的" in m.text)
+
+    # Nobody in the pool yet: the contact is told what happens next, never asked to submit again.
+    await people.send_text(UNIVERSITY_ID, "/candidates")
+    empty = await university.wait_for(lambda m: "资源库中暂时没有" in m.text)
+    assert "提交意向表后" not in empty.text
+
+    driver = ChatDriver(people, 6003)
+    review = await driver.fill(await begin(driver, "我是企业专家（申请产业兼职教师）"), EXPERTS[6003])
+    await people.press_button(6003, review, "✅ 提交")
+    await driver.wait_for(lambda m: "已提交！受理编号" in m.text or "已收到您提交的" in m.text)
+    await people.send_text(STAFF_ID, "/pending")
+    card = await wait_for(people, STAFF_ID, lambda m: "丙专家" in m.text and "✅ 通过" in m.buttons)
+    await people.press_button(STAFF_ID, card, "✅ 通过")
+    await wait_for(people, STAFF_ID, lambda m: "已处理" in m.text)
+
+    await people.send_text(UNIVERSITY_ID, "/candidates")
+    header = await university.wait_for(lambda m: "《创新管理》需要 1 位专家" in m.text)
+    assert header
+    candidate = await university.wait_for(lambda m: "推荐理由" in m.text)
+    assert "专家 E" in candidate.text and "丙专家" not in candidate.text
