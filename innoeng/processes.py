@@ -48,7 +48,7 @@ async def serve(settings: Settings, *, with_bot: bool, with_notifier: bool, sand
             from bot.sandbox import DEFAULT_TOKEN, SandboxServer
 
             sandbox = await listening(
-                SandboxServer(settings.sandbox_host, settings.sandbox_port, (DEFAULT_TOKEN,)).start(),
+                SandboxServer(settings.sandbox_host, settings.sandbox_port, (DEFAULT_TOKEN,), resumable=True).start(),
                 host=settings.sandbox_host, port=settings.sandbox_port, setting="SANDBOX_PORT",
             )
             token, api_url = DEFAULT_TOKEN, sandbox.base_url

@@ -43,10 +43,12 @@ class SandboxServer:
     """A started stand-in; `base_url` is what TelegramAPIServer.from_base and SandboxClient take."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0,
-                 tokens: Iterable[str] = (DEFAULT_TOKEN,)) -> None:
+                 tokens: Iterable[str] = (DEFAULT_TOKEN,), *, resumable: bool = False) -> None:
+        """resumable: the bot keeps its data across the stand-in's restarts (`innoeng run`, `innoeng sandbox`),
+        so chats' message ids continue from the clock rather than from 1."""
         self.host = host
         self.port = port
-        self.sandbox = Sandbox(tuple(tokens))
+        self.sandbox = Sandbox(tuple(tokens), resumable=resumable)
         self._runner: web.AppRunner | None = None
 
     @property
@@ -90,7 +92,7 @@ async def running_sandbox(host: str = "127.0.0.1", port: int = 0,
 
 
 async def serve_forever(host: str, port: int, tokens: Iterable[str]) -> None:
-    server = await SandboxServer(host, port, tokens).start()
+    server = await SandboxServer(host, port, tokens, resumable=True).start()
     print(f"Bot API stand-in on {server.base_url}  (chat page: {server.base_url}/ )", flush=True)
     for token in server.sandbox.bots:
         print(f"  bot token: {token}", flush=True)

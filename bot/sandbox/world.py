@@ -88,16 +88,21 @@ class ChatMessage:
                 "reply_markup": self.reply_markup, "deleted": self.deleted}
 
 
+def clock_message_id() -> int:
+    """Where a chat's message ids start in a stand-in that a bot with lasting data talks to across restarts:
+    Telegram never reuses a message id in a chat and the bot relies on them growing, but a restarted
+    stand-in has forgotten its chats, so it counts on from the clock (quarter seconds since late 2023,
+    within 32 bits for years) instead of from 1."""
+    return int((time.time() - 1_700_000_000) * 4)
+
+
 class Chat:
     """A private chat between one person and the bot: one message_id sequence, one event log."""
 
-    def __init__(self, user: dict[str, Any]) -> None:
+    def __init__(self, user: dict[str, Any], first_message_id: int = 1) -> None:
         self.id: int = user["id"]
         self.user = user
-        # Telegram never reuses a message id in a chat, and the bot relies on them growing; a restarted
-        # stand-in forgets its chats, so it counts on from the clock (quarter seconds since late 2023, which
-        # stays within 32 bits for years) instead of from 1.
-        self.next_message_id = int((time.time() - 1_700_000_000) * 4)
+        self.next_message_id = first_message_id
         self.messages: dict[int, ChatMessage] = {}
         self.events: list[dict[str, Any]] = []
         self.reply_keyboard: dict[str, Any] | None = None  # what the person's client shows now
@@ -157,8 +162,10 @@ class CallbackRecord:
 
 
 class SandboxBot:
-    def __init__(self, token: str, username: str | None = None, first_name: str | None = None) -> None:
+    def __init__(self, token: str, username: str | None = None, first_name: str | None = None,
+                 *, resumable: bool = False) -> None:
         self.token = token
+        self.resumable = resumable
         self.id = int(token.split(":", 1)[0])
         self.user = bot_user(self.id, username or "innoeng_sandbox_bot", first_name or "创新工程微专业(沙盒)")
         self.faults = FaultPlan()
@@ -186,7 +193,7 @@ class SandboxBot:
     def chat_with(self, user: dict[str, Any]) -> Chat:
         chat = self.chats.get(user["id"])
         if chat is None:
-            chat = self.chats[user["id"]] = Chat(user)
+            chat = self.chats[user["id"]] = Chat(user, clock_message_id() if self.resumable else 1)
         else:
             chat.user = {**chat.user, **user}
         return chat
@@ -279,7 +286,8 @@ def _update_kind(update: dict[str, Any]) -> str:
 class Sandbox:
     """All bots the stand-in serves, by token."""
 
-    def __init__(self, tokens: tuple[str, ...] | list[str] = (DEFAULT_TOKEN,)) -> None:
+    def __init__(self, tokens: tuple[str, ...] | list[str] = (DEFAULT_TOKEN,), *, resumable: bool = False) -> None:
+        self.resumable = resumable
         self.bots: dict[str, SandboxBot] = {}
         for token in tokens:
             self.add_bot(token)
@@ -290,7 +298,7 @@ class Sandbox:
             raise ValueError("a bot token looks like 123456:secret")
         bot = self.bots.get(token)
         if bot is None:
-            bot = self.bots[token] = SandboxBot(token, username, first_name)
+            bot = self.bots[token] = SandboxBot(token, username, first_name, resumable=self.resumable)
         return bot
 
     def bot(self, token: str | None) -> SandboxBot:

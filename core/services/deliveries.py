@@ -78,15 +78,15 @@ class UpdateLog:
                 OutboxMessage.channel == "telegram",
             ))).all()
             mine = [row.id for row in rows if row.payload.get("application_id") == application_id]
-            taken_over = True
-            for row_id in mine:
-                result = await uow.session.execute(
-                    update(OutboxMessage).where(OutboxMessage.id == row_id, OutboxMessage.status == QUEUED)
-                    .values(status=SKIPPED, last_error=text("bot.receipt_in_chat"))
-                )
-                taken_over = taken_over and result.rowcount == 1
+            if not mine:
+                return True
+            # The newest row is this submission's; older ones belong to earlier submissions (a resubmit).
+            result = await uow.session.execute(
+                update(OutboxMessage).where(OutboxMessage.id == max(mine), OutboxMessage.status == QUEUED)
+                .values(status=SKIPPED, last_error=text("bot.receipt_in_chat"))
+            )
             await uow.commit()
-            return taken_over
+            return result.rowcount == 1
 
     async def handled(self, *, bot_id: int, update_id: int, digest: str) -> bool:
         """Records the update as handled; False when another worker recorded it first."""
