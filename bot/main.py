@@ -125,9 +125,13 @@ class WebhookConfigError(ValueError):
     """Webhook settings that must not be served (the message says what to change)."""
 
 
-def _secret_checked(handler: Any, secret: str) -> Any:
-    """Only Telegram knows the secret: a request without it is refused before its body is read."""
+def _secret_checked(handler: Any, secret: str, at_once: int) -> Any:
+    """Only Telegram knows the secret: a request without it is refused before its body is read.
+
+    At most `at_once` updates are handled at a time (BOT_MAX_CONCURRENT_UPDATES, as in polling); Telegram's
+    other connections wait their turn, first come first served, instead of exhausting the database pool."""
     expected = secret.encode()
+    slots = asyncio.Semaphore(at_once)
 
     async def checked(request: web.Request) -> web.StreamResponse:
         sent = request.headers.get("X-Telegram-Bot-Api-Secret-Token")
@@ -136,7 +140,8 @@ def _secret_checked(handler: Any, secret: str) -> Any:
             log.warning("webhook: refused a request from %s (%s secret header; body not read)",
                         request.remote, "no" if sent is None else "wrong")
             return web.Response(status=401, text="Unauthorized")
-        return await handler(request)
+        async with slots:
+            return await handler(request)
 
     return checked
 
@@ -156,10 +161,11 @@ async def run_webhook(core: Core, bot: Bot, stop: asyncio.Event, *, reuse_port: 
     # handle_in_background=False: Telegram gets its answer once the update is handled and committed, and only
     # then sends that chat's next update (bot/ordering.py, point 1). The secret is checked before aiogram.
     requests = SimpleRequestHandler(dispatcher=dispatcher, bot=bot, handle_in_background=False)
-    app.router.add_post(WEBHOOK_PATH, _secret_checked(requests.handle, secret))
+    app.router.add_post(WEBHOOK_PATH, _secret_checked(requests.handle, secret, settings.bot_max_concurrent_updates))
     app.router.add_get(HEALTH_PATH, _healthy)
     setup_application(app, dispatcher, bot=bot)
-    runner = web.AppRunner(app, access_log=None)
+    # A stopping worker gives open updates a few seconds; Telegram resends what it never got an answer to.
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=5.0)
     await runner.setup()
     site = web.TCPSite(runner, settings.webhook_host, settings.webhook_port, reuse_port=reuse_port or None)
     await listening(site.start(), host=settings.webhook_host, port=settings.webhook_port, setting="WEBHOOK_PORT")
