@@ -56,16 +56,8 @@ FILING_COLUMNS = (
 
 def _workbook(title: str, header: Sequence[str], rows: Sequence[Sequence[object]]) -> bytes:
     book = Workbook()
-    sheet = book.active
-    sheet.title = title
-    append_text_row(sheet, header)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        append_text_row(sheet, row)
-    for column in sheet.columns:
-        width = max(len(str(cell.value or "")) for cell in column)
-        sheet.column_dimensions[column[0].column_letter].width = min(max(10, width * 2), 60)
+    book.remove(book.active)
+    _add_sheet(book, title, header, rows)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

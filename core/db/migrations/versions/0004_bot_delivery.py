@@ -1,4 +1,4 @@
-"""bot delivery (issue 9: bot robustness): handled updates keyed by id and payload digest
+"""handled updates keyed by id and payload digest within Telegram's redelivery window
 
 Revision ID: 0004
 Revises: 0003

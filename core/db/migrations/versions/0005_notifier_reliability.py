@@ -1,4 +1,4 @@
-"""notifier reliability (issue 10)
+"""notifier: attempts on record before sending (outbox.attempt_started_at), channel pauses
 
 Revision ID: 0005
 Revises: 0004

@@ -1,4 +1,4 @@
-"""personal data lifecycle (issue 11)
+"""personal data: file deletions queued until they succeed (pending_file_deletions)
 
 Revision ID: 0006
 Revises: 0005

@@ -1,4 +1,4 @@
-"""fidelity to the notice (issue 12)
+"""two-way matching: experts' preferences over universities, pairs held by staff
 
 Revision ID: 0007
 Revises: 0006

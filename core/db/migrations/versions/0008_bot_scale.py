@@ -1,4 +1,4 @@
-"""bot scale-out (issue 13)
+"""bot ordering: the Telegram message id of the last applied typed answer
 
 Revision ID: 0008
 Revises: 0007

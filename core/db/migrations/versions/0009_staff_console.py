@@ -1,4 +1,4 @@
-"""staff console (issue 14)
+"""staff console: accounts, sessions, login attempts; review-queue index
 
 Revision ID: 0009
 Revises: 0008
