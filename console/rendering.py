@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from collections.abc import Awaitable, Callable
 from typing import Any, NoReturn
 
 import aiohttp_jinja2
@@ -11,10 +12,11 @@ from markupsafe import Markup, escape
 
 from console.keys import CSRF_TOKEN, STAFF
 from console.navigation import navigation_for
+from core.domain import DomainError, NotFound
 from core.domain.staff import Role
 from core.texts import ZH_CN, text
 
-__all__ = ["TEMPLATES_DIR", "setup_templates", "render", "not_found", "error_page", "role_label"]
+__all__ = ["TEMPLATES_DIR", "setup_templates", "render", "not_found", "error_page", "role_label", "act_then_redirect"]
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
@@ -98,3 +100,19 @@ def _flash(key: str, count: str = "") -> str | None:
 
 
 _TITLES = {400: "请求无效", 403: "没有权限", 404: "找不到页面", 405: "不支持的操作", 500: "服务器错误"}
+
+
+async def act_then_redirect(
+    request: web.Request, *, act: Callable[[Any], Awaitable[object]],
+    redisplay: Callable[..., Awaitable[web.StreamResponse]], done_url: str,
+) -> web.StreamResponse:
+    """A form POST on one object: an unknown id is 404; a refusal shows the page again with what was typed
+    and every problem named; success redirects (303) so a reload does not post twice."""
+    posted = await request.post()
+    try:
+        await act(posted)
+    except NotFound:
+        not_found(request)
+    except DomainError as refusal:
+        return await redisplay(request, error=refusal.message, entered=dict(posted), status=400)
+    raise web.HTTPSeeOther(done_url)

@@ -39,16 +39,21 @@ def candidate_card(candidate: Candidate) -> str:
     )
 
 
+def _choice_keyboard(button, *, choice: str | None, want_rank: int | None) -> InlineKeyboardMarkup:
+    """意向 / 不考虑, ⬆️ for a wanted one not yet first, and clear once something is picked."""
+    row = [button("match.want_button", "want"), button("match.not_button", "not")]
+    if choice == "want" and (want_rank or 0) > 1:
+        row.append(button("match.up_button", "up"))
+    if choice:
+        row.append(button("match.clear_button", "clear"))
+    return InlineKeyboardMarkup(inline_keyboard=[row])
+
+
 def candidate_keyboard(candidate: Candidate) -> InlineKeyboardMarkup:
     def button(label: str, action: str) -> InlineKeyboardButton:
         return InlineKeyboardButton(text=text(label), callback_data=CandidateMark(action=action, rec=candidate.recommendation_id).pack())
 
-    row = [button("match.want_button", "want"), button("match.not_button", "not")]
-    if candidate.choice == "want" and (candidate.want_rank or 0) > 1:
-        row.append(button("match.up_button", "up"))
-    if candidate.choice:
-        row.append(button("match.clear_button", "clear"))
-    return InlineKeyboardMarkup(inline_keyboard=[row])
+    return _choice_keyboard(button, choice=candidate.choice, want_rank=candidate.want_rank)
 
 
 async def _university(core: Core, person: PersonView):
@@ -182,12 +187,7 @@ def university_option_keyboard(expert_application_id: int, option: UniversityOpt
         return InlineKeyboardButton(text=text(label), callback_data=ExpertPick(
             action=action, app=expert_application_id, u=option.university_application_id).pack())
 
-    row = [button("match.want_button", "want"), button("match.not_button", "not")]
-    if option.choice == "want" and (option.want_rank or 0) > 1:
-        row.append(button("match.up_button", "up"))
-    if option.choice:
-        row.append(button("match.clear_button", "clear"))
-    return InlineKeyboardMarkup(inline_keyboard=[row])
+    return _choice_keyboard(button, choice=option.choice, want_rank=option.want_rank)
 
 
 async def _pooled_expert(core: Core, person: PersonView):

@@ -7,7 +7,7 @@ from aiohttp import web
 
 from console.auth import require
 from console.keys import CORE, STAFF
-from console.rendering import not_found, render
+from console.rendering import act_then_redirect, not_found, render
 from core.domain import DomainError, NotFound
 from core.domain.appointments import APPOINTMENT_LABELS, MAX_AGREEMENT_YEARS, AppointmentStatus
 from core.domain.staff import Role
@@ -96,16 +96,12 @@ def _int(raw: object, field: str) -> int:
 
 
 async def _act(request: web.Request, action, done: str) -> web.StreamResponse:
-    appointment_id = int(request.match_info["appointment_id"])
-    posted = await request.post()
-    try:
-        await action(request.app[CORE].appointments, appointment_id, posted, request[STAFF].actor)
-    except NotFound:
-        not_found(request)
-    except DomainError as refusal:
-        # What was typed stays in the form; the refusal names every problem.
-        return await _detail(request, error=refusal.message, entered=dict(posted), status=400)
-    raise web.HTTPSeeOther(f"/appointments/{appointment_id}?ok={done}")
+    object_id = int(request.match_info["appointment_id"])
+    return await act_then_redirect(
+        request,
+        act=lambda posted: action(request.app[CORE].appointments, object_id, posted, request[STAFF].actor),
+        redisplay=_detail, done_url=f"/appointments/{object_id}?ok={done}",
+    )
 
 
 @routes.post("/appointments/{appointment_id:\\d+}/objection")

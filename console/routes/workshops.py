@@ -5,7 +5,7 @@ from aiohttp import web
 
 from console.auth import require
 from console.keys import CORE, STAFF
-from console.rendering import not_found, render
+from console.rendering import act_then_redirect, not_found, render
 from core.domain import DomainError, NotFound
 from core.domain.staff import Role
 from core.services.events import AUDIENCES, EVENT_KINDS, RSVP_LABELS, parse_event_time
@@ -89,15 +89,12 @@ async def workshop(request: web.Request) -> web.Response:
 
 
 async def _act(request: web.Request, action, done: str) -> web.StreamResponse:
-    event_id = int(request.match_info["event_id"])
-    posted = await request.post()
-    try:
-        await action(request.app[CORE].events, event_id, posted, request[STAFF].actor)
-    except NotFound:
-        not_found(request)
-    except DomainError as refusal:
-        return await _detail(request, error=refusal.message, entered=dict(posted), status=400)
-    raise web.HTTPSeeOther(f"/workshops/{event_id}?ok={done}")
+    object_id = int(request.match_info["event_id"])
+    return await act_then_redirect(
+        request,
+        act=lambda posted: action(request.app[CORE].events, object_id, posted, request[STAFF].actor),
+        redisplay=_detail, done_url=f"/workshops/{object_id}?ok={done}",
+    )
 
 
 @routes.post("/workshops/{event_id:\\d+}/update")
