@@ -204,7 +204,7 @@ ZH_CN: Mapping[str, str] = {
     "match.decline_reason": "请简要说明谢绝的原因（便于分会改进匹配）：",
     "match.accepted": "已记录您的答复：接受。双方都确认后将进入公示，届时会通知您。",
     "match.declined": "已记录您的答复：谢绝。分会将另行安排。",
-    "match.publicity_started": "双方均已确认，已进入公示：{start} 至 {end}。",
+    "match.both_accepted": "已记录您的答复。双方均已确认，分会将按规定安排公示，公示开始时会通知您公示期。",
     "match.no_candidates": "目前还没有为您推荐的人选。提交意向表后，分会会根据资源库为您推荐。",
     "match.no_candidates_yet": "您的意向表已提交。资源库中暂时没有符合您课程需求的专家；有合适的专家入库后，我们会立即为您推荐并通知您。",
     "match.course_no_candidates": "《{course}》：资源库中暂时没有符合条件的专家；有合适的专家入库后会通知您。",
@@ -262,7 +262,22 @@ ZH_CN: Mapping[str, str] = {
     "match.staff.usage": "用法：{usage}",
     "match.staff.done": "已登记：聘任 {id} → {status}",
     "match.staff.cap_lifted": "已放宽专家申请 {id} 的受聘高校数上限为 {cap} 所，理由已记录。",
-    "match.staff.publicity_empty": "目前没有公示中的聘任。",
+    "match.staff.publicity_empty": "目前没有公示中或双方已确认、待公示的聘任。",
+    "match.staff.publicity_awaiting_header": (
+        "双方已确认、待公示 {count} 对。若次一工作日开始，公示期为 {start} 至 {end}（{days} 个工作日）。"
+        "开始公示：/publicity start 聘任编号… [开始日期]"
+    ),
+    "match.staff.publicity_awaiting_line": "［聘任编号 {id}］{university}《{course}》← {expert}（{employer}）",
+    "match.staff.publicity_started": (
+        "已开始公示 {count} 对（聘任编号 {ids}）：{start} 至 {end}，共 {days} 个工作日。公示开始和结束的通知已排入发送队列。"
+    ),
+    "appointments.publicity_none_chosen": "请至少选择一对要开始公示的聘任。",
+    "appointments.publicity_not_found": "没有找到聘任 {ids}。本次没有开始任何公示。",
+    "appointments.publicity_not_accepted": (
+        "聘任 {id}（{university}《{course}》— {expert}）当前为「{status}」，只有双方已确认、待公示的聘任可以开始公示。"
+        "本次没有开始任何公示。"
+    ),
+    "appointments.publicity_past": "公示开始日期 {day} 已经过去（今天是 {today}），请选择今天或以后的日期。",
     "match.staff.filing_empty": "目前没有已签订协议或已备案的聘任。",
     "calendar.uncovered_year": (
         "注意：节假日日历尚未收录 {year} 年的法定节假日和调休安排，{year} 年的公示期暂按周一至周五"
@@ -360,6 +375,7 @@ ZH_CN: Mapping[str, str] = {
     "outbox.kind.channel_paused": "通道暂停提醒",
     "outbox.kind.deadline_reminder": "截止提醒",
     "outbox.kind.filing_recorded": "备案已记录",
+    "outbox.kind.match_accepted": "双方已确认，待公示",
     "outbox.kind.match_answer_reminder": "匹配答复提醒",
     "outbox.kind.match_declined": "匹配被谢绝",
     "outbox.kind.match_proposal": "匹配结果",
@@ -401,6 +417,7 @@ ZH_CN: Mapping[str, str] = {
     "audit.action.appointment.agreement": "记录聘任协议",
     "audit.action.appointment.filing": "记录备案",
     "audit.action.appointment.objection": "记录公示异议",
+    "audit.action.appointment.publicity_start": "开始公示",
     "audit.action.batch.create": "创建批次",
     "audit.action.batch.update": "修改批次",
     "audit.action.document.upload": "上传证明材料",

@@ -139,9 +139,8 @@ async def answer(callback: CallbackQuery, core: Core, person: PersonView, state:
         return
     await callback.answer()
     await callback.message.edit_reply_markup(reply_markup=None)
-    reply = text("match.accepted")
-    if view.status == "publicity":
-        reply += "\n" + text("match.publicity_started", start=view.publicity_starts_on, end=view.publicity_ends_on)
+    # The second yes: the branch publicises next (staff start it), so no dates yet.
+    reply = text("match.both_accepted") if view.status == "accepted" else text("match.accepted")
     await callback.message.answer(reply)
 
 

@@ -14,6 +14,7 @@ from bot.callbacks import ConfirmRun
 from bot.filters import IsStaff
 from core.bootstrap import Core
 from core.domain import DomainError
+from core.domain.appointments import AppointmentStatus
 from core.exports import filing_workbook, publicity_text, publicity_workbook, run_workbook
 from core.forms.normalize import parse_date
 from core.services import PersonView
@@ -23,6 +24,7 @@ log = logging.getLogger(__name__)
 
 COMMANDS = ("match", "publicity", "objection", "agreement", "filing", "filingexport", "caplift")
 USAGE = {
+    "publicity": "/publicity start 聘任编号 [聘任编号…] [开始日期，如 2026-12-07；默认次一工作日]",
     "objection": "/objection 聘任编号 成立|不成立|待查 说明",
     "agreement": "/agreement 聘任编号 签订日期 聘期年数 学时 单位同意 授课内容",
     "filing": "/filing 聘任编号 备案日期 [备注]",
@@ -224,15 +226,62 @@ async def _drop_buttons(callback: CallbackQuery) -> None:
             raise
 
 
-async def publicity(message: Message, bot: Bot, core: Core) -> None:
-    listed = await core.appointments.list(statuses=["publicity"])
-    if not listed:
+async def publicity(message: Message, command: CommandObject, bot: Bot, core: Core) -> None:
+    """/publicity: the pairs awaiting publicity, then those in publicity (text and xlsx).
+    /publicity start ID… [DATE]: staff start the publicity of accepted pairs (公示 is the branch's decision)."""
+    args = _args(command)
+    if args:
+        if args[0] not in ("start", "开始"):
+            await message.answer(text("match.staff.usage", usage=USAGE["publicity"]))
+            return
+        await _start_publicity(message, core, args[1:])
+        return
+    awaiting = await core.appointments.list(statuses=[AppointmentStatus.ACCEPTED])
+    listed = await core.appointments.list(statuses=[AppointmentStatus.PUBLICITY])
+    if not listed and not awaiting:
         await message.answer(text("match.staff.publicity_empty"))
         return
-    warnings = core.appointments.calendar_warnings(
-        years={d.year for a in listed for d in (a.publicity_starts_on, a.publicity_ends_on) if d})
-    await message.answer("\n\n".join([publicity_text(listed), *warnings])[:4000])
-    await bot.send_document(message.chat.id, BufferedInputFile(publicity_workbook(listed), filename="publicity.xlsx"))
+    if awaiting:
+        period = core.appointments.publicity_preview()
+        lines = [text("match.staff.publicity_awaiting_header", count=len(awaiting), start=period.starts_on,
+                      end=period.ends_on, days=period.working_days)]
+        lines += [text("match.staff.publicity_awaiting_line", id=a.id, university=a.university_name, course=a.course,
+                       expert=a.expert_name, employer=a.employer) for a in awaiting]
+        await message.answer("\n\n".join(["\n".join(lines), *period.warnings])[:4000])
+    if listed:
+        warnings = core.appointments.calendar_warnings(
+            years={d.year for a in listed for d in (a.publicity_starts_on, a.publicity_ends_on) if d})
+        await message.answer("\n\n".join([publicity_text(listed), *warnings])[:4000])
+        await bot.send_document(message.chat.id, BufferedInputFile(publicity_workbook(listed), filename="publicity.xlsx"))
+
+
+async def _start_publicity(message: Message, core: Core, args: list[str]) -> None:
+    ids, starts_on = [], None
+    for token in args:
+        day = None if token.isdigit() else parse_date(token)
+        if token.isdigit():
+            ids.append(int(token))
+        elif day is not None and starts_on is None:
+            starts_on = day
+        else:
+            ids = []
+            break
+    if not ids:
+        await message.answer(text("match.staff.usage", usage=USAGE["publicity"]))
+        return
+    try:
+        started = await core.appointments.start_publicity(
+            appointment_ids=ids, staff=f"staff:{message.from_user.id}", starts_on=starts_on)
+    except DomainError as error:
+        await message.answer(error.message)
+        return
+    first = started[0]
+    warnings = core.appointments.calendar_warnings(years=range(first.publicity_starts_on.year,
+                                                               first.publicity_ends_on.year + 1))
+    await message.answer("\n\n".join([text(
+        "match.staff.publicity_started", count=len(started), ids="、".join(str(a.id) for a in started),
+        start=first.publicity_starts_on, end=first.publicity_ends_on, days=core.settings.publicity_working_days,
+    ), *warnings]))
 
 
 async def objection(message: Message, command: CommandObject, core: Core) -> None:

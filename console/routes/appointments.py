@@ -1,4 +1,7 @@
-"""Console pages: confirmed pairs by state, publicity (公示), objections, agreements, filing (备案), their xlsx."""
+"""Console pages: confirmed pairs by state, starting publicity (公示), objections, agreements, filing (备案), their xlsx.
+
+Starting publicity shows its period first: a GET with `starts_on` computes the end date for the chosen start
+(server-side, no script), and the POST that starts it carries that start, so staff start what they saw."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -27,22 +30,59 @@ def _xlsx(content: bytes, filename: str) -> web.Response:
     return response
 
 
-@routes.get("/appointments")
-@require(Role.COORDINATOR)
-async def appointments(request: web.Request) -> web.Response:
+def _preview(core, raw: object):
+    """(the publicity period for the start typed, or for the next working day; the refusal of what was typed)."""
+    raw = str(raw or "").strip()
+    if raw:
+        try:
+            return core.appointments.publicity_preview(starts_on=_date(raw, "公示开始日期")), None
+        except DomainError as refusal:
+            return core.appointments.publicity_preview(), refusal.message
+    return core.appointments.publicity_preview(), None
+
+
+async def _list(request: web.Request, *, error: str | None = None, entered: dict | None = None,
+                status: int = 200) -> web.Response:
     core = request.app[CORE]
-    status = request.query.get("status", "")
-    chosen = [status] if status in {s.value for s in AppointmentStatus} else None
+    state = request.query.get("status", "")
+    chosen = [state] if state in {s.value for s in AppointmentStatus} else None
     listed = await core.appointments.list(statuses=chosen)
+    everything = await core.appointments.list() if chosen else listed
     counts: dict[str, int] = {}
-    for view in await core.appointments.list() if chosen else listed:
+    for view in everything:
         counts[view.status] = counts.get(view.status, 0) + 1
     in_publicity = [a for a in listed if a.publicity_starts_on]
     years = {y for a in in_publicity for y in (a.publicity_starts_on.year, a.publicity_ends_on.year)}
-    return render(request, "console/appointments.html", listed=listed, current_status=status if chosen else "", counts=counts,
+    awaiting = [a for a in everything if a.status == AppointmentStatus.ACCEPTED] if state in ("", "accepted") else []
+    posted = await request.post() if entered is not None else None
+    preview, preview_error = _preview(core, entered.get("starts_on") if entered else request.query.get("starts_on"))
+    return render(request, "console/appointments.html", status=status, listed=listed,
+                  current_status=state if chosen else "", counts=counts,
                   labels={s.value: label for s, label in APPOINTMENT_LABELS.items()},
                   publicity_days=core.settings.publicity_working_days,
-                  calendar_warnings=core.appointments.calendar_warnings(years=years))
+                  calendar_warnings=core.appointments.calendar_warnings(years=years),
+                  awaiting=awaiting, preview=preview, error=error or preview_error,
+                  picked={str(v) for v in posted.getall("appointment", [])} if posted is not None else set(),
+                  today=core.clock().astimezone(core.settings.zone).date())
+
+
+@routes.get("/appointments")
+@require(Role.COORDINATOR)
+async def appointments(request: web.Request) -> web.Response:
+    return await _list(request)
+
+
+@routes.post("/appointments/publicity")
+@require(Role.COORDINATOR)
+async def start_publicity(request: web.Request) -> web.StreamResponse:
+    """Start the publicity of the ticked pairs, all or none, from the start whose end date the page showed."""
+    async def start(posted):
+        await request.app[CORE].appointments.start_publicity(
+            appointment_ids=[_int(v, "聘任编号") for v in posted.getall("appointment", [])],
+            starts_on=_date(posted.get("starts_on"), "公示开始日期"), staff=request[STAFF].actor)
+
+    return await act_then_redirect(request, act=start, redisplay=_list,
+                                   done_url="/appointments?status=publicity&ok=publicity_started")
 
 
 @routes.get("/appointments/publicity.xlsx")
@@ -68,8 +108,11 @@ async def _detail(request: web.Request, *, error: str | None = None, entered: di
         not_found(request)
     actor_names = await core.staff.actor_names()
     objections = [{**o, "at": datetime.fromisoformat(o["at"])} for o in view.objections]
-    return render(request, "console/appointment.html", status=status, a=view, error=error, entered=entered or {},
-                  objections=objections,
+    preview = preview_error = None
+    if view.status == AppointmentStatus.ACCEPTED:
+        preview, preview_error = _preview(core, (entered or {}).get("starts_on") or request.query.get("starts_on"))
+    return render(request, "console/appointment.html", status=status, a=view, error=error or preview_error,
+                  entered=entered or {}, objections=objections, preview=preview,
                   label=APPOINTMENT_LABELS[AppointmentStatus(view.status)], max_years=MAX_AGREEMENT_YEARS,
                   publicity_days=core.settings.publicity_working_days, actor_names=actor_names,
                   today=core.clock().astimezone(core.settings.zone).date())
@@ -102,6 +145,16 @@ async def _act(request: web.Request, action, done: str) -> web.StreamResponse:
         act=lambda posted: action(request.app[CORE].appointments, object_id, posted, request[STAFF].actor),
         redisplay=_detail, done_url=f"/appointments/{object_id}?ok={done}",
     )
+
+
+@routes.post("/appointments/{appointment_id:\\d+}/publicity")
+@require(Role.COORDINATOR)
+async def publicity(request: web.Request) -> web.StreamResponse:
+    async def start(service, appointment_id, posted, staff):
+        await service.start_publicity(appointment_ids=[appointment_id], staff=staff,
+                                      starts_on=_date(posted.get("starts_on"), "公示开始日期"))
+
+    return await _act(request, start, "publicity_started")
 
 
 @routes.post("/appointments/{appointment_id:\\d+}/objection")

@@ -1,7 +1,11 @@
 """The life of a proposed expert–university pair after staff confirm it (notice 三(二)2 and 三(三)).
 
-offered → publicity (both sides accepted) → agreed (agreement signed after publicity) → filed (备案)
+offered → accepted (both sides said yes) → publicity (staff start it: 公示 is the branch's decision, notice
+三(二)2 "按规定公示后") → agreed (agreement signed after publicity) → filed (备案)
 offered → declined (either side); publicity → cancelled (an objection upheld)
+
+An accepted pair has no way out but publicity: there is no staff verb to drop a pair before it is made
+public (nor while it is offered), and an objection raised during publicity is how a pair is stopped.
 """
 from __future__ import annotations
 
@@ -32,6 +36,7 @@ MAX_AGREEMENT_YEARS = 5
 
 class AppointmentStatus(StrEnum):
     OFFERED = "offered"
+    ACCEPTED = "accepted"
     DECLINED = "declined"
     PUBLICITY = "publicity"
     CANCELLED = "cancelled"
@@ -42,7 +47,8 @@ class AppointmentStatus(StrEnum):
 _A = AppointmentStatus
 
 APPOINTMENT_TRANSITIONS: dict[AppointmentStatus, frozenset[AppointmentStatus]] = {
-    _A.OFFERED: frozenset({_A.PUBLICITY, _A.DECLINED}),
+    _A.OFFERED: frozenset({_A.ACCEPTED, _A.DECLINED}),
+    _A.ACCEPTED: frozenset({_A.PUBLICITY}),
     _A.PUBLICITY: frozenset({_A.AGREED, _A.CANCELLED}),
     _A.AGREED: frozenset({_A.FILED}),
     _A.DECLINED: frozenset(),
@@ -52,6 +58,7 @@ APPOINTMENT_TRANSITIONS: dict[AppointmentStatus, frozenset[AppointmentStatus]] =
 
 APPOINTMENT_LABELS: dict[AppointmentStatus, str] = {
     _A.OFFERED: "待双方确认",
+    _A.ACCEPTED: "双方已确认，待公示",
     _A.DECLINED: "已谢绝",
     _A.PUBLICITY: "公示中",
     _A.CANCELLED: "公示异议成立，已取消",
@@ -60,7 +67,7 @@ APPOINTMENT_LABELS: dict[AppointmentStatus, str] = {
 }
 
 # Pairs that hold a place in an expert's cap of universities.
-ACTIVE_APPOINTMENTS = frozenset({_A.OFFERED, _A.PUBLICITY, _A.AGREED, _A.FILED})
+ACTIVE_APPOINTMENTS = frozenset({_A.OFFERED, _A.ACCEPTED, _A.PUBLICITY, _A.AGREED, _A.FILED})
 
 
 def check_appointment_transition(current: AppointmentStatus, target: AppointmentStatus) -> None:

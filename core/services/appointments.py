@@ -1,4 +1,4 @@
-"""After staff confirm a pair: both sides answer, publicity (公示), agreement, filing (备案)."""
+"""After staff confirm a pair: both sides answer, staff start publicity (公示), agreement, filing (备案)."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
@@ -25,7 +25,7 @@ from core.services.common import Clock, audit, queue_notification, utc_now
 from core.texts import text
 from core.working_days import ChinaWorkingDays
 
-__all__ = ["AppointmentService", "AppointmentView", "SIDES"]
+__all__ = ["AppointmentService", "AppointmentView", "PublicityPreview", "SIDES"]
 
 SIDES = ("expert", "university")
 _S = AppointmentStatus
@@ -57,6 +57,16 @@ class AppointmentView:
     agreement: dict[str, Any] | None
     filed_on: date | None
     filing_note: str | None
+
+
+@dataclass(frozen=True)
+class PublicityPreview:
+    """The period a publicity starting on a chosen day would run: shown to staff before they start it."""
+
+    starts_on: date
+    ends_on: date
+    working_days: int
+    warnings: list[str]
 
 
 class AppointmentService:
@@ -105,10 +115,12 @@ class AppointmentService:
             return [("expert" if row.expert_application_id in mine else "university", view) for row, view in zip(rows, views)]
 
     async def respond(self, *, appointment_id: int, person_id: int, accept: bool, reason: str | None = None) -> AppointmentView:
-        """The expert accepts or declines; the university confirms or declines. Both yes: publicity begins."""
+        """The expert accepts or declines; the university confirms or declines. Both yes: the pair waits for
+        staff to start its publicity (start_publicity), and both sides are told so."""
         now = self._clock()
         async with self._uow() as uow:
-            row = await self._load(uow, appointment_id)
+            # Locked: the two sides answering at the same moment must not each miss the other's yes.
+            row = await self._load(uow, appointment_id, for_update=True)
             side = await self._side(uow, row, person_id)
             if row.status != _S.OFFERED:
                 raise DomainError(f"该聘任已是「{APPOINTMENT_LABELS[_S(row.status)]}」，不能再答复。")
@@ -125,18 +137,67 @@ class AppointmentService:
                 row.status = _S.DECLINED
                 await self._notify_both(uow, row, "match_declined", now, extra={"declined_by": side, "reason": reason or ""})
             elif row.expert_response == "accepted" and row.university_response == "accepted":
-                check_appointment_transition(_S(row.status), _S.PUBLICITY)
-                row.status = _S.PUBLICITY
-                row.publicity_starts_on = first_working_day(self._today() + timedelta(days=1), self._working_days)
-                row.publicity_ends_on = add_working_days(row.publicity_starts_on, self._publicity_days, self._working_days)
-                await self._warn_uncovered_years(uow, row, now)
-                await self._notify_both(uow, row, "publicity_started", now)
-                ends_at = datetime.combine(row.publicity_ends_on + timedelta(days=1), time(9, 0), tzinfo=self._zone)
-                await self._notify_both(uow, row, "publicity_ended", now, due_at=ends_at)
+                check_appointment_transition(_S(row.status), _S.ACCEPTED)
+                row.status = _S.ACCEPTED
+                await self._notify_both(uow, row, "match_accepted", now)
             audit(uow, at=now, actor=f"person:{person_id}", action=f"appointment.{side}_{'accept' if accept else 'decline'}",
                   subject=f"appointment:{row.id}", reason=reason or "")
             await uow.commit()
             return await self._view(uow, row)
+
+    def publicity_preview(self, *, starts_on: date | None = None) -> PublicityPreview:
+        """The period a publicity starting on `starts_on` (default: the next working day) would run.
+
+        A day off as start moves to the next working day; a day in the past is refused."""
+        today = self._today()
+        if starts_on is None:
+            starts_on = today + timedelta(days=1)
+        elif starts_on < today:
+            raise DomainError(text("appointments.publicity_past", day=starts_on.isoformat(), today=today.isoformat()),
+                              code="publicity_past")
+        start = first_working_day(starts_on, self._working_days)
+        end = add_working_days(start, self._publicity_days, self._working_days)
+        return PublicityPreview(starts_on=start, ends_on=end, working_days=self._publicity_days,
+                                warnings=self.calendar_warnings(years=range(start.year, end.year + 1)))
+
+    async def start_publicity(self, *, appointment_ids: Sequence[int], staff: str,
+                              starts_on: date | None = None) -> list[AppointmentView]:
+        """Staff publicise (公示) pairs both sides accepted: all of them or, if one cannot start, none.
+
+        The period is `publicity_preview(starts_on=...)`; both sides hear when it starts and when it ends."""
+        ids = list(dict.fromkeys(int(i) for i in appointment_ids))
+        if not ids:
+            raise DomainError(text("appointments.publicity_none_chosen"), code="none_chosen")
+        period = self.publicity_preview(starts_on=starts_on)
+        now = self._clock()
+        async with self._uow() as uow:
+            rows = {r.id: r for r in (await uow.session.scalars(
+                select(Appointment).where(Appointment.id.in_(ids)).order_by(Appointment.id).with_for_update())).all()}
+            missing = [i for i in ids if i not in rows]
+            if missing:
+                raise DomainError(text("appointments.publicity_not_found", ids="、".join(map(str, missing))),
+                                  code="not_found")
+            ordered = [rows[i] for i in ids]
+            for row, view in zip(ordered, await self._views(uow, ordered)):
+                if row.status != _S.ACCEPTED:
+                    raise DomainError(text(
+                        "appointments.publicity_not_accepted", id=row.id, university=view.university_name,
+                        course=view.course, expert=view.expert_name, status=view.status_label), code="not_accepted")
+            ends_at = datetime.combine(period.ends_on + timedelta(days=1), time(9, 0), tzinfo=self._zone)
+            for row in ordered:
+                check_appointment_transition(_S(row.status), _S.PUBLICITY)
+                row.status = _S.PUBLICITY
+                row.publicity_starts_on, row.publicity_ends_on = period.starts_on, period.ends_on
+                row.updated_at = now
+                audit(uow, at=now, actor=staff, action="appointment.publicity_start", subject=f"appointment:{row.id}",
+                      starts_on=period.starts_on.isoformat(), ends_on=period.ends_on.isoformat(),
+                      working_days=period.working_days)
+                await self._notify_both(uow, row, "publicity_started", now)
+                await self._notify_both(uow, row, "publicity_ended", now, due_at=ends_at)
+            # One period for all: the calendar warning (once per year, ever) needs checking once.
+            await self._warn_uncovered_years(uow, ordered[0], now)
+            await uow.commit()
+            return await self._views(uow, ordered)
 
     async def _warn_uncovered_years(self, uow: UnitOfWork, row: Appointment, now: datetime) -> None:
         """Staff hear once per year (audit log, shown with the publicity list) that weekends were assumed."""
@@ -237,8 +298,8 @@ class AppointmentService:
 
     # ------------------------------------------------------------------ helpers
 
-    async def _load(self, uow: UnitOfWork, appointment_id: int) -> Appointment:
-        row = await uow.session.get(Appointment, appointment_id)
+    async def _load(self, uow: UnitOfWork, appointment_id: int, *, for_update: bool = False) -> Appointment:
+        row = await uow.session.get(Appointment, appointment_id, with_for_update=for_update or None)
         if row is None:
             raise NotFound("没有找到该聘任。")
         return row

@@ -67,7 +67,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     lift.add_argument("--reason", required=True, help="放宽的理由（记入审计日志）")
     lift.set_defaults(func=lift_cap)
 
-    publicity = commands.add_parser("publicity", help="公示名单（文本；--out 同时导出 xlsx）")
+    publicity = commands.add_parser(
+        "publicity", help="公示名单（文本；--out 同时导出 xlsx）；--start 开始双方已确认的聘任的公示",
+        description="不带 --start：列出双方已确认、待公示的聘任和公示中的聘任。带 --start：开始这些聘任的公示"
+                    "（全部开始或全部不开始），公示期按工作日计。")
+    publicity.add_argument("--start", type=int, nargs="+", metavar="聘任编号", help="开始这些聘任的公示")
+    publicity.add_argument("--starts-on", metavar="日期", help="公示开始日期（默认次一工作日；不能早于今天）")
     publicity.add_argument("--out", type=Path, help="同时写入的 xlsx 文件路径")
     publicity.add_argument("--json", action="store_true", help="以 JSON 输出公示名单（供脚本读取）")
     publicity.set_defaults(func=publicity_list)
@@ -202,10 +207,39 @@ def lift_cap(args: argparse.Namespace) -> int:
     return run_or_refuse(action)
 
 
+def _publicity_start(args: argparse.Namespace) -> int:
+    from core.forms.normalize import parse_date
+
+    async def action(core):
+        starts_on = None
+        if args.starts_on:
+            starts_on = parse_date(args.starts_on)
+            if starts_on is None:
+                raise DomainError(f"公示开始日期应为日期（例如 2025-08-15），您输入的是「{args.starts_on}」。")
+        started = await core.appointments.start_publicity(appointment_ids=args.start, staff="cli", starts_on=starts_on)
+        first = started[0]
+        warnings = core.appointments.calendar_warnings(
+            years=range(first.publicity_starts_on.year, first.publicity_ends_on.year + 1))
+        if args.json:
+            print(json.dumps({"started": [a.id for a in started], "starts_on": str(first.publicity_starts_on),
+                              "ends_on": str(first.publicity_ends_on), "warnings": warnings}, ensure_ascii=False, indent=2))
+            return
+        print(f"已开始公示 {len(started)} 对（聘任编号 {'、'.join(str(a.id) for a in started)}）："
+              f"{first.publicity_starts_on} 至 {first.publicity_ends_on}，共 {core.settings.publicity_working_days} 个工作日。")
+        for warning in warnings:
+            print(warning)
+
+    return run_or_refuse(action)
+
+
 def publicity_list(args: argparse.Namespace) -> int:
     from core.exports import publicity_text, publicity_workbook
 
+    if args.start:
+        return _publicity_start(args)
+
     async def action(core):
+        awaiting = await core.appointments.list(statuses=["accepted"])
         listed = await core.appointments.list(statuses=["publicity"])
         warnings = core.appointments.calendar_warnings(
             years={d.year for a in listed for d in (a.publicity_starts_on, a.publicity_ends_on) if d})
@@ -217,9 +251,15 @@ def publicity_list(args: argparse.Namespace) -> int:
                                   "employer": a.employer, "course": a.course, "hours": a.hours,
                                   "starts_on": str(a.publicity_starts_on), "ends_on": str(a.publicity_ends_on)}
                                  for a in listed],
+                "awaiting": [{"id": a.id, "university": a.university_name, "expert": a.expert_name,
+                              "employer": a.employer, "course": a.course, "hours": a.hours} for a in awaiting],
                 "written": str(args.out.resolve()) if args.out else None, "warnings": warnings,
             }, ensure_ascii=False, indent=2))
             return
+        if awaiting:
+            print(f"双方已确认、待公示 {len(awaiting)} 对（innoeng match publicity --start 聘任编号… 开始公示）：")
+            for a in awaiting:
+                print(f"  ［聘任编号 {a.id}］{a.university_name}《{a.course}》← {a.expert_name}（{a.employer}）")
         print(publicity_text(listed))
         for warning in warnings:
             print(warning)

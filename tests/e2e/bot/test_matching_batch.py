@@ -1,5 +1,5 @@
 """A whole batch through the bot and the notifier: applications and an intent in, recommendations out,
-a ranking, two matching runs around a decline, publicity over a weekend, agreement, filing export."""
+a ranking, two matching runs around a decline, publicity staff start (over a weekend), agreement, filing export."""
 from __future__ import annotations
 
 import asyncio
@@ -171,9 +171,9 @@ async def test_a_batch_from_submission_to_filing(batch_service, people, smtp):
         terms = (await uow.session.scalars(select(MatchProposal.terms))).all()
     assert any("专家将该校排在第1位" in str(t) for t in terms)  # 丙's own ranking went into the run
     await people.press_button(UNIVERSITY_ID, management, "✅ 确认")
-    publicity = await wait_for(people, UNIVERSITY_ID, lambda m: "已记录您的答复" in m.text)
-    # Accepted on a Thursday: five working days from Friday, the weekend skipped.
-    assert "公示：2026-12-04 至 2026-12-10" in publicity.text
+    both = await wait_for(people, UNIVERSITY_ID, lambda m: "已记录您的答复" in m.text)
+    # Both said yes: the branch publicises, so the contact hears that, not dates.
+    assert "双方均已确认" in both.text and "分会将按规定安排公示" in both.text and "至" not in both.text
 
     # The second run keeps the accepted pair and proposes 甲, never 乙 again.
     summary = await run_matching(people, run_number=2)
@@ -195,11 +195,29 @@ async def test_a_batch_from_submission_to_filing(batch_service, people, smtp):
     await people.press_button(6001, offer_jia, "✅ 接受")
     thinking = await wait_for(people, UNIVERSITY_ID, lambda m: "匹配结果" in m.text and "创新思维" in m.text and "甲专家" in m.text)
     await people.press_button(UNIVERSITY_ID, thinking, "✅ 确认")
-    await wait_for(people, UNIVERSITY_ID, lambda m: "公示：2026-12-04 至 2026-12-10" in m.text)
+    await wait_for(people, UNIVERSITY_ID, lambda m: "分会将按规定安排公示" in m.text)
+
+    # Staff see both pairs waiting, with the period a start tomorrow would give, and start them.
+    await people.send_text(STAFF_ID, "/publicity")
+    awaiting = await wait_for(people, STAFF_ID, lambda m: "待公示" in m.text)
+    # Thursday: five working days from Friday, the weekend skipped.
+    assert "待公示 2 对" in awaiting.text and "公示期为 2026-12-04 至 2026-12-10" in awaiting.text
+    appointment_bing = int(re.search(r"［聘任编号 (\d+)］[^\n]*丙专家", awaiting.text)[1])
+    appointment_jia = int(re.search(r"［聘任编号 (\d+)］[^\n]*甲专家", awaiting.text)[1])
+    await people.send_text(STAFF_ID, f"/publicity start {appointment_bing} 999999")
+    assert "没有找到聘任 999999" in (await staff.next_message()).text
+    await people.send_text(STAFF_ID, f"/publicity start {appointment_bing} {appointment_jia}")
+    started = await staff.next_message()
+    assert "已开始公示 2 对" in started.text and "2026-12-04 至 2026-12-10" in started.text
+    await people.send_text(STAFF_ID, f"/publicity start {appointment_bing}")
+    assert "公示中" in (await staff.next_message()).text
+    # Both sides hear the period from the notifier.
+    await wait_for(people, UNIVERSITY_ID, lambda m: "进入公示" in m.text and "2026-12-04 至 2026-12-10" in m.text)
+    await wait_for(people, 6003, lambda m: "进入公示" in m.text and "2026-12-04 至 2026-12-10" in m.text)
 
     await people.send_text(STAFF_ID, "/publicity")
     listing = await wait_for(people, STAFF_ID, lambda m: "拟聘名单公示" in m.text)
-    appointment_bing = int(re.search(r"［聘任编号 (\d+)］[^\n]*丙专家", listing.text)[1])
+    assert f"［聘任编号 {appointment_bing}］" in listing.text and "待公示" not in listing.text
     sheet = await wait_for(people, STAFF_ID, lambda m: m.document is not None)
     rows = list(openpyxl.load_workbook(io.BytesIO(await people.download(sheet.document["file_id"]))).active.values)
     assert len(rows) == 3

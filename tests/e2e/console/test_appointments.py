@@ -1,4 +1,4 @@
-"""Publicity, objections, agreements and filing in the console, and their spreadsheets."""
+"""Starting publicity, objections, agreements and filing in the console, and their spreadsheets."""
 from __future__ import annotations
 
 import io
@@ -13,9 +13,8 @@ from core.exports import FILING_COLUMNS
 from tests.support.factories import approved_expert, submitted_university
 
 
-async def two_pairs_in_publicity(core) -> tuple[int, int]:
-    """Two confirmed pairs both sides accepted (as they would in the bot), so both are in publicity;
-    the first one's publicity is moved into the past so that its agreement may be recorded today."""
+async def two_accepted_pairs(core) -> tuple[int, int]:
+    """Two confirmed pairs both sides accepted (as they would in the bot): both wait for staff to start publicity."""
     await approved_expert(core, name="韩专家", courses=["创新思维"])
     await approved_expert(core, name="杨专家", courses=["创新管理"])
     await submitted_university(core, {"创新思维": (32, 1, "online"), "创新管理": (16, 1, "online")},
@@ -29,14 +28,28 @@ async def two_pairs_in_publicity(core) -> tuple[int, int]:
         university = (await core.intake.get(application_id=proposal.university_application_id)).person_id
         await core.appointments.respond(appointment_id=proposal.appointment_id, person_id=expert, accept=True)
         view = await core.appointments.respond(appointment_id=proposal.appointment_id, person_id=university, accept=True)
-        assert view.status == "publicity"
+        assert view.status == "accepted"
         ids.append(view.id)
+    return ids[0], ids[1]
+
+
+async def two_pairs_in_publicity(core) -> tuple[int, int]:
+    """Both pairs' publicity started by staff; the first one's is moved into the past so that its agreement
+    may be recorded today."""
+    ids = await two_accepted_pairs(core)
+    await core.appointments.start_publicity(appointment_ids=list(ids), staff="staff:test")
     today = core.clock().astimezone(core.settings.zone).date()
     async with core.uow() as uow:
         await uow.session.execute(update(Appointment).where(Appointment.id == ids[0]).values(
             publicity_starts_on=today - timedelta(days=14), publicity_ends_on=today - timedelta(days=7)))
         await uow.commit()
     return ids[0], ids[1]
+
+
+async def publicity_audit(core) -> list[tuple[str, str]]:
+    async with core.uow() as uow:
+        return [(e.subject, e.actor) for e in (await uow.session.scalars(select(AuditEntry).where(
+            AuditEntry.action == "appointment.publicity_start").order_by(AuditEntry.id))).all()]
 
 
 async def row(core, appointment_id: int):
@@ -50,6 +63,72 @@ async def row(core, appointment_id: int):
 def read_xlsx(download) -> list[tuple]:
     with open(download.value.path(), "rb") as handle:
         return list(openpyxl.load_workbook(io.BytesIO(handle.read())).active.iter_rows(values_only=True))
+
+
+def test_staff_start_publicity_from_the_list_seeing_its_end_date_and_from_a_pair(console_server, page, staff_account,
+                                                                                login, screenshot):
+    thinking, management = console_server.call(two_accepted_pairs)
+    service = console_server.core.appointments
+    coordinator = staff_account("coordinator")
+    login(page, coordinator)
+    today = console_server.core.clock().astimezone(console_server.core.settings.zone).date()
+
+    # The list shows the pairs awaiting publicity and the period a start on the next working day gives.
+    page.goto(console_server.url("/appointments"))
+    card = page.locator("section.publicity-start")
+    expect(card.locator("h2")).to_have_text("待公示（2 对）")
+    expect(card.locator("table.awaiting tbody tr")).to_have_count(2)
+    default = service.publicity_preview()
+    expect(card.locator(".publicity-period")).to_contain_text(
+        f"{default.starts_on}（周{'一二三四五六日'[default.starts_on.weekday()]}）至 {default.ends_on}")
+    expect(card.locator(".publicity-period")).to_contain_text(f"共 {default.working_days} 个工作日")
+    expect(card.locator("input[name=starts_on][type=date]")).to_have_value(default.starts_on.isoformat())
+
+    # Another start: the page computes its end date before anything starts.
+    chosen = service.publicity_preview(starts_on=today + timedelta(days=10))
+    card.locator("input[name=starts_on][type=date]").fill((today + timedelta(days=10)).isoformat())
+    card.locator("button:has-text('计算公示期')").click()
+    card = page.locator("section.publicity-start")
+    expect(card.locator(".publicity-period")).to_contain_text(f"{chosen.starts_on}")
+    expect(card.locator(".publicity-period")).to_contain_text(f"至 {chosen.ends_on}")
+    expect(card.locator("button.primary")).to_have_text(f"开始公示（{chosen.starts_on} 至 {chosen.ends_on}）")
+    # A start in the past is refused with the reason; the period falls back to the default.
+    page.goto(console_server.url(f"/appointments?starts_on={(today - timedelta(days=1)).isoformat()}"))
+    expect(page.locator(".error")).to_contain_text("已经过去")
+    page.goto(console_server.url(f"/appointments?starts_on={(today + timedelta(days=10)).isoformat()}"))
+
+    # Nothing ticked: refused, nothing started.
+    page.click("section.publicity-start button.primary")
+    expect(page.locator(".error")).to_contain_text("请至少选择一对")
+    assert console_server.call(publicity_audit(console_server.core)) == []
+
+    page.goto(console_server.url(f"/appointments?starts_on={(today + timedelta(days=10)).isoformat()}"))
+    page.check(f"section.publicity-start input[name=appointment][value='{thinking}']")
+    screenshot(page, "appointments_start_publicity")
+    page.click("section.publicity-start button.primary")
+    expect(page.locator(".flash")).to_contain_text("公示已开始")
+    started = page.locator("table.appointments tbody tr", has_text="韩专家")
+    expect(started).to_contain_text(f"{chosen.starts_on} 至 {chosen.ends_on}")
+    expect(started).to_contain_text("公示中")
+    view = console_server.call(service.get(appointment_id=thinking))
+    assert (view.status, view.publicity_starts_on, view.publicity_ends_on) == ("publicity", chosen.starts_on, chosen.ends_on)
+    assert console_server.call(publicity_audit(console_server.core)) == [(f"appointment:{thinking}", coordinator.actor)]
+    page.goto(console_server.url("/appointments"))
+    expect(page.locator("section.publicity-start h2")).to_have_text("待公示（1 对）")
+
+    # The other pair from its own page, on the default start.
+    page.goto(console_server.url(f"/appointments/{management}"))
+    expect(page.locator("dl.answers")).to_contain_text("待分会开始公示")
+    expect(page.locator(".publicity-period")).to_contain_text(f"{default.starts_on}")
+    expect(page.locator(".publicity-period")).to_contain_text(f"至 {default.ends_on}")
+    screenshot(page, "appointment_start_publicity")
+    page.click(f"form[action='/appointments/{management}/publicity'] button")
+    expect(page.locator(".flash")).to_contain_text("公示已开始")
+    expect(page.locator("dl.answers")).to_contain_text(f"{default.starts_on} 至 {default.ends_on}")
+    expect(page.locator("form[action$='/objection']")).to_be_visible()
+    assert console_server.call(publicity_audit(console_server.core))[-1] == (f"appointment:{management}", coordinator.actor)
+    page.goto(console_server.url("/appointments"))
+    expect(page.locator("section.publicity-start")).to_have_count(0)
 
 
 def test_publicity_objection_agreement_filing_and_their_lists(console_server, page, phone_page, staff_account, login,

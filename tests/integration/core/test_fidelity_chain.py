@@ -87,7 +87,9 @@ async def test_publicity_starting_before_national_day_2026_counts_china_working_
     try:
         appointment_id, expert_person, university_person = await offered_pair(core, clock)
         await core.appointments.respond(appointment_id=appointment_id, person_id=expert_person, accept=True)
-        view = await core.appointments.respond(appointment_id=appointment_id, person_id=university_person, accept=True)
+        await core.appointments.respond(appointment_id=appointment_id, person_id=university_person, accept=True)
+        # Staff start it on Monday 09-28, from the next working day.
+        (view,) = await core.appointments.start_publicity(appointment_ids=[appointment_id], staff="staff:1")
         # 09-29, 09-30, 10-08, 10-09, 10-10 (Saturday, a make-up working day).
         assert (view.publicity_starts_on, view.publicity_ends_on) == (date(2026, 9, 29), date(2026, 10, 10))
         async with core.uow() as uow:
@@ -114,7 +116,8 @@ async def test_a_year_the_calendar_does_not_cover_falls_back_to_weekdays_and_hol
         for course in ("创新思维", "创新管理"):
             appointment_id, expert_person, university_person = await offered_pair(core, clock, course)
             await core.appointments.respond(appointment_id=appointment_id, person_id=expert_person, accept=True)
-            view = await core.appointments.respond(appointment_id=appointment_id, person_id=university_person, accept=True)
+            await core.appointments.respond(appointment_id=appointment_id, person_id=university_person, accept=True)
+            (view,) = await core.appointments.start_publicity(appointment_ids=[appointment_id], staff="staff:1")
             # 12-31 (2031 is not covered either), then 2032: 01-01 and 01-02 listed in HOLIDAYS, 01-05..01-07.
             assert (view.publicity_starts_on, view.publicity_ends_on) == (date(2031, 12, 31), date(2032, 1, 8))
         async with core.uow() as uow:

@@ -1,4 +1,5 @@
-"""Two-way matching as the branch runs it: recommendations, choices, runs, answers, publicity, agreement, filing."""
+"""Two-way matching as the branch runs it: recommendations, choices, runs, answers, publicity staff start,
+agreement, filing."""
 from __future__ import annotations
 
 import io
@@ -93,8 +94,11 @@ async def test_batch_from_recommendations_to_filing(core, clock):
         expert_person, university_person = people[appointment_id]
         await core.appointments.respond(appointment_id=appointment_id, person_id=expert_person, accept=True)
         view = await core.appointments.respond(appointment_id=appointment_id, person_id=university_person, accept=True)
+        assert view.status == "accepted" and view.publicity_starts_on is None
+    # Staff start the publicity on Thursday 08-21: from Friday 08-22 for 5 working days, the weekend skipped.
+    accepted = [v for k, v in appointments.items() if v != declined_id]
+    for view in await core.appointments.start_publicity(appointment_ids=accepted, staff="staff:1"):
         assert view.status == "publicity"
-        # Accepted on Thursday 08-21: publicity from Friday 08-22 for 5 working days, the weekend skipped.
         assert (view.publicity_starts_on, view.publicity_ends_on) == (date(2025, 8, 22), date(2025, 8, 28))
 
     # The second run keeps accepted pairs and never proposes 乙 to 第二大学 again.
@@ -151,7 +155,8 @@ async def test_batch_from_recommendations_to_filing(core, clock):
     assert row["聘期（年）"] == 3 and row["备案日期"] == "2025-09-05"
 
     kinds = set(await outbox_kinds(core))
-    assert {"match_declined", "publicity_started", "publicity_ended", "agreement_recorded", "filing_recorded"} <= kinds
+    assert {"match_declined", "match_accepted", "publicity_started", "publicity_ended", "agreement_recorded",
+            "filing_recorded"} <= kinds
 
     # Status is visible to both sides.
     expert_person, university_person = people[target]

@@ -49,6 +49,7 @@ async def matched_pair(core, *, until: str):
         for application_id in (expert, university):
             await core.appointments.respond(appointment_id=appointment_id, person_id=await person_of(core, application_id),
                                             accept=True)
+        await core.appointments.start_publicity(appointment_ids=[appointment_id], staff="staff:1")
     if until == "filed":
         core.clock.now = datetime(2025, 8, 29, 2, 0, tzinfo=timezone.utc)
         await core.appointments.record_agreement(appointment_id=appointment_id, staff="staff:1", signed_on=date(2025, 8, 29),

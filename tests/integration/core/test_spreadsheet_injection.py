@@ -54,6 +54,8 @@ async def test_hostile_names_and_agreement_content_stay_text_in_every_workbook(c
     for application_id in (expert, university):
         person_id = (await core.intake.get(application_id=application_id)).person_id
         view = await core.appointments.respond(appointment_id=appointment_id, person_id=person_id, accept=True)
+    assert view.status == "accepted"
+    (view,) = await core.appointments.start_publicity(appointment_ids=[appointment_id], staff="staff:1")
     assert view.status == "publicity"
     publicity_book = publicity_workbook(await core.appointments.list(statuses=["publicity"]))
     assert formulas(publicity_book) == []
