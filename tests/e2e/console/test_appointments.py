@@ -65,8 +65,8 @@ def read_xlsx(download) -> list[tuple]:
         return list(openpyxl.load_workbook(io.BytesIO(handle.read())).active.iter_rows(values_only=True))
 
 
-def test_staff_start_publicity_from_the_list_seeing_its_end_date_and_from_a_pair(console_server, page, staff_account,
-                                                                                login, screenshot):
+def test_staff_start_publicity_from_the_list_seeing_its_end_date_and_from_a_pair(console_server, page, phone_page,
+                                                                                staff_account, login, screenshot):
     thinking, management = console_server.call(two_accepted_pairs)
     service = console_server.core.appointments
     coordinator = staff_account("coordinator")
@@ -115,6 +115,10 @@ def test_staff_start_publicity_from_the_list_seeing_its_end_date_and_from_a_pair
     assert console_server.call(publicity_audit(console_server.core)) == [(f"appointment:{thinking}", coordinator.actor)]
     page.goto(console_server.url("/appointments"))
     expect(page.locator("section.publicity-start h2")).to_have_text("待公示（1 对）")
+    login(phone_page, coordinator)
+    phone_page.goto(console_server.url("/appointments?status=accepted"))
+    expect(phone_page.locator("section.publicity-start .publicity-period")).to_contain_text(f"至 {default.ends_on}")
+    screenshot(phone_page, "appointments_start_publicity_phone")
 
     # The other pair from its own page, on the default start.
     page.goto(console_server.url(f"/appointments/{management}"))

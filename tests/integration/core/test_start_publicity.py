@@ -4,6 +4,7 @@ start_publicity is all or nothing, refuses a start in the past and a second star
 per pair under the staff member's name and queues the start and end notices once."""
 from __future__ import annotations
 
+import asyncio
 from datetime import date, datetime, timezone
 
 import pytest
@@ -196,3 +197,17 @@ async def test_every_notice_of_the_flow_renders_as_email_and_telegram_for_both_s
         if item.kind == "publicity_started":
             assert "2025-08-22 至 2025-08-28" in email.text and "2025-08-22 至 2025-08-28" in chat.text
     assert seen == {(k, s) for k in ("match_accepted", "publicity_started", "publicity_ended") for s in ("expert", "university")}
+
+
+async def test_two_sides_saying_yes_at_the_same_moment_leave_the_pair_accepted(core, backend):
+    if backend != "postgresql":
+        pytest.skip("SQLite runs one writer at a time; the race needs concurrent transactions")
+    pairs = await confirmed_pairs(core)
+    for appointment_id, expert, university in pairs.values():
+        await asyncio.gather(
+            core.appointments.respond(appointment_id=appointment_id, person_id=expert, accept=True),
+            core.appointments.respond(appointment_id=appointment_id, person_id=university, accept=True),
+        )
+        view = await core.appointments.get(appointment_id=appointment_id)
+        assert (view.expert_response, view.university_response, view.status) == ("accepted", "accepted", "accepted")
+        assert (await kinds_for(core, appointment_id)).count("match_accepted") >= 2
