@@ -97,6 +97,19 @@ def test_staff_start_publicity_from_the_list_seeing_its_end_date_and_from_a_pair
     expect(page.locator(".error")).to_contain_text("已经过去")
     page.goto(console_server.url(f"/appointments?starts_on={(today + timedelta(days=10)).isoformat()}"))
 
+    # Without the form's token, or by a reviewer, nothing starts.
+    forged = page.request.post(console_server.url("/appointments/publicity"), max_redirects=0,
+                               form={"appointment": str(thinking), "starts_on": default.starts_on.isoformat()})
+    assert forged.status == 403
+    context = page.context.browser.new_context(locale="zh-CN")
+    try:
+        other = context.new_page()
+        login(other, staff_account("reviewer"))
+        assert other.goto(console_server.url("/appointments")).status == 403
+    finally:
+        context.close()
+    assert console_server.call(publicity_audit(console_server.core)) == []
+
     # Nothing ticked: refused, nothing started.
     page.click("section.publicity-start button.primary")
     expect(page.locator(".error")).to_contain_text("请至少选择一对")
