@@ -3,10 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
-import time
 import uuid
-from dataclasses import dataclass, field
 
 from aiohttp import web
 
@@ -19,6 +16,9 @@ from core.domain import DomainError, NotFound
 from core.domain.appointments import DEFAULT_MAX_UNIVERSITIES
 from core.domain.staff import Role
 from core.exports import run_workbook
+from core.services.matching_jobs import (
+    HEARTBEAT_INTERVAL_S, JobAlreadyRunning, JobState, MatchingJobService, MatchingJobView,
+)
 from core.services.profiles import parse_key
 from core.services.queue import application_id_from_reference
 from core.texts import text
@@ -31,70 +31,84 @@ DEFAULT_TIME_LIMIT_S = 10
 MAX_TIME_LIMIT_S = 600
 
 
-@dataclass
-class MatchingJob:
-    """A run being solved in the background; the page that started it polls it until it is done."""
-
-    id: str
-    batch_id: int
-    staff: str
-    started: float = field(default_factory=time.monotonic)
-    run_id: int | None = None
-    error: str | None = None
-    done: threading.Event = field(default_factory=threading.Event)
-    task: asyncio.Task | None = None
-
-    @property
-    def seconds(self) -> int:
-        return int(time.monotonic() - self.started)
+def job_service(request_or_core: web.Request | Core) -> MatchingJobService:
+    core = request_or_core if isinstance(request_or_core, Core) else request_or_core.app[CORE]
+    return MatchingJobService(uow=core.uow, zone=core.settings.zone, clock=core.clock)
 
 
-# Jobs of this process, by their random id. A restart forgets a job; the run it made (if any) is in the runs list.
-_jobs: dict[str, MatchingJob] = {}
+# The tasks following this process's solves (heartbeat while the thread solves), by job id. Only for the
+# process's own bookkeeping: what a page shows comes from the `matching_jobs` rows, so a restart forgets nothing.
+_followers: dict[str, asyncio.Task] = {}
 
 
-def _solve_on_own_loop(core: Core, job: MatchingJob, time_limit: float) -> None:
+def _solve_on_own_loop(core: Core, job_id: str, batch_id: int, staff: str, time_limit: float) -> None:
     """The solver is CPU-bound and synchronous: it runs in a worker thread with its own event loop and
-    database engine (an engine belongs to one loop), so the console keeps answering while it solves."""
+    database engine (an engine belongs to one loop), so the console keeps answering while it solves.
+    The outcome goes on the job's row through the same engine, right after the run is stored."""
 
-    async def solve() -> int:
+    async def solve() -> None:
         # The same composition root as every process, so the service is built exactly as the console's own.
         own = bootstrap(core.settings, clock=core.clock, documents=core.documents)
+        jobs = job_service(own)
         try:
-            run = await own.matching.run(batch_id=job.batch_id, staff=job.staff, time_limit=time_limit)
-            return run.id
+            try:
+                run = await own.matching.run(batch_id=batch_id, staff=staff, time_limit=time_limit)
+            except DomainError as refusal:
+                await jobs.finish(job_id=job_id, error=refusal.message)
+            except Exception:  # shown to staff with a reference; the trace goes to the log
+                ref = uuid.uuid4().hex[:8]
+                log.exception("matching job %s failed (%s)", job_id, ref)
+                await jobs.finish(job_id=job_id, error=text("console.server_error", ref=ref))
+            else:
+                await jobs.finish(job_id=job_id, run_id=run.id)
         finally:
             await own.close()
 
     try:
-        job.run_id = asyncio.run(solve())
-    except DomainError as refusal:
-        job.error = refusal.message
-    except Exception as error:  # shown to staff with a reference; the trace goes to the log
-        ref = uuid.uuid4().hex[:8]
-        log.exception("matching job %s failed (%s)", job.id, ref)
-        job.error = text("console.server_error", ref=ref)
+        asyncio.run(solve())
+    except Exception:  # the job's row could not be written: its heartbeat stops, so it shows as interrupted
+        log.exception("matching job %s: could not record its outcome", job_id)
+
+
+async def _follow(core: Core, job_id: str, batch_id: int, staff: str, time_limit: float) -> None:
+    """Solves in a thread and renews the job's heartbeat while it does; the heartbeat stops with the process."""
+    jobs = job_service(core)
+    solving = asyncio.ensure_future(asyncio.to_thread(_solve_on_own_loop, core, job_id, batch_id, staff, time_limit))
+    try:
+        while not solving.done():
+            await asyncio.wait({solving}, timeout=HEARTBEAT_INTERVAL_S)
+            if not solving.done():
+                try:
+                    await jobs.heartbeat(job_id=job_id)
+                except Exception:  # a database hiccup: the next beat tries again (30 s of them before it counts)
+                    log.warning("matching job %s: heartbeat not recorded", job_id, exc_info=True)
     finally:
-        job.done.set()
+        _followers.pop(job_id, None)
 
 
-def start_job(core: Core, *, batch_id: int, staff: str, time_limit: float) -> MatchingJob:
-    job = MatchingJob(id=uuid.uuid4().hex, batch_id=batch_id, staff=staff)
-    _jobs[job.id] = job
-    job.task = asyncio.get_running_loop().create_task(asyncio.to_thread(_solve_on_own_loop, core, job, time_limit))
+async def start_job(core: Core, *, batch_id: int, staff: str, time_limit: float) -> MatchingJobView:
+    """Records the job (refused while the batch has one solving), then solves it in the background."""
+    job = await job_service(core).start(job_id=uuid.uuid4().hex, batch_id=batch_id, staff=staff)
+    _followers[job.id] = asyncio.get_running_loop().create_task(_follow(core, job.id, batch_id, staff, time_limit))
     return job
 
 
 async def _overview(request: web.Request, *, error: str | None = None, entered: dict | None = None,
-                    status: int = 200) -> web.Response:
+                    status: int = 200, running_job: str | None = None) -> web.Response:
     core = request.app[CORE]
     batches = await core.batches.list()
     current = await core.batches.current()
     runs = await core.matching.list()
-    running = [job for job in _jobs.values() if not job.done.is_set()]
+    jobs = await job_service(request).current()
+    running = [job for job in jobs if job.state is JobState.RUNNING]
+    interrupted = [job for job in jobs if job.state is JobState.INTERRUPTED]
     return render(request, "console/matching.html", status=status, batches=batches, current=current,
                   runs=list(reversed(runs)), running=running, error=error, entered=entered or {},
-                  default_time_limit=DEFAULT_TIME_LIMIT_S, default_cap=DEFAULT_MAX_UNIVERSITIES)
+                  interrupted=[(job, text("console.run_interrupted_notice", batch=job.batch_name,
+                                          started=job_service(request).local_time(job.started_at)))
+                               for job in interrupted],
+                  default_time_limit=DEFAULT_TIME_LIMIT_S, default_cap=DEFAULT_MAX_UNIVERSITIES,
+                  running_job=running_job)
 
 
 @routes.get("/matching")
@@ -119,23 +133,34 @@ async def start_run(request: web.Request) -> web.StreamResponse:
         time_limit = _integer(posted.get("time_limit", DEFAULT_TIME_LIMIT_S) or DEFAULT_TIME_LIMIT_S, "计算时限（秒）")
         if not 1 <= time_limit <= MAX_TIME_LIMIT_S:
             raise DomainError(text("console.bad_number", field=f"计算时限（1–{MAX_TIME_LIMIT_S} 秒）", value=time_limit))
+        job = await start_job(request.app[CORE], batch_id=batch_id, staff=request[STAFF].actor, time_limit=time_limit)
+    except JobAlreadyRunning as refusal:
+        return await _overview(request, error=refusal.message, entered=dict(posted), status=409,
+                               running_job=refusal.job_id)
     except DomainError as refusal:
         return await _overview(request, error=refusal.message, entered=dict(posted), status=400)
-    job = start_job(request.app[CORE], batch_id=batch_id, staff=request[STAFF].actor, time_limit=time_limit)
     raise web.HTTPSeeOther(f"/matching/jobs/{job.id}")
 
 
 @routes.get("/matching/jobs/{job_id:[0-9a-f]{32}}")
 @require(Role.COORDINATOR)
 async def job_progress(request: web.Request) -> web.StreamResponse:
-    job = _jobs.get(request.match_info["job_id"])
-    if job is None:
+    jobs = job_service(request)
+    try:
+        job = await jobs.get(job_id=request.match_info["job_id"])
+    except NotFound:
         not_found(request)
-    if job.done.is_set() and job.run_id is not None:
+    if job.state is JobState.DONE:
         raise web.HTTPSeeOther(f"/matching/runs/{job.run_id}?ok=run_done")
-    return render(request, "console/matching_job.html", job=job,
-                  message=text("console.run_failed", reason=job.error) if job.done.is_set()
-                  else text("console.run_running", seconds=job.seconds))
+    if job.state is JobState.RUNNING:
+        message = text("console.run_running", seconds=job.seconds)
+    elif job.state is JobState.INTERRUPTED:
+        message = text("console.run_interrupted", batch=job.batch_name, reason=job.error,
+                       started=jobs.local_time(job.started_at), heartbeat=jobs.local_time(job.heartbeat_at))
+    else:
+        message = text("console.run_failed", reason=job.error)
+    return render(request, "console/matching_job.html", job=job, message=message,
+                  default_time_limit=DEFAULT_TIME_LIMIT_S)
 
 
 async def _run_page(request: web.Request, run_id: int, *, error: str | None = None, status: int = 200) -> web.Response:

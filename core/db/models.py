@@ -6,6 +6,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import text as sa_text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from core.db.types import JSONDocument, UTCDateTime
@@ -34,6 +35,7 @@ __all__ = [
     "StaffAccount",
     "StaffSession",
     "StaffLoginAttempt",
+    "MatchingJob",
 ]
 
 NAMING = {
@@ -476,3 +478,29 @@ class PendingFileDeletion(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_attempt_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class MatchingJob(Base):
+    """A matching run the console is solving in the background, so that a restarted console still knows it.
+
+    The console process that solves it renews `heartbeat_at` every few seconds; an unfinished job whose
+    heartbeat has gone stale belonged to a process that died, and is then marked interrupted (`error` set,
+    `finished_at` left empty: it never finished). A job that finished has `finished_at` and either the
+    run it stored or the reason it failed. At most one unfinished job per batch (the partial index).
+    """
+
+    __tablename__ = "matching_jobs"
+    __table_args__ = (
+        Index("uq_matching_jobs_one_running_per_batch", "batch_id", unique=True,
+              sqlite_where=sa_text("finished_at IS NULL AND error IS NULL"),
+              postgresql_where=sa_text("finished_at IS NULL AND error IS NULL")),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id", ondelete="CASCADE"), index=True)
+    staff: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("match_runs.id", ondelete="SET NULL"))
+    error: Mapped[str | None] = mapped_column(Text)
+    heartbeat_at: Mapped[datetime]

@@ -104,33 +104,30 @@ def test_run_matching_read_explanations_confirm_two_pairs(console_server, page, 
 
 
 def test_the_progress_page_refreshes_until_the_run_is_stored(console_server, page, staff_account, login):
-    from console.routes import matching as matching_pages
+    from core.services.matching_jobs import MatchingJobService
 
-    job = matching_pages.MatchingJob(id="a" * 32, batch_id=1, staff="console:0")
-    matching_pages._jobs[job.id] = job
-    try:
-        login(page, staff_account("coordinator"))
-        page.goto(console_server.url(f"/matching/jobs/{job.id}"))
-        expect(page.locator("p.notice")).to_contain_text("正在计算中")
-        expect(page.locator("meta[http-equiv=refresh]")).to_have_attribute("content", "2")
-        page.goto(console_server.url("/matching"))
-        expect(page.locator("p.notice")).to_contain_text("正在计算")  # the overview names the running job
-        # Solved: the next refresh lands on the stored run (here an unknown one: the 404 page, not an error).
-        job.run_id = 424242
-        job.done.set()
-        page.goto(console_server.url(f"/matching/jobs/{job.id}"))
-        expect(page).to_have_url(re.compile(r"/matching/runs/424242\?ok=run_done$"))
-        expect(page.locator("h1")).to_have_text("找不到页面")
-        # A failed run says why and offers the way back.
-        failed = matching_pages.MatchingJob(id="b" * 32, batch_id=1, staff="console:0", error="本批次还没有可匹配的高校课程需求。")
-        failed.done.set()
-        matching_pages._jobs[failed.id] = failed
-        page.goto(console_server.url(f"/matching/jobs/{failed.id}"))
-        expect(page.locator(".error")).to_contain_text("本批次还没有可匹配的高校课程需求")
-        expect(page.locator("meta[http-equiv=refresh]")).to_have_count(0)
-    finally:
-        matching_pages._jobs.pop("a" * 32, None)
-        matching_pages._jobs.pop("b" * 32, None)
+    async def begin(core):
+        jobs = MatchingJobService(uow=core.uow, zone=core.settings.zone, clock=core.clock)
+        batch = await core.batches.current()
+        await jobs.start(job_id="a" * 32, batch_id=batch.id, staff="console:0")
+        return jobs
+
+    jobs = console_server.call(begin)
+    login(page, staff_account("coordinator"))
+    page.goto(console_server.url(f"/matching/jobs/{'a' * 32}"))
+    expect(page.locator("p.notice")).to_contain_text("正在计算中")
+    expect(page.locator("meta[http-equiv=refresh]")).to_have_attribute("content", "2")
+    page.goto(console_server.url("/matching"))
+    expect(page.locator("p.notice")).to_contain_text("正在计算")  # the overview names the running job
+    # A failed run says why, stops refreshing and offers to start again.
+    console_server.call(jobs.finish(job_id="a" * 32, error="本批次还没有可匹配的高校课程需求。"))
+    page.goto(console_server.url(f"/matching/jobs/{'a' * 32}"))
+    expect(page.locator(".error")).to_contain_text("本批次还没有可匹配的高校课程需求")
+    expect(page.locator("meta[http-equiv=refresh]")).to_have_count(0)
+    expect(page.locator("button:has-text('重新开始匹配')")).to_be_visible()
+    # An unknown job is the 404 page.
+    page.goto(console_server.url(f"/matching/jobs/{'f' * 32}"))
+    expect(page.locator("h1")).to_have_text("找不到页面")
 
 
 def test_a_batch_with_nothing_to_match_says_so(console_server, page, staff_account, login):
