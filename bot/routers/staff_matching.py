@@ -247,7 +247,8 @@ async def publicity(message: Message, command: CommandObject, bot: Bot, core: Co
                       end=period.ends_on, days=period.working_days)]
         lines += [text("match.staff.publicity_awaiting_line", id=a.id, university=a.university_name, course=a.course,
                        expert=a.expert_name, employer=a.employer) for a in awaiting]
-        await message.answer("\n\n".join(["\n".join(lines), *period.warnings])[:4000])
+        # Every pair is listed: a long list goes as several messages (bot.factory.LongMessages).
+        await message.answer("\n\n".join(["\n".join(lines), *period.warnings]))
     if listed:
         warnings = core.appointments.calendar_warnings(
             years={d.year for a in listed for d in (a.publicity_starts_on, a.publicity_ends_on) if d})
