@@ -7,7 +7,6 @@ fixed: one for the rows (plus one for the intents' demands), whatever the page s
 from __future__ import annotations
 
 import base64
-import io
 import json
 import re
 from collections.abc import Sequence
@@ -22,7 +21,7 @@ from sqlalchemy.sql import ColumnElement
 from core.db.models import Application, AuditEntry, CourseDemand, Document, ExpertCourse
 from core.db.uow import UnitOfWork, UnitOfWorkFactory
 from core.documents import DocumentStore
-from core.exports import append_text_row
+from core.exports import streamed_workbook
 from core.domain import ApplicationStatus, FormKind, NotFound
 from core.domain.status import STATUS_LABELS
 from core.domain.vocabulary import AVAILABLE_TIMES, EDUCATION_LEVELS, EMPLOYER_TYPES, PRIORITY_CONDITIONS, TEACHING_MODES, TITLES
@@ -462,22 +461,5 @@ def _label(key: str, value: Any) -> str:
 
 
 def _workbook(title: str, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> bytes:
-    """Streamed (openpyxl write-only): a national pool is tens of thousands of rows."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(title)
-    bold = Font(bold=True)
-    heading = []
-    for name in header:
-        cell = WriteOnlyCell(sheet, value=name)
-        cell.font = bold
-        heading.append(cell)
-    sheet.append(heading)
-    for row in rows:
-        append_text_row(sheet, row)  # a typed "=HYPERLINK(...)" stays text
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    """Streamed: a national pool is tens of thousands of rows; a typed "=HYPERLINK(...)" stays text."""
+    return streamed_workbook(title, header, rows)
