@@ -99,14 +99,15 @@ async def _overview(request: web.Request, *, error: str | None = None, entered: 
     batches = await core.batches.list()
     current = await core.batches.current()
     runs = await core.matching.list()
-    jobs = await job_service(request).current()
-    running = [job for job in jobs if job.state is JobState.RUNNING]
-    interrupted = [job for job in jobs if job.state is JobState.INTERRUPTED]
+    jobs = job_service(request)
+    # Solving now, and each batch's last job if it was interrupted (until that batch is started again).
+    current_jobs = await jobs.current()
+    running = [job for job in current_jobs if job.state is JobState.RUNNING]
+    interrupted = [(job, text("console.run_interrupted_notice", batch=job.batch_name, started=jobs.local_time(job.started_at)))
+                   for job in current_jobs if job.state is JobState.INTERRUPTED]
     return render(request, "console/matching.html", status=status, batches=batches, current=current,
                   runs=list(reversed(runs)), running=running, error=error, entered=entered or {},
-                  interrupted=[(job, text("console.run_interrupted_notice", batch=job.batch_name,
-                                          started=job_service(request).local_time(job.started_at)))
-                               for job in interrupted],
+                  interrupted=interrupted,
                   default_time_limit=DEFAULT_TIME_LIMIT_S, default_cap=DEFAULT_MAX_UNIVERSITIES,
                   running_job=running_job)
 
