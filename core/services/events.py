@@ -48,14 +48,15 @@ EVENT_KINDS: dict[str, str] = {
 }
 
 # Who an invitation goes to: the pool (approved experts), universities with an accepted intent,
-# both sides of every pair both accepted (from publicity on), or people named one by one.
+# both sides of every pair both accepted (waiting for publicity, or publicised and on), or people named one by one.
 AUDIENCES: dict[str, str] = {
     "experts": "资源库专家",
     "universities": "意向已通过的高校",
     "matched": "已匹配的专家和高校",
     "people": "指定人员",
 }
-MATCHED_STATUSES = (AppointmentStatus.PUBLICITY, AppointmentStatus.AGREED, AppointmentStatus.FILED)
+MATCHED_STATUSES = (AppointmentStatus.ACCEPTED, AppointmentStatus.PUBLICITY, AppointmentStatus.AGREED,
+                    AppointmentStatus.FILED)
 
 RSVP_LABELS: dict[str, str] = {"pending": "未回复", "yes": "参加", "no": "不参加"}
 
