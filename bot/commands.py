@@ -19,7 +19,7 @@ STAFF_COMMANDS = (
     ("pending", "待审核的申请"),
     ("stats", "统计"),
     ("match", "运行双向匹配"),
-    ("publicity", "公示名单"),
+    ("publicity", "待公示的聘任：列出并开始公示"),
     ("objection", "登记公示异议"),
     ("agreement", "登记协议"),
     ("filing", "登记备案"),

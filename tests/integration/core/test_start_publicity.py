@@ -211,3 +211,24 @@ async def test_two_sides_saying_yes_at_the_same_moment_leave_the_pair_accepted(c
         view = await core.appointments.get(appointment_id=appointment_id)
         assert (view.expert_response, view.university_response, view.status) == ("accepted", "accepted", "accepted")
         assert (await kinds_for(core, appointment_id)).count("match_accepted") >= 2
+
+
+async def test_the_proposal_says_the_branch_arranges_publicity_after_both_confirm(core):
+    # Publicity is a staff action: the proposal must not promise it follows by itself from the second yes.
+    from notifier.composing import Composer, OutboxItem
+
+    await confirmed_pairs(core)
+    async with core.uow() as uow:
+        rows = (await uow.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "match_proposal"))).all()
+        items = [OutboxItem(id=r.id, kind=r.kind, channel=r.channel, address=r.address or "12345",
+                            idempotency_key=r.idempotency_key, payload=r.payload) for r in rows]
+    composer = Composer(mail_from="noreply@innoeng.test")
+    sides = set()
+    for item in items:
+        email = composer.email(item)
+        chat = composer.telegram(OutboxItem(**{**item.__dict__, "address": "12345"}))
+        sides.add(item.payload["side"])
+        for said in (email.text, email.html, chat.text):
+            assert "双方都确认后，分会将按规定安排公示" in said, said
+            assert "进入公示" not in said
+    assert sides == {"expert", "university"}
