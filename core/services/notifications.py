@@ -296,6 +296,15 @@ class NotificationService:
                 "university": (university.answers or {}).get("university_name", ""),
                 "answer_by": appointment.answer_by.isoformat(), "silent": "、".join(silent),
             })
+        # Pairs both sides accepted wait for staff to start their publicity: how many, and since when the
+        # oldest waits (its second yes), so the digest reminds staff to start it.
+        waiting_since = [
+            max((t for t in (expert_at, university_at) if t is not None), default=updated_at)
+            for expert_at, university_at, updated_at in (await session.execute(
+                select(Appointment.expert_responded_at, Appointment.university_responded_at, Appointment.updated_at)
+                .where(Appointment.status == AppointmentStatus.ACCEPTED))).all()
+        ]
+        oldest = min(waiting_since, default=None)
         pauses = (await session.scalars(select(ChannelPause).order_by(ChannelPause.channel))).all()
         return {
             "date": today.isoformat(),
@@ -317,6 +326,11 @@ class NotificationService:
             ],
             "drafts_near_deadline": drafts_near,
             "unanswered_proposals": unanswered,
+            "awaiting_publicity": {
+                "count": len(waiting_since),
+                "oldest_since": oldest.isoformat() if oldest else None,
+                "oldest_days": max(0, (now - oldest).days) if oldest else 0,
+            },
             "failed_count": failed_count,
             "failed_notifications": [
                 {"status": status, "kind": kind, "channel": channel, "address": _mask_address(channel, address),

@@ -3,6 +3,7 @@ agreement, filing."""
 from __future__ import annotations
 
 import io
+import re
 from datetime import date, datetime, timedelta, timezone
 
 import openpyxl
@@ -214,3 +215,45 @@ async def test_answer_reminders_lapse_once_answered_and_silence_reaches_the_dige
     (digest, *_) = await outbox_rows(core, kind="staff_digest")
     (late,) = digest.payload["unanswered_proposals"]
     assert late["appointment_id"] == view.id and late["silent"] == "高校" and late["university"] == "第五大学"
+
+
+async def test_pairs_awaiting_publicity_reach_the_digest_with_the_oldest_waiting_days(core, clock):
+    # Publicity is started by staff: the morning digest reminds them of the pairs both sides accepted.
+    from notifier.composing import Composer, OutboxItem
+
+    await approved_expert(core, name="韩专家", courses=["创新思维"])
+    await approved_expert(core, name="杨专家", courses=["创新管理"])
+    await approved_expert(core, name="周专家", courses=["技术创新方法"])
+    await submitted_university(core, {"创新思维": (32, 1, "online"), "创新管理": (16, 1, "online"),
+                                      "技术创新方法": (16, 1, "online")}, university_name="华北科技大学")
+    batch = (await core.batches.list())[0]
+    run = await core.matching.run(batch_id=batch.id, staff="staff:1", time_limit=3)
+    pairs = {}
+    for p in (await core.matching.confirm(run_id=run.id, staff="staff:1")).proposals:
+        pairs[p.course] = (p.appointment_id, (await core.intake.get(application_id=p.expert_application_id)).person_id,
+                           (await core.intake.get(application_id=p.university_application_id)).person_id)
+
+    async def both_yes(course):
+        appointment_id, expert, university = pairs[course]
+        await core.appointments.respond(appointment_id=appointment_id, person_id=expert, accept=True)
+        await core.appointments.respond(appointment_id=appointment_id, person_id=university, accept=True)
+
+    await both_yes("创新思维")                      # Thursday 08-21 10:00: waits from now
+    clock.now += timedelta(days=2)
+    await both_yes("创新管理")                      # Saturday 08-23
+    await both_yes("技术创新方法")
+    await core.appointments.start_publicity(appointment_ids=[pairs["技术创新方法"][0]], staff="staff:1")
+    clock.now = datetime(2025, 8, 26, 2, 0, tzinfo=timezone.utc)  # Tuesday 10:00: five days after the first yes
+    notifications = NotificationService.from_settings(core.settings, uow=core.uow, clock=clock)
+    assert await notifications.schedule_staff_digest() == 1
+
+    (digest,) = await outbox_rows(core, kind="staff_digest")
+    assert digest.payload["awaiting_publicity"]["count"] == 2  # the publicised pair no longer waits
+    assert digest.payload["awaiting_publicity"]["oldest_days"] == 5
+    item = OutboxItem(id=digest.id, kind=digest.kind, channel=digest.channel, address=digest.address,
+                      idempotency_key=digest.idempotency_key, payload=digest.payload)
+    email = Composer(mail_from="noreply@innoeng.test").email(item)
+    assert "待公示 2" in email.subject, email.subject
+    for said in (email.text, re.sub(r"<[^>]+>", "", email.html)):
+        assert "双方已确认、待公示的聘任（2 对）" in said and "最早的一对已等待 5 天" in said, said
+        assert "/publicity" in said and "待公示" in said
