@@ -9,8 +9,10 @@ from typing import Any
 
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, StorageKey
+from sqlalchemy import bindparam
 
 from core.db.models import ChatState
+from core.db.upsert import upsert_for
 from core.db.uow import UnitOfWorkFactory
 
 __all__ = ["SQLStorage"]
@@ -19,12 +21,19 @@ __all__ = ["SQLStorage"]
 _REFRESH_S = 3600.0
 
 
-def _insert_for(dialect: str) -> Any:
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert
+_UPSERTS: dict[str, Any] = {}
+
+
+def _upsert(dialect: str) -> Any:
+    """Built once per dialect: building the statement cost more than running it."""
+    if dialect not in _UPSERTS:
+        table = ChatState.__table__
+        insert = upsert_for(dialect)(table).values(
+            key=bindparam("key"), state=bindparam("state"), data=bindparam("data"), updated_at=bindparam("updated_at"))
+        _UPSERTS[dialect] = insert.on_conflict_do_update(
+            index_elements=[table.c.key],
+            set_={"state": insert.excluded.state, "data": insert.excluded.data, "updated_at": insert.excluded.updated_at})
+    return _UPSERTS[dialect]
 
 
 def _key(key: StorageKey) -> str:
@@ -46,7 +55,7 @@ class SQLStorage(BaseStorage):
     async def _load(self, key: StorageKey) -> tuple[str | None, dict[str, Any]]:
         name = _key(key)
         if name not in self._cache:
-            async with self._uow() as uow:
+            async with self._uow.autocommit() as uow:
                 row = await uow.session.get(ChatState, name)
                 never = float("-inf")  # the first change after a load always reaches the table
                 self._cache[name] = (row.state, dict(row.data), never) if row else (None, {}, never)
@@ -64,14 +73,9 @@ class SQLStorage(BaseStorage):
         if new_state == state and new_data == data and time.monotonic() - written < _REFRESH_S:
             return
         now = datetime.now(timezone.utc)
-        async with self._uow() as uow:
-            insert = _insert_for(uow.session.bind.dialect.name)
-            values = {"key": name, "state": new_state, "data": new_data, "updated_at": now}
-            await uow.session.execute(
-                insert(ChatState).values(**values).on_conflict_do_update(
-                    index_elements=[ChatState.key], set_={"state": new_state, "data": new_data, "updated_at": now})
-            )
-            await uow.commit()
+        async with self._uow.autocommit() as uow:
+            await uow.session.execute(_upsert(uow.session.bind.dialect.name),
+                                      {"key": name, "state": new_state, "data": new_data, "updated_at": now})
         self._cache[name] = (new_state, new_data, time.monotonic())
 
     async def set_state(self, key: StorageKey, state: str | State | None = None) -> None:

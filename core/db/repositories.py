@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import joinedload
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -54,6 +54,17 @@ class BatchRepository:
         )
 
 
+# The bot runs these on every message: built once (building an ORM select with its options cost more
+# than running it), with their values bound at execution.
+_PERSON_BY_TELEGRAM_ID = select(Person).where(Person.telegram_id == bindparam("telegram_id"))
+# The batch comes along: every use case needs its deadline, and one query beats two.
+_APPLICATION = (select(Application).options(joinedload(Application.batch, innerjoin=True))
+                .where(Application.id == bindparam("application_id")))
+_APPLICATION_FOR_UPDATE = _APPLICATION.with_for_update(of=Application)
+_APPLICATIONS_OF_PERSON = (select(Application).options(joinedload(Application.batch, innerjoin=True))
+                           .where(Application.person_id == bindparam("person_id")).order_by(Application.id))
+
+
 class PersonRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -65,7 +76,7 @@ class PersonRepository:
         return await self.session.get(Person, person_id)
 
     async def get_by_telegram_id(self, telegram_id: int) -> Person | None:
-        return await self.session.scalar(select(Person).where(Person.telegram_id == telegram_id))
+        return await self.session.scalar(_PERSON_BY_TELEGRAM_ID, {"telegram_id": telegram_id})
 
     async def delete(self, person: Person) -> None:
         await self.session.delete(person)
@@ -79,11 +90,8 @@ class ApplicationRepository:
         self.session.add(application)
 
     async def get(self, application_id: int, *, for_update: bool = False) -> Application | None:
-        # The batch comes along: every use case needs its deadline, and one query beats two.
-        stmt = select(Application).options(joinedload(Application.batch, innerjoin=True)).where(Application.id == application_id)
-        if for_update:
-            stmt = stmt.with_for_update(of=Application)
-        return await self.session.scalar(stmt)
+        stmt = _APPLICATION_FOR_UPDATE if for_update else _APPLICATION
+        return await self.session.scalar(stmt, {"application_id": application_id})
 
     async def get_for_person(self, *, person_id: int, batch_id: int, form: str) -> Application | None:
         return await self.session.scalar(
@@ -93,12 +101,7 @@ class ApplicationRepository:
         )
 
     async def list_for_person(self, person_id: int) -> Sequence[Application]:
-        return (
-            await self.session.scalars(
-                select(Application).options(joinedload(Application.batch, innerjoin=True))
-                .where(Application.person_id == person_id).order_by(Application.id)
-            )
-        ).all()
+        return (await self.session.scalars(_APPLICATIONS_OF_PERSON, {"person_id": person_id})).all()
 
     async def list(
         self,

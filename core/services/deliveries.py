@@ -3,11 +3,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from core.db.models import OutboxMessage, Person, ProcessedUpdate
+from core.db.upsert import upsert_for
 from core.db.uow import UnitOfWorkFactory
 from core.services.common import Clock, audit, person_view, utc_now
 from core.services.notifications import QUEUED, SKIPPED
@@ -21,6 +23,31 @@ __all__ = ["UpdateLog", "Arrival", "REDELIVERY_WINDOW"]
 REDELIVERY_WINDOW = timedelta(hours=24)
 _PRUNE_EVERY = timedelta(minutes=10)
 
+# Built once: the bot runs these on every update, and building them cost more than running them.
+_SEEN_IN_WINDOW = select(ProcessedUpdate.bot_id).where(
+    ProcessedUpdate.bot_id == bindparam("bot_id"), ProcessedUpdate.update_id == bindparam("update_id"),
+    ProcessedUpdate.digest == bindparam("digest"), ProcessedUpdate.received_at >= bindparam("cutoff"),
+).exists()
+_SEEN = select(_SEEN_IN_WINDOW)
+_PERSON_AND_SEEN = select(Person, _SEEN_IN_WINDOW.label("seen")).where(Person.telegram_id == bindparam("telegram_id"))
+_RECORD_HANDLED: dict[str, Any] = {}
+
+
+def _record_handled(dialect: str) -> Any:
+    """An upsert that takes over the row of this id only when it belongs to another update (another payload,
+    or older than the redelivery window): of two workers recording one update, exactly one writes it."""
+    if dialect not in _RECORD_HANDLED:
+        table = ProcessedUpdate.__table__  # a table-level insert: its result counts the rows written
+        insert = upsert_for(dialect)(table).values(
+            bot_id=bindparam("bot_id"), update_id=bindparam("update_id"), received_at=bindparam("received_at"),
+            digest=bindparam("digest"))
+        _RECORD_HANDLED[dialect] = insert.on_conflict_do_update(
+            index_elements=[table.c.bot_id, table.c.update_id],
+            set_={"digest": insert.excluded.digest, "received_at": insert.excluded.received_at},
+            where=(table.c.digest != insert.excluded.digest) | (table.c.received_at < bindparam("cutoff")),
+        )
+    return _RECORD_HANDLED[dialect]
+
 
 @dataclass(frozen=True)
 class Arrival:
@@ -29,7 +56,7 @@ class Arrival:
 
 
 class UpdateLog:
-    """One transaction per update to learn both facts, one to record it handled.
+    """One statement per update to learn both facts, one to record it handled.
 
     An update is identified by (bot, update id, payload digest) within the redelivery window, so the table
     stays bounded: rows past the window are pruned while recording."""
@@ -39,20 +66,22 @@ class UpdateLog:
         self._clock = clock
         self._pruned_at: datetime | None = None
 
-    def _seen(self, row: ProcessedUpdate | None, digest: str, now: datetime) -> bool:
-        return row is not None and row.digest == digest and row.received_at >= now - REDELIVERY_WINDOW
-
     async def arrive(self, *, bot_id: int, update_id: int, digest: str, telegram_id: int | None) -> Arrival:
-        """Nothing personal is stored here: until a person consents, the Telegram id is all we keep."""
+        """Nothing personal is stored here: until a person consents, the Telegram id is all we keep.
+
+        A known person's update costs one statement: their record, and whether the update was seen."""
         now = self._clock()
-        async with self._uow() as uow:
-            if self._seen(await uow.session.get(ProcessedUpdate, (bot_id, update_id)), digest, now):
+        params = {"bot_id": bot_id, "update_id": update_id, "digest": digest, "cutoff": now - REDELIVERY_WINDOW}
+        async with self._uow.autocommit() as uow:
+            if telegram_id is not None:
+                known = (await uow.session.execute(_PERSON_AND_SEEN, {**params, "telegram_id": telegram_id})).first()
+                if known is not None:
+                    return Arrival(True, None) if known.seen else Arrival(False, person_view(known.Person))
+            if await uow.session.scalar(_SEEN, params):
                 return Arrival(True, None)
             if telegram_id is None:
                 return Arrival(False, None)
-            person = await uow.people.get_by_telegram_id(telegram_id)
-            if person is not None:
-                return Arrival(False, person_view(person))
+        async with self._uow() as uow:
             person = Person(telegram_id=telegram_id, preferred_channel="both", locale="zh-CN", created_at=now)
             uow.people.add(person)
             await uow.flush()
@@ -91,19 +120,12 @@ class UpdateLog:
     async def handled(self, *, bot_id: int, update_id: int, digest: str) -> bool:
         """Records the update as handled; False when another worker recorded it first."""
         now = self._clock()
-        async with self._uow() as uow:
+        async with self._uow.autocommit() as uow:
             if self._pruned_at is None or now - self._pruned_at >= _PRUNE_EVERY:
                 await uow.session.execute(delete(ProcessedUpdate).where(ProcessedUpdate.received_at < now - REDELIVERY_WINDOW))
                 self._pruned_at = now
-            row = await uow.session.get(ProcessedUpdate, (bot_id, update_id))
-            if self._seen(row, digest, now):
-                return False
-            if row is None:
-                uow.session.add(ProcessedUpdate(bot_id=bot_id, update_id=update_id, received_at=now, digest=digest))
-            else:  # an old id reused by a new update
-                row.digest, row.received_at = digest, now
-            try:
-                await uow.commit()
-            except IntegrityError:
-                return False
-            return True
+            result = await uow.session.execute(_record_handled(uow.session.bind.dialect.name), {
+                "bot_id": bot_id, "update_id": update_id, "received_at": now, "digest": digest,
+                "cutoff": now - REDELIVERY_WINDOW,
+            })
+            return result.rowcount == 1

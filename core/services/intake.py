@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.orm.exc import StaleDataError
+
 from core.db.models import Application, CourseDemand, Document
 from core.db.uow import UnitOfWork, UnitOfWorkFactory
 from core.documents import ACCEPTED_TYPES, DocumentStore, detect_mime
@@ -45,6 +47,8 @@ __all__ = ["IntakeService", "FINISH_FILES"]
 # The answer that closes a file question once the person has uploaded what they have.
 FINISH_FILES = "__finish__"
 _EDIT_PREFIX = "edit:"
+# An answer whose row changed between its read and its write is applied again on the fresh row.
+_STALE_RETRIES = 3
 
 
 class IntakeService:
@@ -72,11 +76,11 @@ class IntakeService:
         return FormContext(deadline=deadline, today=self._clock().astimezone(self._zone).date())
 
     async def get(self, *, application_id: int) -> DraftView:
-        async with self._uow() as uow:
+        async with self._uow.autocommit() as uow:
             return self._view(await self._load(uow, application_id))
 
     async def find_for_person(self, *, person_id: int) -> list[DraftView]:
-        async with self._uow() as uow:
+        async with self._uow.autocommit() as uow:
             apps = await uow.applications.list_for_person(person_id)
             views = []
             for app in apps:
@@ -84,7 +88,7 @@ class IntakeService:
             return views
 
     async def summary(self, *, application_id: int) -> ApplicationSummary:
-        async with self._uow() as uow:
+        async with self._uow.autocommit() as uow:
             app = await self._load(uow, application_id)
             return await self.describe(uow, app)
 
@@ -160,31 +164,52 @@ class IntakeService:
         """Validates and saves one answer, then moves to the next question (or back to the summary).
 
         message_id (a chat's message ids only grow): a message already applied, or older than one that was,
-        leaves the draft as it is, so a redelivered message never answers the next question too."""
-        now = self._clock()
+        leaves the draft as it is, so a redelivered message never answers the next question too.
+
+        An answer is one row written: a read, then an UPDATE that checks the row's version, committed as it
+        runs. A transaction around them would add nothing under READ COMMITTED but two round trips (the bot's
+        hot path); a concurrent change to the row fails the version check and the answer is applied again
+        to the fresh row. An answer that makes uploaded files unwanted deletes them in one transaction with it."""
+        for _ in range(_STALE_RETRIES):
+            try:
+                async with self._uow.autocommit() as uow:
+                    view = await self._answer_in(uow, application_id, step_key, raw, message_id, files_may_go=False)
+                    if view is not None:
+                        return view
+                break  # files to delete: all of it in one transaction
+            except StaleDataError:
+                continue
         async with self._uow() as uow:
-            app = await self._load_editable(uow, application_id)
-            if message_id is not None and app.last_message_id is not None and message_id <= app.last_message_id:
-                return self._view(app)
-            form, ctx = get_form(app.form), self.context(app)
-            step = find_step(form, app.answers, ctx, step_key)
-            if step is None:
-                raise DomainError(text("answers.not_shown", key=step_key), code="not_shown")
-            if step.question.kind is Kind.FILE:
-                value = validate_answer(step.question, app.answers.get(step.key, []), ctx)
-            else:
-                value = validate_answer(step.question, raw, ctx)
-            answers = dict(app.answers)
-            answers[step.key] = value
-            await self._drop_orphaned_documents(uow, app, form, answers, ctx)
-            editing = (app.cursor or "").startswith(_EDIT_PREFIX)
-            app.answers = answers
-            app.cursor = self._cursor_after(form, answers, ctx, step.key, editing)
-            app.updated_at = now
-            if message_id is not None:
-                app.last_message_id = message_id
-            await uow.commit()
+            return await self._answer_in(uow, application_id, step_key, raw, message_id, files_may_go=True)
+
+    async def _answer_in(self, uow: UnitOfWork, application_id: int, step_key: str, raw: Any, message_id: int | None,
+                         *, files_may_go: bool) -> DraftView | None:
+        """None (nothing written) when the answer would delete files and `files_may_go` is False."""
+        now = self._clock()
+        app = await self._load_editable(uow, application_id)
+        if message_id is not None and app.last_message_id is not None and message_id <= app.last_message_id:
             return self._view(app)
+        form, ctx = get_form(app.form), self.context(app)
+        step = find_step(form, app.answers, ctx, step_key)
+        if step is None:
+            raise DomainError(text("answers.not_shown", key=step_key), code="not_shown")
+        if step.question.kind is Kind.FILE:
+            value = validate_answer(step.question, app.answers.get(step.key, []), ctx)
+        else:
+            value = validate_answer(step.question, raw, ctx)
+        answers = dict(app.answers)
+        answers[step.key] = value
+        if not files_may_go and self._unwanted_uploads(app, form, answers, ctx):
+            return None
+        await self._drop_orphaned_documents(uow, app, form, answers, ctx)
+        editing = (app.cursor or "").startswith(_EDIT_PREFIX)
+        app.answers = answers
+        app.cursor = self._cursor_after(form, answers, ctx, step.key, editing)
+        app.updated_at = now
+        if message_id is not None:
+            app.last_message_id = message_id
+        await uow.commit()
+        return self._view(app)
 
     async def skip(self, *, application_id: int, step_key: str) -> DraftView:
         return await self.answer(application_id=application_id, step_key=step_key, raw=None)
@@ -395,14 +420,21 @@ class IntakeService:
             person.email = answers.get("contact_email") or person.email
             person.mobile = answers.get("contact_mobile") or person.mobile
 
-    async def _drop_orphaned_documents(self, uow: UnitOfWork, app: Application, form: Form, answers: dict, ctx: FormContext) -> None:
-        """Files of a question that is no longer asked are deleted, not kept (PIPL: minimum necessary)."""
+    @staticmethod
+    def _unwanted_uploads(app: Application, form: Form, answers: dict, ctx: FormContext) -> set[int]:
+        """Uploaded documents whose question these answers no longer ask."""
         kept = {doc_id for step in visible_steps(form, answers, ctx) if step.question.kind is Kind.FILE
                 for doc_id in (answers.get(step.key) or [])}
         uploaded = {doc_id for key, value in app.answers.items() if isinstance(value, list)
                     for doc_id in value if isinstance(doc_id, int) and _is_file_step(form, key)}
-        if uploaded <= kept:
+        return uploaded - kept
+
+    async def _drop_orphaned_documents(self, uow: UnitOfWork, app: Application, form: Form, answers: dict, ctx: FormContext) -> None:
+        """Files of a question that is no longer asked are deleted, not kept (PIPL: minimum necessary)."""
+        if not self._unwanted_uploads(app, form, answers, ctx):
             return  # nothing uploaded has become unwanted: spare the query
+        kept = {doc_id for step in visible_steps(form, answers, ctx) if step.question.kind is Kind.FILE
+                for doc_id in (answers.get(step.key) or [])}
         for document in await uow.documents.list_for_application(app.id):
             if document.id not in kept:
                 await uow.documents.delete(document)

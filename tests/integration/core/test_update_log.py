@@ -45,3 +45,28 @@ async def test_arrival_before_consent_stores_no_name(core):
         person = await uow.session.get(Person, arrival.person.id)
         assert person.telegram_id == 79
         assert person.display_name is None and person.email is None and person.mobile is None
+
+
+async def test_of_workers_recording_one_update_at_once_exactly_one_records_it(core):
+    import asyncio
+
+    log = core.updates
+    await log.arrive(bot_id=BOT, update_id=555, digest="e" * 64, telegram_id=80)
+    recorded = await asyncio.gather(*(log.handled(bot_id=BOT, update_id=555, digest="e" * 64) for _ in range(6)))
+    assert sorted(recorded) == [False] * 5 + [True]
+    assert (await log.arrive(bot_id=BOT, update_id=555, digest="e" * 64, telegram_id=80)).already_handled
+
+
+async def test_a_known_persons_arrival_is_one_statement(core):
+    from sqlalchemy import event
+
+    await core.updates.arrive(bot_id=BOT, update_id=556, digest="f" * 64, telegram_id=81)  # registers them
+    statements: list[str] = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(core.engine.sync_engine, "before_cursor_execute", listener)
+    try:
+        arrival = await core.updates.arrive(bot_id=BOT, update_id=557, digest="f" * 64, telegram_id=81)
+    finally:
+        event.remove(core.engine.sync_engine, "before_cursor_execute", listener)
+    assert arrival.person is not None and not arrival.already_handled
+    assert len(statements) == 1, statements
