@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import contextlib
 import logging
 import signal
@@ -55,6 +56,10 @@ async def serve(settings: Settings, *, with_bot: bool, with_notifier: bool, sand
             print(f"没有设置 BOT_TOKEN：已启动本地 Bot API 替身。在浏览器打开 {sandbox.base_url}/ 与机器人对话。", flush=True)
         if token is not None:
             bot = create_bot(token, api_url)
+        # What is built by now (modules, pydantic schemas, SQLAlchemy mappers) lives as long as the process.
+        # Frozen, the cyclic collector stops rescanning it: a full collection over it cost ~0.15 s, several
+        # times a minute under load, in the bot's profile.
+        gc.freeze()
         tasks = []
         if with_bot:
             if bot is None:

@@ -13,9 +13,23 @@ from core.texts import text
 
 log = logging.getLogger("innoeng.bot")
 
-# A worker that dies sooner than this after its start is failing on its configuration: restarting won't help.
+# A worker that dies sooner than this after its start died "at start". Our own refusals (webhook secret
+# missing, port taken) exit with _REFUSED at start: a restart cannot help. Any other death at start (a crash,
+# a kill by the OOM killer or an operator) is restarted, unless one slot dies at start _CRASH_LOOP times in a
+# row: then it fails on something a restart won't fix.
 _FAILING_START_S = 5.0
+_REFUSED = 2
+_CRASH_LOOP = 3
 _RESTART_DELAY_S = 1.0
+
+
+def _after_exit(returncode: int, lived_s: float, deaths_at_start: int) -> bool:
+    """True: start the worker again; False: stop them all. `deaths_at_start`: this slot's earlier ones in a row."""
+    if lived_s >= _FAILING_START_S:
+        return True
+    if returncode == _REFUSED:
+        return False
+    return deaths_at_start + 1 < _CRASH_LOOP
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -100,6 +114,7 @@ def _supervise(settings: Settings, workers: int) -> int:
     signal.signal(signal.SIGINT, stop)
     argv = [sys.executable, "-m", "innoeng", "bot", "--worker"]
     running: dict[int, tuple[subprocess.Popen, float]] = {}
+    deaths_at_start: dict[int, int] = {}
 
     def start(slot: int) -> None:
         process = subprocess.Popen(argv)
@@ -117,11 +132,14 @@ def _supervise(settings: Settings, workers: int) -> int:
                 returncode = process.poll()
                 if returncode is None or stopping:
                     continue
-                if time.monotonic() - started < _FAILING_START_S:
+                lived = time.monotonic() - started
+                if not _after_exit(returncode, lived, deaths_at_start.get(slot, 0)):
                     log.error("bot worker %s exited with %s right after its start; stopping", slot + 1, returncode)
                     stopping, code = True, returncode or 1
                     break
-                log.error("bot worker %s (pid %s) exited with %s; starting it again", slot + 1, process.pid, returncode)
+                deaths_at_start[slot] = deaths_at_start.get(slot, 0) + 1 if lived < _FAILING_START_S else 0
+                log.error("bot worker %s (pid %s) exited with %s after %.1f s; starting it again",
+                          slot + 1, process.pid, returncode, lived)
                 time.sleep(_RESTART_DELAY_S)
                 start(slot)
     finally:
