@@ -77,7 +77,7 @@ def bootstrap(settings: Settings, *, clock: Clock = utc_now, engine: AsyncEngine
         clock=clock,
         events=EventService(uow=uow, zone=zone, clock=clock),
         recommendations=RecommendationService(uow=uow, clock=clock, per_course=settings.recommendations_per_course),
-        matching=MatchingService(uow=uow, clock=clock, answer_days=settings.proposal_answer_days),
+        matching=MatchingService(uow=uow, zone=zone, clock=clock, answer_days=settings.proposal_answer_days),
         appointments=AppointmentService(
             uow=uow, zone=zone, clock=clock, publicity_days=settings.publicity_working_days, holidays=settings.holidays
         ),

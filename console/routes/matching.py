@@ -33,7 +33,7 @@ MAX_TIME_LIMIT_S = 600
 
 def job_service(request_or_core: web.Request | Core) -> MatchingJobService:
     core = request_or_core if isinstance(request_or_core, Core) else request_or_core.app[CORE]
-    return MatchingJobService(uow=core.uow, zone=core.settings.zone, clock=core.clock)
+    return core.matching.jobs
 
 
 # The tasks following this process's solves (heartbeat while the thread solves), by job id. Only for the
@@ -52,7 +52,7 @@ def _solve_on_own_loop(core: Core, job_id: str, batch_id: int, staff: str, time_
         jobs = job_service(own)
         try:
             try:
-                run = await own.matching.run(batch_id=batch_id, staff=staff, time_limit=time_limit)
+                run = await own.matching.run(batch_id=batch_id, staff=staff, time_limit=time_limit, job_id=job_id)
             except DomainError as refusal:
                 await jobs.finish(job_id=job_id, error=refusal.message)
             except Exception:  # shown to staff with a reference; the trace goes to the log

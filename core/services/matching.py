@@ -1,9 +1,12 @@
 """Matching runs: build the instance from the pool and the intents, solve, keep the run, confirm it."""
 from __future__ import annotations
 
+import asyncio
+import uuid
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -19,6 +22,7 @@ from core.domain.vocabulary import PRIORITY_CONDITIONS, TEACHING_MODES, TITLES
 import core.matching as matching
 from core.matching import build_instance, score_pair
 from core.services.common import Clock, audit, queue_notification, utc_now
+from core.services.matching_jobs import MatchingJobService
 from core.services.profiles import (
     active_universities,
     cap_exceptions,
@@ -89,10 +93,13 @@ class RunView:
 
 
 class MatchingService:
-    def __init__(self, *, uow: UnitOfWorkFactory, clock: Clock = utc_now, answer_days: int = 5) -> None:
+    def __init__(self, *, uow: UnitOfWorkFactory, zone: ZoneInfo, clock: Clock = utc_now, answer_days: int = 5,
+                 jobs: MatchingJobService | None = None) -> None:
         self._uow = uow
         self._clock = clock
         self._answer_days = answer_days
+        # Every run is a job on record: one unfinished run per batch, whether the console, the bot or the CLI starts it.
+        self.jobs = jobs or MatchingJobService(uow=uow, zone=zone, clock=clock)
 
     async def preview(self, *, batch_id: int) -> RunPreview:
         """The pool and the intents a run of this batch would take, without running it."""
@@ -106,8 +113,23 @@ class MatchingService:
             return RunPreview(batch_id=batch.id, batch_name=batch.name, experts=len(experts), universities=len(universities),
                               demands=len(demands), slots=sum(d.experts_needed for d in demands))
 
-    async def run(self, *, batch_id: int, staff: str, time_limit: float = 10.0) -> RunView:
-        """Solves the batch as it stands: accepted pairs stay fixed, declined ones are never proposed again."""
+    async def run(self, *, batch_id: int, staff: str, time_limit: float = 10.0, job_id: str | None = None) -> RunView:
+        """Solves the batch as it stands: accepted pairs stay fixed, declined ones are never proposed again.
+
+        One run per batch at a time, whoever starts it: the run is a job on record (`matching_jobs`), refused
+        with JobAlreadyRunning (the same Chinese reason for the console, the bot and the CLI) while another job
+        of the batch is unfinished. Without job_id the job is recorded here, its heartbeat renewed while it
+        solves and its outcome written (the bot's /match, `innoeng match run`). The console records the job
+        itself when staff start it, answers at once and follows the solve from its own loop: it passes job_id,
+        and only that unfinished job's batch is solved."""
+        if job_id is not None:
+            await self.jobs.ensure_running(job_id=job_id, batch_id=batch_id)
+            return await self._solve(batch_id=batch_id, staff=staff, time_limit=time_limit)
+        job = await self.jobs.start(job_id=uuid.uuid4().hex, batch_id=batch_id, staff=staff)
+        return await self.jobs.follow(job_id=job.id, solving=self._solve(batch_id=batch_id, staff=staff,
+                                                                         time_limit=time_limit))
+
+    async def _solve(self, *, batch_id: int, staff: str, time_limit: float) -> RunView:
         now = self._clock()
         async with self._uow() as uow:
             if await uow.batches.get(batch_id) is None:
@@ -145,8 +167,10 @@ class MatchingService:
                         for profile in (expert_profile(e, exceptions) for e in experts)]
             # Universities an expert already serves outside this batch use up part of their cap.
             profiles = _with_outside_load(profiles, held, demand_rows)
-            instance = build_instance(profiles, demands, fixed=fixed, forbidden=sorted(forbidden))
-            solution = matching.solve(instance, time_limit=time_limit)  # loads the solver on first use
+            # CPU-bound and synchronous: in a worker thread, so the process keeps answering (and renewing the
+            # job's heartbeat) while it solves. The solver loads on first use.
+            instance, solution = await asyncio.to_thread(
+                _build_and_solve, profiles, demands, fixed, sorted(forbidden), time_limit)
             result = solution.to_dict()
             run = MatchRun(
                 batch_id=batch_id, created_by=staff, created_at=now,
@@ -304,6 +328,11 @@ class MatchingService:
             total_need=run.total_need, score=run.score, bound=run.bound, gap=run.gap, time_s=run.time_s,
             params=run.params, unfilled=unfilled, stability=run.stability, proposals=tuple(views),
         )
+
+
+def _build_and_solve(profiles, demands, fixed, forbidden, time_limit: float):
+    instance = build_instance(profiles, demands, fixed=fixed, forbidden=forbidden)
+    return instance, matching.solve(instance, time_limit=time_limit)
 
 
 async def _named_slots(uow: UnitOfWork, slots: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -1,15 +1,23 @@
-"""Matching runs solved in the background for the console, on record in the database.
+"""Matching runs on record in the database: one unfinished run per batch, whoever starts it.
 
-The console starts a job, solves it in a worker thread and renews the job's heartbeat while it solves; the
-thread records the run it stored (or why it failed). A console that dies mid-solve stops the heartbeat: once
-it is older than `stale_after_s` the job is interrupted, and the next look at it (any console process, after
-a restart) writes that down, so the progress page and the runs page say so instead of forgetting the job.
+Every run of a batch is a job (`matching_jobs`), started by the console, the bot's /match or `innoeng match
+run` through MatchingService.run: a second start while the batch has an unfinished job is refused with the
+same reason everywhere (JobAlreadyRunning), also under concurrent starts (a partial unique index). While the
+run solves, its process renews the heartbeat; the job then records the run it stored (or why it failed). A
+process that dies mid-solve stops the heartbeat: once it is older than `stale_after_s` the job is
+interrupted, and the next look at it (any process, after a restart) writes that down, so the progress page
+and the runs page say so instead of forgetting the job, and the batch may be started again.
 """
 from __future__ import annotations
 
+import asyncio
+import logging
+import uuid
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
@@ -27,6 +35,15 @@ __all__ = ["JobState", "MatchingJobView", "MatchingJobService", "JobAlreadyRunni
 # The solving process renews the heartbeat this often; a heartbeat older than STALE_AFTER_S means it is gone.
 HEARTBEAT_INTERVAL_S = 5
 STALE_AFTER_S = 30
+
+log = logging.getLogger("innoeng.matching")
+
+
+class _Stored(Protocol):
+    id: int  # the run a solve stored
+
+
+Run = TypeVar("Run", bound=_Stored)
 
 
 class JobState(StrEnum):
@@ -61,11 +78,12 @@ class JobAlreadyRunning(DomainError):
 
 class MatchingJobService:
     def __init__(self, *, uow: UnitOfWorkFactory, zone: ZoneInfo, clock: Clock = utc_now,
-                 stale_after_s: float = STALE_AFTER_S) -> None:
+                 stale_after_s: float = STALE_AFTER_S, heartbeat_interval_s: float = HEARTBEAT_INTERVAL_S) -> None:
         self._uow = uow
         self._zone = zone
         self._clock = clock
         self._stale_after = timedelta(seconds=stale_after_s)
+        self._heartbeat_interval = heartbeat_interval_s
 
     async def start(self, *, job_id: str, batch_id: int, staff: str) -> MatchingJobView:
         """Records a new job for the batch; refused while another job of the same batch is solving."""
@@ -88,6 +106,52 @@ class MatchingJobService:
                 await self._refuse_if_running(uow, batch_id, name)
                 raise
             return self._view(job, name, now)
+
+    async def follow(self, *, job_id: str, solving: Awaitable[Run]) -> Run:
+        """Awaits a started job's solve in this process, renewing its heartbeat meanwhile, and records how it
+        ended: the run it stored, the refusal, or a server error (its trace in the log under a reference).
+        A solve cancelled here (Ctrl-C in the CLI, a stopping bot) is marked interrupted at once, so the batch
+        need not wait for the heartbeat to go stale before it can be started again."""
+        task = asyncio.ensure_future(solving)
+        try:
+            while not task.done():
+                await asyncio.wait({task}, timeout=self._heartbeat_interval)
+                if not task.done():
+                    try:
+                        await self.heartbeat(job_id=job_id)
+                    except Exception:  # a database hiccup: the next beat tries again (30 s of them before it counts)
+                        log.warning("matching job %s: heartbeat not recorded", job_id, exc_info=True)
+            run = task.result()
+        except asyncio.CancelledError:
+            task.cancel()
+            await self._record(self.interrupt(job_id=job_id), job_id)
+            raise
+        except DomainError as refusal:
+            await self._record(self.finish(job_id=job_id, error=refusal.message), job_id)
+            raise
+        except Exception:
+            ref = uuid.uuid4().hex[:8]
+            log.exception("matching job %s failed (%s)", job_id, ref)
+            await self._record(self.finish(job_id=job_id, error=text("console.server_error", ref=ref)), job_id)
+            raise
+        await self._record(self.finish(job_id=job_id, run_id=run.id), job_id)
+        return run
+
+    async def interrupt(self, *, job_id: str) -> None:
+        """Its process stops before the solve finished: the job is interrupted now (as a stale one would be)."""
+        async with self._uow() as uow:
+            await uow.session.execute(update(MatchingJob).where(
+                MatchingJob.id == job_id, MatchingJob.finished_at.is_(None), MatchingJob.error.is_(None),
+            ).values(error=text("console.run_interrupted_reason")))
+            await uow.commit()
+
+    async def ensure_running(self, *, job_id: str, batch_id: int) -> None:
+        """A solve that follows a job recorded elsewhere (the console's request) solves only that job's batch,
+        and only while the job is unfinished."""
+        async with self._uow() as uow:
+            job = await uow.session.get(MatchingJob, job_id)
+            if job is None or job.batch_id != batch_id or job.finished_at is not None or job.error is not None:
+                raise DomainError(text("match.job_not_running", job=job_id))
 
     async def heartbeat(self, *, job_id: str) -> None:
         """The solving process is alive: renews the heartbeat of an unfinished job."""
@@ -142,6 +206,15 @@ class MatchingJobService:
             return [self._view(job, name, now) for job, name in rows]
 
     # ------------------------------------------------------------------ internals
+    @staticmethod
+    async def _record(writing: Awaitable[None], job_id: str) -> None:
+        # The outcome could not be written (the database went away): the heartbeat has stopped, so the job
+        # shows as interrupted soon; the solve's own outcome (run or error) still reaches the caller.
+        try:
+            await writing
+        except Exception:
+            log.exception("matching job %s: could not record its outcome", job_id)
+
     async def _interrupt_stale(self, uow: UnitOfWork, now: datetime) -> int:
         result = await uow.session.execute(update(MatchingJob).where(
             MatchingJob.finished_at.is_(None), MatchingJob.error.is_(None),

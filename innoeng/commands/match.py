@@ -37,7 +37,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     solve_parser.add_argument("--indent", type=int, default=None, help="JSON 缩进空格数（便于阅读）")
     solve_parser.set_defaults(func=run_solve)
 
-    run = commands.add_parser("run", help="对一个批次运行匹配，保存为编号的、不可更改的匹配结果")
+    run = commands.add_parser("run", help="对一个批次运行匹配，保存为编号的、不可更改的匹配结果"
+                                          "（同一批次一次只计算一次：控制台、机器人或命令行的另一次计算未结束时拒绝）")
     run.add_argument("--batch", required=True, help="批次编号或名称")
     run.add_argument("--time-limit", type=float, default=10.0, metavar="S", help="时间上限（秒，默认 10）")
     run.add_argument("--json", action="store_true", help="以 JSON 输出结果（供脚本读取）")

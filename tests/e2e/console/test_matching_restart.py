@@ -165,7 +165,7 @@ def test_a_run_interrupted_by_a_console_restart_is_shown_as_interrupted_and_star
     assert response.status == 200
     expect(page.locator("h1")).to_contain_text("的匹配")
     expect(page.locator(".error")).to_contain_text("匹配计算已中断")
-    expect(page.locator(".error")).to_contain_text("控制台在计算途中停止了")
+    expect(page.locator(".error")).to_contain_text("计算这次匹配的进程在途中停止了")
     expect(page.locator("meta[http-equiv=refresh]")).to_have_count(0)
     screenshot(page, "matching_interrupted")
     [(job_id, error, finished_at, run_id)] = console_server.call(job_rows)

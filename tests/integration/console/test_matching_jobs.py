@@ -184,7 +184,7 @@ async def test_a_restarted_console_shows_the_interrupted_job_and_starts_it_again
         response = await second.get(f"/matching/jobs/{job_id}")
         assert response.status == 200
         page = await response.text()
-        assert "匹配计算已中断" in page and "控制台在计算途中停止了" in page and "重新开始匹配" in page
+        assert "匹配计算已中断" in page and "计算这次匹配的进程在途中停止了" in page and "重新开始匹配" in page
         assert 'http-equiv="refresh"' not in page
         overview = await (await second.get("/matching")).text()
         assert "上次的匹配计算" in overview and f"/matching/jobs/{job_id}" in overview
@@ -233,3 +233,24 @@ async def test_a_solve_that_finishes_records_its_run_on_the_job(core, clock):
         assert done.status == 303 and done.headers["Location"] == f"/matching/runs/{job.run_id}?ok=run_done"
     finally:
         await client.close()
+
+
+async def test_a_console_starting_up_marks_stale_jobs_interrupted_before_anyone_looks(core, clock):
+    # A console died mid-solve; another process (the bot, say) is solving another batch right now.
+    batch = await core.batches.current()
+    other = await core.batches.create(name="第二批", registration_opens=date(2025, 7, 1),
+                                      registration_closes=date(2025, 9, 30), actor="test")
+    jobs = jobs_of(core)
+    await jobs.start(job_id="a" * 32, batch_id=batch.id, staff="console:1")
+    await jobs.start(job_id="b" * 32, batch_id=other.id, staff="staff:42")
+    clock.advance(seconds=31)
+    await jobs.heartbeat(job_id="b" * 32)  # renewing a heartbeat looks at no other job
+
+    server = TestServer(create_app(core))
+    await server.start_server()  # no request made
+    try:
+        by_id = {r.id: r for r in await rows(core)}
+        assert by_id["a" * 32].error == text("console.run_interrupted_reason") and by_id["a" * 32].finished_at is None
+        assert by_id["b" * 32].error is None  # its heartbeat is fresh: still solving
+    finally:
+        await server.close()
