@@ -83,6 +83,11 @@ def test_staff_start_publicity_from_the_list_seeing_its_end_date_and_from_a_pair
         f"{default.starts_on}（周{'一二三四五六日'[default.starts_on.weekday()]}）至 {default.ends_on}")
     expect(card.locator(".publicity-period")).to_contain_text(f"共 {default.working_days} 个工作日")
     expect(card.locator("input[name=starts_on][type=date]")).to_have_value(default.starts_on.isoformat())
+    # The start date keeps a date's width, its button beside it, instead of stretching across the card.
+    date_box = card.locator("input[name=starts_on][type=date]").bounding_box()
+    button_box = card.locator("button:has-text('计算公示期')").bounding_box()
+    assert date_box["width"] < 260 < card.bounding_box()["width"] / 2, (date_box, card.bounding_box())
+    assert 0 <= button_box["x"] - (date_box["x"] + date_box["width"]) < 40, (date_box, button_box)
 
     # Another start: the page computes its end date before anything starts.
     chosen = service.publicity_preview(starts_on=today + timedelta(days=10))
