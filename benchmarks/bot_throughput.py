@@ -216,7 +216,12 @@ class Person:
 
     async def _timed(self, kind: str, action: Awaitable[Any], reply: Callable[[], Awaitable[BotMessage]]) -> BotMessage:
         if self.think is not None:
-            await asyncio.sleep(self.think())
+            pause = self.think()
+            if self.stop_at is not None:
+                # A long pause (the exponential's tail) running past the end is the end: waiting it out
+                # counted a person who had every answer as unanswered.
+                pause = min(pause, max(0.0, self.stop_at - time.perf_counter()))
+            await asyncio.sleep(pause)
         if self.stop_at is not None and time.perf_counter() >= self.stop_at:
             if asyncio.iscoroutine(action):
                 action.close()
@@ -494,11 +499,14 @@ async def _open_loop(people: SandboxClient, first_user: int, act: Callable[[Pers
     persons: list[Person] = []
     next_user = iter(range(first_user, first_user + 10**6))
 
+    seated: dict[asyncio.Task, Person] = {}
+
     async def seat() -> None:
         await asyncio.sleep(rng.uniform(0, load.think_s))
         while time.perf_counter() < stop_at:
             person = Person(people, next(next_user), think=lambda: rng.expovariate(1 / load.think_s), stop_at=stop_at)
             persons.append(person)
+            seated[asyncio.current_task()] = person
             try:
                 await act(person)
             except Stopped:
@@ -513,9 +521,21 @@ async def _open_loop(people: SandboxClient, first_user: int, act: Callable[[Pers
     for task in waiting:
         task.cancel()
     await asyncio.gather(*waiting, return_exceptions=True)
-    if waiting:
-        failures.extend(["unanswered at the end of the run"] * len(waiting))
+    for task in waiting:
+        failures.append(f"unanswered at the end of the run: {await _last_exchange(people, seated.get(task))}"[:600])
     return persons
+
+
+async def _last_exchange(people: SandboxClient, person: Person | None) -> str:
+    """What the person sent last and what the bot did after it, to tell a lost reply from a slow one."""
+    if person is None:
+        return "?"
+    try:
+        messages = (await people.chat(person.user_id))["messages"][-3:]
+    except Exception as error:  # noqa: BLE001 - a diagnostic must not hide the result
+        return f"user {person.user_id}: chat unreadable ({error!r})"
+    shown = [f"{m['direction']}:{(m['message'].get('text') or m['message'].get('caption') or '<file>')[:40]!r}" for m in messages]
+    return f"user {person.user_id} after {len(person.latencies)} answers; last: {' | '.join(shown)}"
 
 
 GRACE_S = 10.0
