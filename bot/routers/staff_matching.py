@@ -15,7 +15,6 @@ from bot.filters import IsStaff
 from core.bootstrap import Core
 from core.domain import DomainError
 from core.domain.appointments import AppointmentStatus
-from core.exports import filing_workbook, publicity_text, publicity_workbook, run_workbook
 from core.forms.normalize import parse_date
 from core.services import PersonView
 from core.texts import text
@@ -132,6 +131,8 @@ async def _send_run(message: Message, bot: Bot, run) -> None:
         [InlineKeyboardButton(text=text("match.staff.pairs_button"), callback_data=ShowPairs(run=run.id).pack())],
     ])
     await message.answer("\n".join(lines)[:4000], reply_markup=markup)
+    from core.exports import run_workbook  # openpyxl: 17 MB and 0.25 s the bot need not pay until staff export
+
     await bot.send_document(message.chat.id, BufferedInputFile(run_workbook(run), filename=f"match-run-{run.id}.xlsx"))
 
 
@@ -252,6 +253,8 @@ async def publicity(message: Message, command: CommandObject, bot: Bot, core: Co
     if listed:
         warnings = core.appointments.calendar_warnings(
             years={d.year for a in listed for d in (a.publicity_starts_on, a.publicity_ends_on) if d})
+        from core.exports import publicity_text, publicity_workbook  # see _send_run: loaded on first use
+
         await message.answer("\n\n".join([publicity_text(listed), *warnings])[:4000])
         await bot.send_document(message.chat.id, BufferedInputFile(publicity_workbook(listed), filename="publicity.xlsx"))
 
@@ -321,6 +324,8 @@ async def filing_export(message: Message, bot: Bot, core: Core) -> None:
     if not listed:
         await message.answer(text("match.staff.filing_empty"))
         return
+    from core.exports import filing_workbook  # see _send_run: loaded on first use
+
     await bot.send_document(message.chat.id, BufferedInputFile(filing_workbook(listed), filename="filing.xlsx"))
 
 

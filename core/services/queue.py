@@ -21,7 +21,6 @@ from sqlalchemy.sql import ColumnElement
 from core.db.models import Application, AuditEntry, CourseDemand, Document, ExpertCourse
 from core.db.uow import UnitOfWork, UnitOfWorkFactory
 from core.documents import DocumentStore
-from core.exports import streamed_workbook
 from core.domain import ApplicationStatus, FormKind, NotFound
 from core.domain.status import STATUS_LABELS
 from core.domain.vocabulary import AVAILABLE_TIMES, EDUCATION_LEVELS, EMPLOYER_TYPES, PRIORITY_CONDITIONS, TEACHING_MODES, TITLES
@@ -462,4 +461,6 @@ def _label(key: str, value: Any) -> str:
 
 def _workbook(title: str, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> bytes:
     """Streamed: a national pool is tens of thousands of rows; a typed "=HYPERLINK(...)" stays text."""
+    from core.exports import streamed_workbook  # openpyxl and XlsxWriter: loaded by the first export, not by the bot
+
     return streamed_workbook(title, header, rows)
