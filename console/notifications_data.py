@@ -50,7 +50,8 @@ class OutboxPage:
 def _mask(channel: str, address: str | None) -> str:
     if not address:
         return "（无地址）"
-    return mask_email(address) if channel == "email" else f"Telegram …{address[-4:]}"
+    # The page names the channel beside the address ("Telegram …7001"), so the address does not repeat it.
+    return mask_email(address) if channel == "email" else f"…{address[-4:]}"
 
 
 async def load_outbox(uow_factory: UnitOfWorkFactory, *, status: str | None = None, channel: str | None = None,

@@ -85,3 +85,29 @@ def test_retry_with_nothing_selected_says_so(console_server, phone_page, staff_a
     phone_page.click("button[name=selected]")
     expect(phone_page.locator(".error")).to_have_text("请至少勾选一条要重试的通知。")
     screenshot(phone_page, "notifications-phone")
+
+
+async def _telegram_and_email_rows(core):
+    chat = await add_person(core, name="聊天收件人", email=None, telegram_id=90017001, channel="telegram")
+    mail = await add_person(core, name="邮件收件人", email="reader@example.cn")
+    [chat_row] = await queue(core, chat, occasion="chat")
+    [mail_row] = await queue(core, mail, occasion="mail")
+    async with core.uow() as uow:
+        await uow.session.execute(update(OutboxMessage).where(OutboxMessage.id.in_([chat_row, mail_row])).values(
+            status="sent", attempts=1, provider_reply="message_id=384500574"))
+        await uow.commit()
+    return chat_row, mail_row
+
+
+def test_a_chat_address_names_its_channel_once_and_a_sent_row_starts_with_the_reply(console_server, page,
+                                                                                    staff_account, login):
+    # Seen in the newcomer walkthrough: "Telegram Telegram …7001", and an empty line above "服务方答复".
+    chat_row, mail_row = console_server.call(_telegram_and_email_rows)
+    login(page, staff_account("coordinator"))
+    page.goto(console_server.url("/notifications"))
+    chat_cell = page.locator(f'#outbox tr[data-id="{chat_row}"] td[data-label="通道"]')
+    expect(chat_cell).to_have_text("Telegram …7001")
+    expect(page.locator(f'#outbox tr[data-id="{mail_row}"] td[data-label="通道"]')).to_have_text("电子邮件 r***@example.cn")
+    reason = page.locator(f'#outbox tr[data-id="{chat_row}"] td.reason')
+    expect(reason).to_have_text("服务方答复：message_id=384500574")
+    assert reason.evaluate("cell => cell.querySelector('br')") is None
