@@ -7,8 +7,10 @@ from typing import Any
 from core.bootstrap import Core
 from core.sample import SAMPLE_PDF
 from core.services import FINISH_FILES
+from core.services.appointments import AppointmentView
 
-__all__ = ["EXPERT", "UNIVERSITY", "approved_expert", "submitted_expert", "submitted_university"]
+__all__ = ["EXPERT", "UNIVERSITY", "approved_expert", "both_accept", "confirmed_pairs", "submitted_expert",
+           "submitted_university"]
 
 EXPERT: dict[str, Any] = {
     "name": "张三", "birth_date": "1975-06-01", "mobile": "13812345678", "email": "expert@example.com",
@@ -72,3 +74,30 @@ async def submitted_university(core: Core, courses: dict[str, tuple[int, int, st
     await core.intake.fill(application_id=draft.application_id, answers=given)
     await core.intake.submit(application_id=draft.application_id)
     return draft.application_id
+
+
+async def confirmed_pairs(core: Core) -> dict[str, tuple[int, int, int]]:
+    """Two pairs from a confirmed matching run of the first batch, both offered and unanswered:
+    韩专家 for 创新思维 and 杨专家 for 创新管理, both at 华北科技大学.
+
+    {course: (appointment id, expert's person id, university contact's person id)}."""
+    await approved_expert(core, name="韩专家", courses=["创新思维"], email="han@example.com")
+    await approved_expert(core, name="杨专家", courses=["创新管理"], email="yang@example.com")
+    await submitted_university(core, {"创新思维": (32, 1, "online"), "创新管理": (16, 1, "online")},
+                               university_name="华北科技大学")
+    batch = (await core.batches.list())[0]
+    run = await core.matching.run(batch_id=batch.id, staff="staff:1", time_limit=3)
+    run = await core.matching.confirm(run_id=run.id, staff="staff:1")
+    pairs = {}
+    for proposal in run.proposals:
+        expert = (await core.intake.get(application_id=proposal.expert_application_id)).person_id
+        university = (await core.intake.get(application_id=proposal.university_application_id)).person_id
+        pairs[proposal.course] = (proposal.appointment_id, expert, university)
+    return pairs
+
+
+async def both_accept(core: Core, pair: tuple[int, int, int]) -> AppointmentView:
+    """The expert, then the university contact, say yes to a pair from confirmed_pairs; the view after the second."""
+    appointment_id, expert, university = pair
+    await core.appointments.respond(appointment_id=appointment_id, person_id=expert, accept=True)
+    return await core.appointments.respond(appointment_id=appointment_id, person_id=university, accept=True)

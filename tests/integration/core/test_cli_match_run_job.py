@@ -3,27 +3,19 @@ reason (exit 2) while another run of the batch is unfinished, on record as a job
 from __future__ import annotations
 
 import asyncio
-from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from core.bootstrap import bootstrap
 from core.db.models import MatchingJob
 from core.services.matching_jobs import MatchingJobService
-from core.settings import Settings
 from core.texts import text
 from tests.integration.core.test_cli import innoeng
+from tests.support.cli import cli_core
 from tests.support.factories import approved_expert, submitted_university
 
 
 async def test_match_run_is_refused_while_the_batch_has_an_unfinished_run(tmp_path):
-    url = f"sqlite+aiosqlite:///{tmp_path / 'innoeng.sqlite3'}"
-    env = {"DATABASE_URL": url, "DATA_DIR": str(tmp_path / "data"), "DOCUMENTS_DIR": str(tmp_path / "documents")}
-    core = bootstrap(Settings(_env_file=None, database_url=url, data_dir=tmp_path / "data",
-                              documents_dir=tmp_path / "documents",
-                              default_batch_deadline=(date.today() + timedelta(days=60)).isoformat()))
-    await core.prepare()
-    try:
+    async with cli_core(tmp_path) as (core, env):
         await approved_expert(core, name="韩专家", courses=["创新思维"])
         await submitted_university(core, {"创新思维": (32, 1, "online")}, university_name="华北科技大学")
         batch = await core.batches.current()
@@ -45,5 +37,3 @@ async def test_match_run_is_refused_while_the_batch_has_an_unfinished_run(tmp_pa
         async with core.uow() as uow:
             ours = (await uow.session.scalars(select(MatchingJob).where(MatchingJob.id != "a" * 32))).one()
             assert (ours.staff, ours.run_id) == ("cli", 1) and ours.finished_at is not None
-    finally:
-        await core.close()

@@ -5,25 +5,16 @@ import asyncio
 import json
 from datetime import date, timedelta
 
-from core.bootstrap import bootstrap
-from core.settings import Settings
 from tests.integration.core.test_cli import innoeng
-from tests.integration.core.test_start_publicity import both_accept, confirmed_pairs
+from tests.support.cli import cli_core
+from tests.support.factories import both_accept, confirmed_pairs
 
 
 async def test_match_publicity_lists_the_awaiting_pairs_and_starts_them_all_or_none(tmp_path):
-    url = f"sqlite+aiosqlite:///{tmp_path / 'innoeng.sqlite3'}"
-    env = {"DATABASE_URL": url, "DATA_DIR": str(tmp_path / "data"), "DOCUMENTS_DIR": str(tmp_path / "documents")}
-    core = bootstrap(Settings(_env_file=None, database_url=url, data_dir=tmp_path / "data",
-                              documents_dir=tmp_path / "documents",
-                              default_batch_deadline=(date.today() + timedelta(days=60)).isoformat()))
-    await core.prepare()
-    try:
+    async with cli_core(tmp_path) as (core, env):
         pairs = await confirmed_pairs(core)
         ids = [(await both_accept(core, pair)).id for pair in pairs.values()]
         expected = core.appointments.publicity_preview()
-    finally:
-        await core.close()
 
     def run(*args):
         return innoeng("match", "publicity", *args, cwd=tmp_path, env_extra=env)

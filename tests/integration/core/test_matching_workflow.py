@@ -15,22 +15,8 @@ from core.domain import DomainError, TransitionError
 from core.exports import FILING_COLUMNS, filing_workbook, publicity_text, publicity_workbook
 from core.services.notifications import NotificationService
 from tests.support.factories import approved_expert, submitted_university
+from tests.support.matching_day import matching_day_clock, matching_day_settings  # noqa: F401 (fixtures)
 from tests.support.outbox import outbox_rows
-
-
-@pytest.fixture
-def clock(clock):
-    # Thursday 2025-08-21, 10:00 Beijing time: publicity will run over a weekend.
-    clock.now = datetime(2025, 8, 21, 2, 0, tzinfo=timezone.utc)
-    return clock
-
-
-@pytest.fixture
-def settings_for(settings_for):
-    def make(database_url, **overrides):
-        return settings_for(database_url, default_batch_deadline="2025-09-30", **overrides)
-
-    return make
 
 
 async def outbox_kinds(core) -> list[str]:

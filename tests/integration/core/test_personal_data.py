@@ -8,29 +8,15 @@ from types import SimpleNamespace
 from datetime import date, datetime, timedelta, timezone
 
 import openpyxl
-import pytest
 from sqlalchemy import select, update
 
 from core.db.models import Appointment, Application, AuditEntry, EventInvitation, OutboxMessage, Person, Recommendation
 from core.exports import filing_workbook
 from core.sample import SAMPLE_PDF
 from tests.support.factories import EXPERT, UNIVERSITY, approved_expert, submitted_university
+from tests.support.matching_day import matching_day_clock, matching_day_settings  # noqa: F401 (fixtures)
 
 EXPERT_MARKS = (EXPERT["mobile"], EXPERT["email"])
-
-
-@pytest.fixture
-def clock(clock):
-    clock.now = datetime(2025, 8, 21, 2, 0, tzinfo=timezone.utc)
-    return clock
-
-
-@pytest.fixture
-def settings_for(settings_for):
-    def make(database_url, **overrides):
-        return settings_for(database_url, default_batch_deadline="2025-09-30", **overrides)
-
-    return make
 
 
 async def person_of(core, application_id: int) -> int:

@@ -5,26 +5,12 @@ import io
 from datetime import date, datetime, timezone
 
 import openpyxl
-import pytest
 
 from core.exports import filing_workbook, publicity_workbook, run_workbook
 from tests.support.factories import approved_expert, submitted_university
+from tests.support.matching_day import matching_day_clock, matching_day_settings  # noqa: F401 (fixtures)
 
 HOSTILE_NAME = '=HYPERLINK("http://e.vil","x")'
-
-
-@pytest.fixture
-def clock(clock):
-    clock.now = datetime(2025, 8, 21, 2, 0, tzinfo=timezone.utc)
-    return clock
-
-
-@pytest.fixture
-def settings_for(settings_for):
-    def make(database_url, **overrides):
-        return settings_for(database_url, default_batch_deadline="2025-09-30", **overrides)
-
-    return make
 
 
 def formulas(workbook: bytes) -> list[str]:

@@ -12,45 +12,8 @@ from sqlalchemy import func, select
 
 from core.db.models import AuditEntry, OutboxMessage
 from core.domain import DomainError
-from tests.support.factories import approved_expert, submitted_university
-
-
-@pytest.fixture
-def clock(clock):
-    # Thursday 2025-08-21, 10:00 Beijing time.
-    clock.now = datetime(2025, 8, 21, 2, 0, tzinfo=timezone.utc)
-    return clock
-
-
-@pytest.fixture
-def settings_for(settings_for):
-    def make(database_url, **overrides):
-        return settings_for(database_url, default_batch_deadline="2025-09-30", **overrides)
-
-    return make
-
-
-async def confirmed_pairs(core) -> dict[str, tuple[int, int, int]]:
-    """{course: (appointment id, expert's person id, university contact's person id)} of two confirmed pairs."""
-    await approved_expert(core, name="韩专家", courses=["创新思维"], email="han@example.com")
-    await approved_expert(core, name="杨专家", courses=["创新管理"], email="yang@example.com")
-    await submitted_university(core, {"创新思维": (32, 1, "online"), "创新管理": (16, 1, "online")},
-                               university_name="华北科技大学")
-    batch = (await core.batches.list())[0]
-    run = await core.matching.run(batch_id=batch.id, staff="staff:1", time_limit=3)
-    run = await core.matching.confirm(run_id=run.id, staff="staff:1")
-    pairs = {}
-    for proposal in run.proposals:
-        expert = (await core.intake.get(application_id=proposal.expert_application_id)).person_id
-        university = (await core.intake.get(application_id=proposal.university_application_id)).person_id
-        pairs[proposal.course] = (proposal.appointment_id, expert, university)
-    return pairs
-
-
-async def both_accept(core, pair) -> None:
-    appointment_id, expert, university = pair
-    await core.appointments.respond(appointment_id=appointment_id, person_id=expert, accept=True)
-    return await core.appointments.respond(appointment_id=appointment_id, person_id=university, accept=True)
+from tests.support.factories import both_accept, confirmed_pairs
+from tests.support.matching_day import matching_day_clock, matching_day_settings  # noqa: F401 (fixtures)
 
 
 async def count(core, model, *conditions) -> int:

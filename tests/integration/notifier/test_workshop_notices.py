@@ -11,6 +11,7 @@ import pytest
 from core.domain import DomainError, NotFound
 from notifier.mail import FakeMailer
 from notifier.main import notification_service
+from tests.support.factories import both_accept, confirmed_pairs
 from tests.support.outbox import add_person, make_worker, outbox_rows
 
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -166,23 +167,9 @@ async def test_pool_experts_are_invited_as_an_audience(core):
 async def test_a_pair_both_sides_accepted_is_matched_before_its_publicity_starts(core):
     # Both sides said yes: the pair waits for staff to start publicity (accepted), and it is matched all the
     # same, so a workshop for the matched pairs reaches both of them; the pair still unanswered does not.
-    from tests.support.factories import approved_expert, submitted_university
-
-    await approved_expert(core, name="韩专家", courses=["创新思维"], email="han@example.com")
-    await approved_expert(core, name="杨专家", courses=["创新管理"], email="yang@example.com")
-    await submitted_university(core, {"创新思维": (32, 1, "online"), "创新管理": (16, 1, "online")},
-                               university_name="华北科技大学")
-    batch = (await core.batches.list())[0]
-    run = await core.matching.run(batch_id=batch.id, staff="staff:1", time_limit=3)
-    run = await core.matching.confirm(run_id=run.id, staff="staff:1")
-    sides = {}
-    for proposal in run.proposals:
-        expert = (await core.intake.get(application_id=proposal.expert_application_id)).person_id
-        university = (await core.intake.get(application_id=proposal.university_application_id)).person_id
-        sides[proposal.course] = (proposal.appointment_id, expert, university)
-    appointment_id, expert, university = sides["创新思维"]
-    await core.appointments.respond(appointment_id=appointment_id, person_id=expert, accept=True)
-    view = await core.appointments.respond(appointment_id=appointment_id, person_id=university, accept=True)
+    sides = await confirmed_pairs(core)
+    _, expert, university = sides["创新思维"]
+    view = await both_accept(core, sides["创新思维"])
     assert view.status == "accepted"
     event = await an_event(core)
 
