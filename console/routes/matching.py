@@ -13,7 +13,7 @@ from console.rendering import not_found, render
 from console.routes.review import queue_service
 from core.bootstrap import Core, bootstrap
 from core.domain import DomainError, NotFound
-from core.domain.appointments import DEFAULT_MAX_UNIVERSITIES
+from core.domain.appointments import ACTIVE_APPOINTMENTS, DEFAULT_MAX_UNIVERSITIES
 from core.domain.staff import Role
 from core.exports import run_workbook
 from core.services.matching_jobs import (
@@ -173,6 +173,11 @@ async def _run_page(request: web.Request, run_id: int, *, error: str | None = No
     runs = await core.matching.list(batch_id=run.batch_id)
     latest = max(r.id for r in runs)
     open_ids = [p.id for p in run.proposals if not p.fixed and p.appointment_id is None]
+    # A pair kept from an earlier run is shown with its appointment as it stands: it may still wait for answers.
+    held = {}
+    if any(p.fixed for p in run.proposals):
+        held = {(a.expert_application_id, a.university_application_id, a.course): a
+                for a in await core.appointments.list(statuses=ACTIVE_APPOINTMENTS)}
     # The engine names demands by key ("d12"): staff read the university and the course instead.
     demand_ids = [parse_key(u["demand"]) for u in run.unfilled if str(u.get("demand", ""))[1:].isdigit()]
     demands = await queue_service(request).demand_labels(demand_ids=demand_ids)
@@ -184,7 +189,7 @@ async def _run_page(request: web.Request, run_id: int, *, error: str | None = No
                          "university_name": found[1] if found else slot.get("university", ""),
                          "course": found[2] if found else key})
     return render(request, "console/run.html", status=status, run=run, latest=latest, open_ids=open_ids, error=error,
-                  unfilled=unfilled)
+                  unfilled=unfilled, held=held)
 
 
 @routes.get("/matching/runs/{run_id:\\d+}")

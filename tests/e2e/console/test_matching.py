@@ -135,3 +135,25 @@ def test_a_batch_with_nothing_to_match_says_so(console_server, page, staff_accou
     page.goto(console_server.url("/matching"))
     page.click("button:has-text('开始匹配')")
     expect(page.locator(".error")).to_contain_text("没有可匹配的高校课程需求", timeout=30_000)
+
+
+def test_a_pair_kept_from_an_earlier_run_shows_its_appointment_as_it_stands(console_server, page, staff_account,
+                                                                            login):
+    # Seen in the newcomer walkthrough: a second run listed pairs confirmed in the first as "已接受（固定）"
+    # while neither side had answered yet.
+    console_server.call(populate)
+    login(page, staff_account("coordinator"))
+    for run in (1, 2):
+        page.goto(console_server.url("/matching"))
+        page.fill("input[name=time_limit]", "3")
+        page.click("button:has-text('开始匹配')")
+        page.wait_for_url(re.compile(r"/matching/runs/\d+\?ok=run_done"), timeout=60_000)
+        if run == 1:
+            page.locator("input[name=proposal]").first.check()
+            page.click("button:has-text('确认所选配对')")
+            expect(page.locator(".flash")).to_contain_text("已确认匹配")
+    [(_, status)] = console_server.call(appointments(console_server.core))
+    assert status == "offered"
+    kept = page.locator("table.proposals tbody tr", has=page.locator("a[href^='/appointments/']")).first
+    expect(kept.locator('td[data-label="状态"]')).to_contain_text("待双方确认")
+    expect(page.locator("table.proposals")).not_to_contain_text("已接受")
