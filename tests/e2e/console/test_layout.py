@@ -62,3 +62,14 @@ def test_on_a_phone_short_values_may_wrap_beside_their_label(console_server, pho
     state = phone_page.locator("table tbody tr", has_text="欧阳明华").locator('td[data-label="状态"]')
     assert state.evaluate("el => getComputedStyle(el).whiteSpace") == "normal"
     assert phone_page.evaluate("() => document.documentElement.scrollWidth") <= 390
+
+
+def test_the_queue_search_shows_its_whole_example(console_server, page, staff_account, login):
+    # Seen in the walkthrough: the placeholder read "如 张三 或 E01-0000" (cut) in the 150 px search field.
+    login(page, staff_account("reviewer"))
+    page.goto(console_server.url("/applications"))
+    fits = page.locator("input[name=q]").evaluate(
+        "el => { const s = getComputedStyle(el), c = document.createElement('canvas').getContext('2d');"
+        " c.font = s.font; const text = c.measureText(el.placeholder).width;"
+        " return text + parseFloat(s.paddingLeft) + parseFloat(s.paddingRight) <= el.clientWidth; }")
+    assert fits
