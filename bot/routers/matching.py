@@ -13,6 +13,7 @@ from bot.callbacks import CandidateMark, MoreCandidates
 from core.bootstrap import Core
 from core.domain import ApplicationStatus, DomainError, FormKind
 from core.services import PersonView
+from core.services.appointments import AppointmentView
 from core.services.recommendations import Candidate, DemandCandidates, UniversityOption, profile_line
 from core.texts import text
 from notifier.composing import parse_answer_callback_data
@@ -123,6 +124,17 @@ async def more(callback: CallbackQuery, callback_data: MoreCandidates, bot: Bot,
     await show_candidates(bot, callback.message.chat.id, [g for g in fresh if g.candidates], intent.application_id)
 
 
+async def _side(core: Core, person: PersonView, view: AppointmentView) -> str:
+    """Which side of the pair this person answered for: the university's contact, or the expert."""
+    university = await core.intake.get(application_id=view.university_application_id)
+    return "university" if university.person_id == person.id else "expert"
+
+
+def _pair(view: AppointmentView, side: str) -> str:
+    """The pair a reply is about, as that side knows it: with several proposals open, each reply says which."""
+    return text(f"match.pair.{side}", university=view.university_name, course=view.course, expert=view.expert_name)
+
+
 async def answer(callback: CallbackQuery, core: Core, person: PersonView, state: FSMContext) -> None:
     parsed = parse_answer_callback_data(callback.data)
     appointment_id, accept = parsed
@@ -139,21 +151,23 @@ async def answer(callback: CallbackQuery, core: Core, person: PersonView, state:
         return
     await callback.answer()
     await callback.message.edit_reply_markup(reply_markup=None)
+    side = await _side(core, person, view)
     # The second yes: the branch publicises next (staff start it), so no dates yet.
-    reply = text("match.both_accepted") if view.status == "accepted" else text("match.accepted")
-    await callback.message.answer(reply)
+    key = "match.both_accepted" if view.status == "accepted" else "match.accepted"
+    await callback.message.answer(text(key, answer=text(f"match.answer.{side}"), pair=_pair(view, side)))
 
 
 async def decline_reason(message: Message, core: Core, person: PersonView, state: FSMContext) -> None:
     appointment_id = (await state.get_data()).get(_DECLINE_KEY)
     try:
-        await core.appointments.respond(appointment_id=appointment_id, person_id=person.id, accept=False, reason=message.text)
+        view = await core.appointments.respond(appointment_id=appointment_id, person_id=person.id, accept=False,
+                                               reason=message.text)
     except DomainError as error:
         await message.answer(error.message)
         if error.code == "reason_required":
             return
     else:
-        await message.answer(text("match.declined"))
+        await message.answer(text("match.declined", pair=_pair(view, await _side(core, person, view))))
     await state.set_state(None)
     await state.update_data({_DECLINE_KEY: None})
 
