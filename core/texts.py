@@ -51,6 +51,8 @@ ZH_CN: Mapping[str, str] = {
     "application.registration_not_open": "「{batch}」的报名将于 {opens} 开始，请届时再来。",
     "application.not_found": "没有找到这份申请。",
     "application.reason_required": "请填写原因，申请人会收到这段说明。",
+    "application.already_in_state": "该申请已是「{status}」状态，无需再次操作。",
+    "application.already_decided": "该申请已于 {at} 由 {who} {done}，无需再次操作。",
     "person.not_found": "没有找到该用户。",
     "batch.not_found": "没有找到批次「{ref}」。",
     "batch.none_open": "目前没有开放报名的批次。",

@@ -4,6 +4,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from core.domain.errors import TransitionError
+from core.texts import text
 
 
 class FormKind(StrEnum):
@@ -45,6 +46,15 @@ STATUS_LABELS: dict[ApplicationStatus, str] = {
 }
 
 
+class AlreadyInState(TransitionError):
+    """The change asked for is already the current state (a second tab, a second click, a colleague)."""
+
+    def __init__(self, message: str, *, status: ApplicationStatus) -> None:
+        super().__init__(message)
+        self.code = "already_decided"
+        self.status = status
+
+
 def allowed_transitions(current: ApplicationStatus) -> frozenset[ApplicationStatus]:
     return TRANSITIONS[current]
 
@@ -53,6 +63,8 @@ def check_transition(current: ApplicationStatus, target: ApplicationStatus) -> N
     allowed = TRANSITIONS[current]
     if target in allowed:
         return
+    if target == current:
+        raise AlreadyInState(text("application.already_in_state", status=STATUS_LABELS[current]), status=current)
     if allowed:
         options = "、".join(STATUS_LABELS[s] for s in sorted(allowed))
         hint = f"当前状态只能变为：{options}"

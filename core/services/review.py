@@ -3,14 +3,18 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
 
 from core.db.models import Application
 from core.db.uow import UnitOfWork, UnitOfWorkFactory
 from core.forms import REVIEW
 from core.domain import ApplicationStatus, DomainError, FormKind, NotFound, check_transition
+from core.domain.status import STATUS_LABELS, AlreadyInState
 from core.services.common import Clock, audit, queue_notification, utc_now
 from core.services.intake import IntakeService, reference_number
 from core.services.recommendations import offer_new_expert
+from core.services.staff_accounts import actor_name
 from core.services.views import ApplicationSummary
 from core.texts import text
 
@@ -27,9 +31,11 @@ class Stats:
 
 class ReviewService:
     def __init__(
-        self, *, uow: UnitOfWorkFactory, intake: IntakeService, clock: Clock = utc_now, recommendations_per_course: int = 5
+        self, *, uow: UnitOfWorkFactory, intake: IntakeService, clock: Clock = utc_now, recommendations_per_course: int = 5,
+        zone: ZoneInfo = ZoneInfo("Asia/Shanghai"),
     ) -> None:
         self._uow = uow
+        self._zone = zone
         self._intake = intake
         self._clock = clock
         self._recommendations_per_course = recommendations_per_course
@@ -93,6 +99,8 @@ class ReviewService:
             app = await uow.applications.get(application_id, for_update=True)
             if app is None:
                 raise NotFound(text("application.not_found"))
+            if app.status == target:
+                raise await self._already_decided(uow, app, target)
             check_transition(ApplicationStatus(app.status), target)
             app.status = target
             app.staff_message = message
@@ -115,6 +123,19 @@ class ReviewService:
                 await offer_new_expert(uow, app, now=now, k=self._recommendations_per_course)
             await uow.commit()
             return await self._summary(uow, app)
+
+    async def _already_decided(self, uow: UnitOfWork, app: Application, target: ApplicationStatus) -> AlreadyInState:
+        """The same decision again (another tab, a colleague): say who took it and when, from the audit log."""
+        action = f"review.{target.value}"
+        earlier = [entry for entry in await uow.audit.list_for(f"application:{app.id}") if entry.action == action]
+        if not earlier:
+            return AlreadyInState(text("application.already_in_state", status=STATUS_LABELS[target]), status=target)
+        last = earlier[-1]
+        moment = last.at if last.at.tzinfo else last.at.replace(tzinfo=timezone.utc)
+        return AlreadyInState(text(
+            "application.already_decided", at=moment.astimezone(self._zone).strftime("%Y-%m-%d %H:%M"),
+            who=await actor_name(uow, last.actor), done=text(f"audit.action.{action}"),
+        ), status=target)
 
     async def stats(self, *, batch_id: int | None = None) -> Stats:
         async with self._uow() as uow:

@@ -527,6 +527,21 @@ class StaffAccountService:
         return account
 
 
+async def actor_name(uow: UnitOfWork, actor: str) -> str:
+    """The staff member's name behind an audit actor (console:ID or staff:TELEGRAM_ID); else the actor as written."""
+    kind, _, number = actor.partition(":")
+    if number.isdigit():
+        if kind == "console":
+            name = await uow.session.scalar(select(StaffAccount.name).where(StaffAccount.id == int(number)))
+        elif kind == "staff":
+            name = await uow.session.scalar(select(StaffAccount.name).where(StaffAccount.telegram_id == int(number)))
+        else:
+            name = None
+        if name:
+            return name
+    return actor
+
+
 def _verify(stored_hash: str, password: str) -> bool:
     try:
         return _HASHER.verify(stored_hash, password)

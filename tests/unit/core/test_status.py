@@ -35,3 +35,11 @@ def test_terminal_states_say_so():
     with pytest.raises(TransitionError) as error:
         check_transition(S.REJECTED, S.SUBMITTED)
     assert "已结束" in error.value.message
+
+
+@pytest.mark.parametrize("state", [S.APPROVED, S.REJECTED, S.NEEDS_INFO, S.SUBMITTED, S.WITHDRAWN])
+def test_the_same_state_again_says_it_is_already_so(state):
+    with pytest.raises(TransitionError) as error:
+        check_transition(state, state)
+    assert error.value.code == "already_decided"
+    assert "无需再次操作" in error.value.message and "不能从" not in error.value.message
