@@ -357,6 +357,7 @@ ZH_CN: Mapping[str, str] = {
     "staff.password_contains_email": "密码不能包含您的邮箱地址。",
     "staff.totp_required_for_admin": "管理员账号必须启用两步验证：请用身份验证器应用添加密钥后，输入其显示的 6 位验证码。",
     "staff.totp_invalid": "两步验证码不正确或已过期，请输入身份验证器应用中当前显示的 6 位数字。",
+    "staff.totp_reused": "这个两步验证码刚才已经用过，每个验证码只能用一次。请等身份验证器应用显示下一个验证码（每 30 秒更新）后再输入。",
     "staff.totp_needed": "此账号已启用两步验证：请输入身份验证器应用中的 6 位验证码。",
     "staff.login_failed": "邮箱或密码不正确。",
     "staff.login_locked": "登录失败次数过多，该账号已暂时锁定，请在 {minutes} 分钟后再试，或联系管理员。",

@@ -194,6 +194,17 @@ def _totp_step(secret: str | None, code: str | None, *, now: datetime, after: in
     return None
 
 
+def _totp_reused(secret: str | None, code: str | None, *, now: datetime, after: int | None) -> bool:
+    """The code is right for this moment but belongs to a step already accepted (`after`): a reuse, not a typo."""
+    code = (code or "").strip().replace(" ", "")
+    if not secret or after is None or not code.isdigit():
+        return False
+    totp = pyotp.TOTP(secret)
+    current = int(now.timestamp()) // totp.interval
+    return any(step <= after and hmac.compare_digest(totp.at(step * totp.interval), code)
+               for step in (current - 1, current, current + 1))
+
+
 class StaffAccountService:
     def __init__(self, *, uow: UnitOfWorkFactory, policy: ConsolePolicy, clock: Clock = utc_now) -> None:
         self._uow = uow
@@ -431,16 +442,20 @@ class StaffAccountService:
         totp_step = _totp_step(totp_secret, totp_code, now=now, after=totp_last_step) if totp_enabled else None
         if totp_enabled and totp_step is None:
             code = "totp_missing" if not (totp_code or "").strip() else "totp_invalid"
+            reused = code == "totp_invalid" and _totp_reused(totp_secret, totp_code, now=now, after=totp_last_step)
             # A missing code is the normal second step of the form, not a failure that counts toward a lock.
-            await self._refuse(email, ip, code, account_id=account_id if code == "totp_invalid" else None)
-            raise LoginRefused(text("staff.totp_needed" if code == "totp_missing" else "staff.totp_invalid"), code=code)
+            await self._refuse(email, ip, "totp_reused" if reused else code,
+                               account_id=account_id if code == "totp_invalid" else None)
+            message = "staff.totp_needed" if code == "totp_missing" else "staff.totp_reused" if reused else "staff.totp_invalid"
+            # A reused code keeps the code step of the form (code totp_invalid); the message says to wait.
+            raise LoginRefused(text(message), code=code)
         token = secrets.token_urlsafe(32)
         csrf = secrets.token_urlsafe(32)
         async with self._uow() as uow:
             account = await uow.session.get(StaffAccount, account_id)
             if totp_step is not None:
                 if account.totp_last_step is not None and totp_step <= account.totp_last_step:
-                    raise LoginRefused(text("staff.totp_invalid"), code="totp_invalid")  # a concurrent replay
+                    raise LoginRefused(text("staff.totp_reused"), code="totp_invalid")  # a concurrent replay
                 account.totp_last_step = totp_step
             account.failed_logins = 0
             account.locked_until = None

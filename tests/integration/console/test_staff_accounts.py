@@ -9,6 +9,7 @@ from core.db.models import AuditEntry, StaffAccount
 from core.domain import DomainError, NotFound
 from core.domain.staff import Role
 from core.services.staff_accounts import LoginRefused
+from core.texts import text
 
 PASSWORD = "a-long-enough-passphrase"
 
@@ -75,7 +76,21 @@ async def test_admins_must_set_up_totp_and_a_code_is_good_once(core, clock):
     await core.staff.log_in(email="zhao@example.org", password=PASSWORD, totp_code=code)
     with pytest.raises(LoginRefused) as replay:
         await core.staff.log_in(email="zhao@example.org", password=PASSWORD, totp_code=code)
+    # Still the code step of the form, but it says why: this code was used, wait for the next one.
     assert replay.value.code == "totp_invalid"
+    assert replay.value.message == text("staff.totp_reused")
+    assert "已经用过" in replay.value.message and "下一个" in replay.value.message
+    assert (await _actions(core))[-1][2]["reason"] == "totp_reused"
+    clock.advance(seconds=10)  # later in the same 30 s: still the code just used
+    with pytest.raises(LoginRefused) as again:
+        await core.staff.log_in(email="zhao@example.org", password=PASSWORD, totp_code=code)
+    assert again.value.message == text("staff.totp_reused")
+    with pytest.raises(LoginRefused) as wrong:
+        await core.staff.log_in(email="zhao@example.org", password=PASSWORD,
+                                totp_code="000000" if code != "000000" else "111111")
+    assert wrong.value.message == text("staff.totp_invalid")
+    clock.advance(seconds=30)
+    await core.staff.log_in(email="zhao@example.org", password=PASSWORD, totp_code=pyotp.TOTP(secret).at(clock()))
 
 
 async def test_repeated_wrong_passwords_lock_the_account_for_a_while(core, clock):
