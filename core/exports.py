@@ -121,15 +121,26 @@ def streamed_workbook(title: str, header: Sequence[str], rows: Iterable[Sequence
     return book.close()
 
 
-def run_workbook(run: RunView) -> bytes:
-    """Three sheets: the pairs, the unfilled slots with their reasons, and the run's parameters, bound and gap."""
+def run_workbook(run: RunView, *, appointments: Iterable[AppointmentView] = ()) -> bytes:
+    """Three sheets: the pairs, the unfilled slots with their reasons, and the run's parameters, bound and gap.
+
+    A pair kept from an earlier run reads 此前已确认, as on the console's run page, with its appointment as it
+    stands when `appointments` (the batch's active ones) are given: it may still wait for both sides' answers."""
+    held = {(a.expert_application_id, a.university_application_id, a.course): a for a in appointments}
+
+    def pairs():
+        for p in run.proposals:
+            earlier, appointment_id = "", p.appointment_id or ""
+            if p.fixed:
+                a = held.get((p.expert_application_id, p.university_application_id, p.course))
+                earlier, appointment_id = (f"是（聘任 {a.id}：{a.status_label}）", a.id) if a else ("是", appointment_id)
+            yield (p.number, p.university_name, p.course, p.expert_name, p.employer, round(p.score, 4), earlier,
+                   "是" if p.held else "", appointment_id, p.explanation)
+
     book = _Book()
     book.sheet(f"第{run.id}次匹配", (
-        "序号", "高校", "课程", "专家", "工作单位", "匹配分", "已接受（固定）", "暂缓", "聘任编号", "评分说明"), [
-        (p.number, p.university_name, p.course, p.expert_name, p.employer, round(p.score, 4), "是" if p.fixed else "",
-         "是" if p.held else "", p.appointment_id or "", p.explanation)
-        for p in run.proposals
-    ], widths=True)
+        "序号", "高校", "课程", "专家", "工作单位", "匹配分", "此前已确认", "暂缓", "聘任编号", "评分说明"), pairs(),
+        widths=True)
     book.sheet("未填补名额", ("高校", "课程", "缺额（人）", "原因"), [
         (slot.get("university_name") or slot.get("university"), slot.get("course") or slot.get("demand"),
          slot.get("missing"), slot.get("explanation"))
@@ -142,7 +153,7 @@ def run_workbook(run: RunView) -> bytes:
         ("总分", round(run.score, 6)), ("上界（已证明）", round(run.bound, 6)), ("最优性差距", f"{run.gap:.4%}"),
         ("用时（秒）", round(run.time_s, 2)), ("时间上限（秒）", params.get("time_limit", "")),
         ("资源库专家数", params.get("experts", "")), ("课程需求数", params.get("demands", "")),
-        ("候选配对数", params.get("edges", "")), ("固定配对数（已接受）", params.get("fixed", "")),
+        ("候选配对数", params.get("edges", "")), ("此前已确认的配对数", params.get("fixed", "")),
         ("排除配对数（谢绝/不考虑）", params.get("forbidden", "")),
         ("放宽上限的专家", "、".join(f"申请 {k}：{v} 所" for k, v in (params.get("cap_exceptions") or {}).items()) or "无"),
         ("已确认", "是" if run.confirmed else "否"),

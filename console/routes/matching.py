@@ -205,7 +205,10 @@ async def run_export(request: web.Request) -> web.Response:
         run = await request.app[CORE].matching.get(run_id=int(request.match_info["run_id"]))
     except NotFound:
         not_found(request)
-    response = web.Response(body=run_workbook(run), content_type=XLSX)
+    core = request.app[CORE]
+    # Pairs kept from an earlier run carry their appointment as it stands, as on the run page.
+    kept = await core.appointments.list(statuses=ACTIVE_APPOINTMENTS) if any(p.fixed for p in run.proposals) else ()
+    response = web.Response(body=run_workbook(run, appointments=kept), content_type=XLSX)
     response.headers["Content-Disposition"] = f'attachment; filename="match-run-{run.id}.xlsx"'
     return response
 
