@@ -225,8 +225,11 @@ class StaffAccountService:
         now = self._clock()
         token = secrets.token_urlsafe(32)
         async with self._uow() as uow:
-            if await uow.session.scalar(select(StaffAccount.id).where(StaffAccount.email == email)) is not None:
-                raise DomainError(text("staff.email_taken", email=email))
+            existing = await uow.session.scalar(select(StaffAccount).where(StaffAccount.email == email))
+            if existing is not None:
+                # Say what to do instead: the account is there; its owner needs a new link (or enabling).
+                key = "staff.email_taken_disabled" if existing.disabled_at is not None else "staff.email_taken"
+                raise DomainError(text(key, email=email, id=existing.id, name=existing.name), code="email_taken")
             account = StaffAccount(
                 email=email, name=name, role=role.value, totp_secret=pyotp.random_base32(), totp_enabled=False,
                 setup_token_hash=hash_token(token), setup_expires_at=now + self._policy.setup_link_valid,

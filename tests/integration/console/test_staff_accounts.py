@@ -174,9 +174,18 @@ async def test_a_linked_telegram_id_resolves_to_the_same_name(core):
 
 
 async def test_duplicate_email_and_unknown_role_are_refused(core):
-    await core.staff.add(email="wang@example.org", name="王审核", role="reviewer")
-    with pytest.raises(DomainError, match="已有工作人员账号"):
+    first = await core.staff.add(email="wang@example.org", name="王审核", role="reviewer")
+    with pytest.raises(DomainError, match="已有工作人员账号") as taken:
         await core.staff.add(email="WANG@example.org", name="王二", role="reviewer")
+    # It says whose account it is and how to give that person a new set-up link, on the page and in the shell.
+    message = taken.value.message
+    assert f"#{first.account.id} 王审核" in message
+    assert "「工作人员账号」页" in message and "「重设密码」" in message and "innoeng staff reset wang@example.org" in message
+    assert "启用" not in message
+    await core.staff.disable(ref="wang@example.org", actor="cli")
+    with pytest.raises(DomainError) as disabled:
+        await core.staff.add(email="wang@example.org", name="王二", role="reviewer")
+    assert "已停用" in disabled.value.message and "innoeng staff enable wang@example.org" in disabled.value.message
     with pytest.raises(DomainError, match="不是可选角色"):
         await core.staff.add(email="x@example.org", name="某", role="boss")
 

@@ -51,4 +51,5 @@ def test_staff_add_refuses_a_duplicate_with_the_reason(environment, capsys):
     assert main(["staff", "add", "wang@example.org", "--name", "王审核", "--role", "admin"]) == 0
     capsys.readouterr()
     assert main(["staff", "add", "WANG@example.org", "--name", "王二", "--role", "reviewer"]) == 2
-    assert "已有工作人员账号" in capsys.readouterr().err
+    refusal = capsys.readouterr().err
+    assert "已有工作人员账号" in refusal and "innoeng staff reset wang@example.org" in refusal
