@@ -12,7 +12,7 @@ from console.keys import CORE, STAFF
 from console.rendering import not_found, render
 from console.routes.review import queue_service
 from core.bootstrap import Core, bootstrap
-from core.domain import DomainError, NotFound
+from core.domain import ApplicationStatus, DomainError, NotFound
 from core.domain.appointments import ACTIVE_APPOINTMENTS, DEFAULT_MAX_UNIVERSITIES
 from core.domain.staff import Role
 from core.exports import run_workbook
@@ -188,8 +188,13 @@ async def _run_page(request: web.Request, run_id: int, *, error: str | None = No
         unfilled.append({**slot, "university_id": found[0] if found else None,
                          "university_name": found[1] if found else slot.get("university", ""),
                          "course": found[2] if found else key})
+    # Intents still 已提交，待审核 take part in matching (MATCHED_INTENTS); staff see which ones before confirming.
+    intent_status = await core.review.statuses(
+        application_ids=[p.university_application_id for p in run.proposals]
+        + [u["university_id"] for u in unfilled if u["university_id"]])
+    unreviewed = {i for i, s in intent_status.items() if s is ApplicationStatus.SUBMITTED}
     return render(request, "console/run.html", status=status, run=run, latest=latest, open_ids=open_ids, error=error,
-                  unfilled=unfilled, held=held)
+                  unfilled=unfilled, held=held, unreviewed=unreviewed)
 
 
 @routes.get("/matching/runs/{run_id:\\d+}")

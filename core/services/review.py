@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
 
 from core.db.models import Application
 from core.db.uow import UnitOfWork, UnitOfWorkFactory
@@ -136,6 +139,17 @@ class ReviewService:
             "application.already_decided", at=moment.astimezone(self._zone).strftime("%Y-%m-%d %H:%M"),
             who=await actor_name(uow, last.actor), done=text(f"audit.action.{action}"),
         ), status=target)
+
+    async def statuses(self, *, application_ids: Iterable[int]) -> dict[int, ApplicationStatus]:
+        """The current status of each application asked for (a run page: which intents are still unreviewed)."""
+        wanted = sorted(set(application_ids))
+        found: dict[int, ApplicationStatus] = {}
+        async with self._uow() as uow:
+            for start in range(0, len(wanted), 500):  # bound the IN list (SQLite's parameter limit)
+                rows = await uow.session.execute(
+                    select(Application.id, Application.status).where(Application.id.in_(wanted[start:start + 500])))
+                found.update((application_id, ApplicationStatus(status)) for application_id, status in rows)
+        return found
 
     async def stats(self, *, batch_id: int | None = None) -> Stats:
         async with self._uow() as uow:
