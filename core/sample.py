@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
@@ -22,10 +22,17 @@ from core.forms.model import Form, Kind, follow_up_step_key
 from core.forms.navigation import visible_steps
 from core.services import FINISH_FILES, IntakeService, PeopleService
 
-__all__ = ["expert_answers", "university_answers", "populate", "SampleResult", "SAMPLE_PDF", "SAMPLE_DOMAINS"]
+__all__ = ["expert_answers", "university_answers", "populate", "SampleResult", "SamplePerson", "SAMPLE_PDF",
+           "SAMPLE_DOMAINS", "SAMPLE_TELEGRAM_IDS"]
 
 # RFC 2606 reserved domains: with SMTP_HOST set, a sample address can never reach a real mailbox.
 SAMPLE_DOMAINS = ("example.com", "example.org")
+
+# Telegram ids for sample people, so that someone can answer as them in the local Bot API stand-in, which
+# treats this range as people who have started the bot (bot/sandbox/world.py SAMPLE_USER_IDS, the same range).
+# Only given when the stand-in is in use (no BOT_TOKEN): on Telegram these are, or will be, real people.
+# The chat page picks 10000-99999 and the tests' own people are below 1 000 000, so none of them collides.
+SAMPLE_TELEGRAM_IDS = range(7_100_001, 7_200_000)
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华建国志红文斌波宁辉鹏飞林海峰雪梅琳晨宇浩然欣怡子涵思远博文嘉豪"
@@ -137,20 +144,51 @@ def only_shown(form: Form, answers: dict[str, Any], ctx: FormContext) -> dict[st
 
 
 @dataclass(frozen=True)
+class SamplePerson:
+    """Who a sample application is from: the expert, or the university's contact (and the university)."""
+
+    application_id: int
+    form: str  # "expert" | "university"
+    name: str
+    organization: str  # the expert's employer, or the university
+    telegram_id: int | None
+
+
+@dataclass(frozen=True)
 class SampleResult:
     experts: list[int]
     universities: list[int]
+    people: list[SamplePerson] = field(default_factory=list)
+
+
+async def _free_telegram_ids(people: PeopleService, count: int) -> list[int]:
+    """The first `count` ids of SAMPLE_TELEGRAM_IDS nobody has yet: a second `innoeng sample` goes on after the first."""
+    free: list[int] = []
+    for candidate in SAMPLE_TELEGRAM_IDS:
+        if len(free) == count:
+            return free
+        if await people.get_by_telegram_id(telegram_id=candidate) is None:
+            free.append(candidate)
+    raise ValueError(f"模拟申请人的 Telegram ID（{SAMPLE_TELEGRAM_IDS.start}–{SAMPLE_TELEGRAM_IDS.stop - 1}）已用完")
 
 
 async def populate(
-    *, people: PeopleService, intake: IntakeService, experts: int, universities: int, seed: int = 2025
+    *, people: PeopleService, intake: IntakeService, experts: int, universities: int, seed: int = 2025,
+    telegram: bool = False,
 ) -> SampleResult:
-    """Creates submitted applications as a person would: consent, answers, a proof file, submit."""
+    """Creates submitted applications as a person would: consent, answers, a proof file, submit.
+
+    telegram: each sample person gets a Telegram id from SAMPLE_TELEGRAM_IDS (for the local stand-in only)."""
     rng = random.Random(seed)
-    expert_ids, university_ids = [], []
+    expert_ids, university_ids, sample_people = [], [], []
+    telegram_ids = await _free_telegram_ids(people, experts + universities) if telegram else []
     for index in range(experts + universities):
         form = "expert" if index < experts else "university"
-        person = await people.create(display_name=None)
+        telegram_id = telegram_ids[index] if telegram else None
+        if telegram_id is not None:
+            person = await people.register_telegram_user(telegram_id=telegram_id, display_name=None)
+        else:
+            person = await people.create(display_name=None)
         await people.give_consent(person_id=person.id)
         await people.give_consent(person_id=person.id, sensitive=True)
         draft = await intake.start(person_id=person.id, form=form)
@@ -167,4 +205,9 @@ async def populate(
             await intake.answer(application_id=draft.application_id, step_key="proof_files", raw=FINISH_FILES)
         await intake.submit(application_id=draft.application_id)
         (expert_ids if form == "expert" else university_ids).append(draft.application_id)
-    return SampleResult(expert_ids, university_ids)
+        if form == "expert":
+            who = SamplePerson(draft.application_id, form, answers["name"], answers["employer"], telegram_id)
+        else:
+            who = SamplePerson(draft.application_id, form, answers["contact_name"], answers["university_name"], telegram_id)
+        sample_people.append(who)
+    return SampleResult(expert_ids, university_ids, sample_people)

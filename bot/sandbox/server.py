@@ -10,6 +10,7 @@ from aiohttp import web
 
 from .botapi import SANDBOX_KEY, add_bot_api_routes
 from .control import add_control_routes
+from .persistence import Keeper, default_state_file, load
 from .webhook import stop_webhooks
 from .world import DEFAULT_TOKEN, Sandbox
 
@@ -43,12 +44,16 @@ class SandboxServer:
     """A started stand-in; `base_url` is what TelegramAPIServer.from_base and SandboxClient take."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0,
-                 tokens: Iterable[str] = (DEFAULT_TOKEN,), *, resumable: bool = False) -> None:
+                 tokens: Iterable[str] = (DEFAULT_TOKEN,), *, resumable: bool = False,
+                 state_file: Path | None = None) -> None:
         """resumable: the bot keeps its data across the stand-in's restarts (`innoeng run`, `innoeng sandbox`),
-        so chats' message ids continue from the clock rather than from 1."""
+        so the stand-in keeps its chats too, in `state_file` (default: sandbox-chats-PORT.json in the
+        service's data folder), and a new chat's message ids start from the clock rather than from 1."""
         self.host = host
         self.port = port
         self.sandbox = Sandbox(tuple(tokens), resumable=resumable)
+        self.state_file = (state_file or default_state_file(port)) if resumable else None
+        self._keeper: Keeper | None = None
         self._runner: web.AppRunner | None = None
 
     @property
@@ -60,6 +65,9 @@ class SandboxServer:
         return next(iter(self.sandbox.bots))
 
     async def start(self) -> "SandboxServer":
+        if self.state_file is not None and self._keeper is None:
+            load(self.sandbox, self.state_file)  # before the port opens: no request sees an empty stand-in
+            self._keeper = Keeper(self.sandbox, self.state_file)
         # handler_cancellation: a bot that stops polling must not leave a long poll hanging forever
         self._runner = web.AppRunner(create_app(self.sandbox), handler_cancellation=True, access_log=None)
         await self._runner.setup()
@@ -72,12 +80,17 @@ class SandboxServer:
             raise
         if self.port == 0:
             self.port = self._runner.addresses[0][1]
+        if self._keeper is not None:
+            self._keeper.start()
         return self
 
     async def stop(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        if self._keeper is not None:  # after the last request: what it changed is kept too
+            await self._keeper.stop()
+            self._keeper = None
 
 
 @contextlib.asynccontextmanager
@@ -97,6 +110,7 @@ async def serve_forever(host: str, port: int, tokens: Iterable[str]) -> None:
     for token in server.sandbox.bots:
         print(f"  bot token: {token}", flush=True)
     print(f"  BOT_API_URL={server.base_url}", flush=True)
+    print(f"  chats kept across restarts in {server.state_file}", flush=True)
     try:
         await asyncio.Event().wait()
     finally:

@@ -13,12 +13,17 @@ from typing import Any
 
 from .errors import bad_request
 from .faults import FaultPlan
-from .shapes import bot_user, image_size, new_file_ids, now, private_chat
+from .shapes import bot_user, image_size, new_file_ids, now, person, private_chat
 
-__all__ = ["Sandbox", "SandboxBot", "Chat", "StoredFile", "Signal", "DEFAULT_TOKEN"]
+__all__ = ["Sandbox", "SandboxBot", "Chat", "StoredFile", "Signal", "DEFAULT_TOKEN", "SAMPLE_USER_IDS"]
 
 # Used when no token is configured: `innoeng run` without BOT_TOKEN talks to this.
 DEFAULT_TOKEN = "1000000001:innoeng-sandbox-token"
+
+# The Telegram ids `innoeng sample` gives its people (core.sample.SAMPLE_TELEGRAM_IDS, the same range).
+# A resumable stand-in (`innoeng run`, `innoeng sandbox`) treats them as people who have started the bot:
+# their notifications arrive before anyone opens the chat page as them.
+SAMPLE_USER_IDS = range(7_100_001, 7_200_000)
 
 # Bot API download limit for getFile; the bot must reject bigger files by size.
 DOWNLOAD_LIMIT = 20 * 1024 * 1024
@@ -203,6 +208,9 @@ class SandboxBot:
             chat = self.chats.get(int(chat_id))
         except (TypeError, ValueError):
             chat = None
+        if chat is None and self.resumable and isinstance(chat_id, (int, str)) and str(chat_id).isdigit() \
+                and int(chat_id) in SAMPLE_USER_IDS:
+            chat = self.chat_with(person(int(chat_id)))
         if chat is None:
             raise bad_request("chat not found")
         return chat

@@ -23,9 +23,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _sample(args: argparse.Namespace) -> int:
     async def action(core):
         started = time.perf_counter()
+        # Without BOT_TOKEN `innoeng run` talks to the local stand-in: there sample people get Telegram ids,
+        # so one can answer as them. With a real bot these ids belong to real people, so none is given.
+        stand_in = core.settings.bot_token is None
         result = await populate(
             people=core.people, intake=core.intake, experts=args.experts, universities=args.universities,
-            seed=args.seed,
+            seed=args.seed, telegram=stand_in,
         )
         approved = 0
         if args.approve:
@@ -38,7 +41,9 @@ def _sample(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps(
                 {"experts": len(result.experts), "universities": len(result.universities), "approved": approved,
-                 "seed": args.seed, "seconds": seconds},
+                 "seed": args.seed, "seconds": seconds,
+                 "people": [{"application_id": p.application_id, "form": p.form, "name": p.name,
+                             "organization": p.organization, "telegram_id": p.telegram_id} for p in result.people]},
                 ensure_ascii=False,
             ))
             return
@@ -48,6 +53,14 @@ def _sample(args: argparse.Namespace) -> int:
         else:
             print("均为“已提交，待审核”；加 --approve 可同时批准资格初审为“符合”的申请。")
         print(f"邮箱均在保留域名 {'、'.join(SAMPLE_DOMAINS)} 下，不会发到真实邮箱。")
+        if not stand_in:
+            print("已设置 BOT_TOKEN：模拟申请人没有 Telegram 账号，只能在工作台查看。")
+            return
+        page = f"http://{core.settings.sandbox_host}:{core.settings.sandbox_port}/"
+        print(f"在本地 Bot API 替身（{page}）中以下列用户 ID 进入聊天，即可作为该申请人答复（如匹配结果的 接受/确认）：")
+        for person in result.people:
+            role = "专家" if person.form == "expert" else "高校联系人"
+            print(f"  {person.telegram_id}  {role}  {person.name}（{person.organization}）")
 
     run_with_core(action)
     return 0

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -107,10 +108,22 @@ def test_batches_db_and_sample_on_a_fresh_database(workdir):
     sample = innoeng("sample", "--experts", "6", "--universities", "2", cwd=workdir, env_extra=env)
     assert sample.returncode == 0, sample.stderr
     assert "已生成模拟申请：专家 6 份，高校意向表 2 份" in sample.stdout and "example.com" in sample.stdout
+    # No BOT_TOKEN: each sample person has a stand-in user id to answer as, listed with who they are.
+    assert "http://127.0.0.1:8081/" in sample.stdout
+    assert re.search(r"^  7100001  专家  \S+（\S+）$", sample.stdout, re.M), sample.stdout
+    assert re.search(r"^  7100008  高校联系人  \S+（\S+）$", sample.stdout, re.M), sample.stdout
     scripted = innoeng("sample", "--experts", "3", "--universities", "1", "--seed", "45112", "--json", cwd=workdir, env_extra=env)
     assert scripted.returncode == 0, scripted.stderr
-    assert {k: v for k, v in json.loads(scripted.stdout).items() if k != "seconds"} == {
+    output = json.loads(scripted.stdout)
+    assert {k: v for k, v in output.items() if k not in ("seconds", "people")} == {
         "experts": 3, "universities": 1, "approved": 0, "seed": 45112}
+    # A second run goes on after the first one's ids.
+    assert [(p["form"], p["telegram_id"]) for p in output["people"]] == [
+        ("expert", 7100009), ("expert", 7100010), ("expert", 7100011), ("university", 7100012)]
+    assert all(p["name"] and p["organization"] for p in output["people"])
+    real_bot = innoeng("sample", "--experts", "1", "--universities", "0", "--json", cwd=workdir,
+                       env_extra={**env, "BOT_TOKEN": "123456:real-token"})
+    assert [p["telegram_id"] for p in json.loads(real_bot.stdout)["people"]] == [None]
 
 
 def test_match_run_show_export_and_confirm(workdir):
