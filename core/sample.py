@@ -187,6 +187,8 @@ async def populate(
         telegram_id = telegram_ids[index] if telegram else None
         if telegram_id is not None:
             person = await people.register_telegram_user(telegram_id=telegram_id, display_name=None)
+            # As if they had picked it in the chat: /start as them shows their application, not 请选择您的身份.
+            await people.set_role(person_id=person.id, role=form)
         else:
             person = await people.create(display_name=None)
         await people.give_consent(person_id=person.id)

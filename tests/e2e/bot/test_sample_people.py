@@ -70,3 +70,8 @@ async def test_a_sample_pair_is_answered_in_the_stand_in_as_the_printed_user_ids
     both = await contact.wait_for(lambda m: "已记录您的答复" in m.text)
     assert "双方均已确认" in both.text and expert.name in both.text, both.text
     assert (await core.appointments.get(appointment_id=proposal.appointment_id)).status == "accepted"
+
+    # /start as a sample person is where they stand, as for someone who applied in the chat.
+    await people.send_text(expert.telegram_id, "/start")
+    status = await ChatDriver(people, expert.telegram_id).wait_for(lambda m: True)
+    assert "请选择您的身份" not in status.text and "个人信息" not in status.text, status.text
