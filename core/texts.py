@@ -350,6 +350,7 @@ ZH_CN: Mapping[str, str] = {
     "staff.name_required": "请填写姓名。",
     "staff.role_unknown": "「{raw}」不是可选角色。可选：reviewer（审核员）、coordinator（协调员）、admin（管理员）。",
     "staff.not_found": "找不到工作人员账号「{ref}」。",
+    "staff.chat_actor": "工作人员（Telegram {telegram_id}）",
     "staff.telegram_taken": "Telegram 账号 {telegram_id} 已关联到工作人员「{name}」。",
     "staff.setup_link_invalid": "此设置链接无效、已使用或已过期。请联系管理员重新生成设置链接。",
     "staff.password_too_short": "密码太短：至少需要 {min} 个字符，您输入了 {got} 个。",

@@ -557,6 +557,8 @@ async def actor_name(uow: UnitOfWork, actor: str) -> str:
             name = None
         if name:
             return name
+        if kind == "staff":  # in STAFF_TELEGRAM_IDS, no console account linked
+            return text("staff.chat_actor", telegram_id=number)
     return actor
 
 

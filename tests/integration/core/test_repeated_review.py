@@ -49,7 +49,7 @@ async def test_a_chat_decision_by_someone_without_an_account_shows_the_actor(cor
     with pytest.raises(TransitionError) as refusal:
         await core.review.approve(application_id=application_id, staff="staff:900002")
     assert refusal.value.message == (
-        "该申请已于 2025-07-01 10:00 由 staff:900001 审核通过，无需再次操作。")
+        "该申请已于 2025-07-01 10:00 由 工作人员（Telegram 900001） 审核通过，无需再次操作。")
 
 
 async def test_a_different_decision_after_approval_still_lists_what_is_possible(core):
