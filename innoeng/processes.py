@@ -47,9 +47,11 @@ async def serve(settings: Settings, *, with_bot: bool, with_notifier: bool, sand
         api_url = settings.bot_api_url
         if token is None and sandbox_when_no_token:
             from bot.sandbox import DEFAULT_TOKEN, SandboxServer
+            from bot.sandbox.persistence import default_state_file
 
             sandbox = await listening(
-                SandboxServer(settings.sandbox_host, settings.sandbox_port, (DEFAULT_TOKEN,), resumable=True).start(),
+                SandboxServer(settings.sandbox_host, settings.sandbox_port, (DEFAULT_TOKEN,), resumable=True,
+                              state_file=default_state_file(settings.data_dir, settings.sandbox_port)).start(),
                 host=settings.sandbox_host, port=settings.sandbox_port, setting="SANDBOX_PORT",
             )
             token, api_url = DEFAULT_TOKEN, sandbox.base_url

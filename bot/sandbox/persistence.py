@@ -27,11 +27,9 @@ VERSION = 1
 SAVE_EVERY_S = 1.0
 
 
-def default_state_file(port: int) -> Path:
-    """In the data folder `innoeng run` uses (DATA_DIR, default ./data), one file per stand-in port."""
-    from core.settings import Settings  # only a resumable stand-in reads the service's settings
-
-    return Settings().data_dir / f"sandbox-chats-{port}.json"
+def default_state_file(data_dir: Path, port: int) -> Path:
+    """In the service's data folder (DATA_DIR, default ./data), one file per stand-in port."""
+    return Path(data_dir) / f"sandbox-chats-{port}.json"
 
 
 def _chat_state(chat: Chat) -> dict[str, Any]:

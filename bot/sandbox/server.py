@@ -10,7 +10,7 @@ from aiohttp import web
 
 from .botapi import SANDBOX_KEY, add_bot_api_routes
 from .control import add_control_routes
-from .persistence import Keeper, default_state_file, load
+from .persistence import Keeper, load
 from .webhook import stop_webhooks
 from .world import DEFAULT_TOKEN, Sandbox
 
@@ -47,12 +47,12 @@ class SandboxServer:
                  tokens: Iterable[str] = (DEFAULT_TOKEN,), *, resumable: bool = False,
                  state_file: Path | None = None) -> None:
         """resumable: the bot keeps its data across the stand-in's restarts (`innoeng run`, `innoeng sandbox`),
-        so the stand-in keeps its chats too, in `state_file` (default: sandbox-chats-PORT.json in the
-        service's data folder), and a new chat's message ids start from the clock rather than from 1."""
+        so the stand-in keeps its chats too, in `state_file` (if given; the callers pass
+        default_state_file(DATA_DIR, port)), and a new chat's message ids start from the clock rather than from 1."""
         self.host = host
         self.port = port
         self.sandbox = Sandbox(tuple(tokens), resumable=resumable)
-        self.state_file = (state_file or default_state_file(port)) if resumable else None
+        self.state_file = state_file if resumable else None
         self._keeper: Keeper | None = None
         self._runner: web.AppRunner | None = None
 
@@ -104,13 +104,14 @@ async def running_sandbox(host: str = "127.0.0.1", port: int = 0,
         await server.stop()
 
 
-async def serve_forever(host: str, port: int, tokens: Iterable[str]) -> None:
-    server = await SandboxServer(host, port, tokens, resumable=True).start()
+async def serve_forever(host: str, port: int, tokens: Iterable[str], *, state_file: Path | None = None) -> None:
+    server = await SandboxServer(host, port, tokens, resumable=True, state_file=state_file).start()
     print(f"Bot API stand-in on {server.base_url}  (chat page: {server.base_url}/ )", flush=True)
     for token in server.sandbox.bots:
         print(f"  bot token: {token}", flush=True)
     print(f"  BOT_API_URL={server.base_url}", flush=True)
-    print(f"  chats kept across restarts in {server.state_file}", flush=True)
+    if server.state_file is not None:
+        print(f"  chats kept across restarts in {server.state_file}", flush=True)
     try:
         await asyncio.Event().wait()
     finally:

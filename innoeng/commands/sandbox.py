@@ -27,9 +27,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     from bot.sandbox import DEFAULT_TOKEN, serve_forever  # aiohttp only when the command runs
+    from bot.sandbox.persistence import default_state_file
+    from core.settings import Settings
 
+    state_file = default_state_file(Settings().data_dir, args.port)
     try:
-        asyncio.run(serve_forever(args.host, args.port, args.tokens or [DEFAULT_TOKEN]))
+        asyncio.run(serve_forever(args.host, args.port, args.tokens or [DEFAULT_TOKEN], state_file=state_file))
     except KeyboardInterrupt:
         pass
     return 0

@@ -13,6 +13,7 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.sandbox import DEFAULT_TOKEN, SandboxClient, SandboxServer
+from bot.sandbox.persistence import default_state_file
 
 USER = 4242
 
@@ -29,13 +30,14 @@ def _bot(base_url: str) -> Bot:
     return Bot(DEFAULT_TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(base_url)))
 
 
-async def _stand_in() -> SandboxServer:
+async def _stand_in(data_dir: Path) -> SandboxServer:
     # Exactly how `innoeng run` starts it (innoeng/processes.py), on a free port.
-    return await SandboxServer("127.0.0.1", 0, (DEFAULT_TOKEN,), resumable=True).start()
+    return await SandboxServer("127.0.0.1", 0, (DEFAULT_TOKEN,), resumable=True,
+                               state_file=default_state_file(data_dir, 0)).start()
 
 
 async def test_a_chat_known_before_a_restart_receives_a_bot_message_after_it(data_dir: Path) -> None:
-    stand_in = await _stand_in()
+    stand_in = await _stand_in(data_dir)
     bot = _bot(stand_in.base_url)
     try:
         async with SandboxClient(stand_in.base_url) as people:
@@ -48,7 +50,7 @@ async def test_a_chat_known_before_a_restart_receives_a_bot_message_after_it(dat
         await stand_in.stop()
     assert list(data_dir.iterdir()), "nothing kept in the data folder"
 
-    stand_in = await _stand_in()
+    stand_in = await _stand_in(data_dir)
     bot = _bot(stand_in.base_url)
     try:
         # Failed before with "Bad Request: chat not found" until the person wrote again.
@@ -94,7 +96,7 @@ async def test_sample_people_have_started_the_bot_in_a_resumable_stand_in_only(d
 
     assert SAMPLE_TELEGRAM_IDS == SAMPLE_USER_IDS
     first, past = SAMPLE_TELEGRAM_IDS[0], SAMPLE_TELEGRAM_IDS[-1] + 1
-    stand_in = await _stand_in()
+    stand_in = await _stand_in(data_dir)
     bot = _bot(stand_in.base_url)
     try:
         sent = await bot.send_message(first, "您的申请已通过审核")
