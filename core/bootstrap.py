@@ -71,7 +71,7 @@ def bootstrap(settings: Settings, *, clock: Clock = utc_now, engine: AsyncEngine
         batches=BatchService(uow=uow, zone=zone, clock=clock),
         people=PeopleService(uow=uow, clock=clock),
         intake=intake,
-        review=ReviewService(uow=uow, intake=intake, clock=clock,
+        review=ReviewService(uow=uow, intake=intake, clock=clock, zone=zone,
                              recommendations_per_course=settings.recommendations_per_course),
         privacy=PrivacyService(uow=uow, intake=intake, documents=documents, clock=clock),
         clock=clock,

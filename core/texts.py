@@ -265,6 +265,7 @@ ZH_CN: Mapping[str, str] = {
     "match.staff.pair_released": "第 {run} 次匹配的第 {number} 对已取消暂缓。",
     "match.staff.pairs_none": "本次匹配没有待确认的配对。",
     "match.staff.held_left_out": "暂缓的 {held} 对未包含在内。",
+    "match.staff.kept_mark": "（此前已确认）",
     "match.staff.held_mark": "（暂缓）",
     "match.staff.unknown_action": "此按钮无效，请重新发送 /match。",
     "match.staff.usage": "用法：{usage}",

@@ -111,10 +111,10 @@ async def start_run(callback: CallbackQuery, callback_data: StartRun, bot: Bot, 
     except DomainError as error:
         await callback.message.answer(error.message)
         return
-    await _send_run(callback.message, bot, run)
+    await _send_run(callback.message, bot, run, core)
 
 
-async def _send_run(message: Message, bot: Bot, run) -> None:
+async def _send_run(message: Message, bot: Bot, run, core: Core) -> None:
     lines = [text("match.staff.run_summary", id=run.id, status=run.solver_status, filled=run.filled, need=run.total_need,
                   score=run.score, gap=run.gap, time=run.time_s)]
     for slot in run.unfilled:
@@ -122,7 +122,7 @@ async def _send_run(message: Message, bot: Bot, run) -> None:
                           course=slot.get("course") or slot.get("demand"), missing=slot.get("missing"),
                           why=slot.get("explanation")))
     for proposal in run.proposals[:_SHOWN_PROPOSALS]:
-        mark = "（已接受）" if proposal.fixed else (text("match.staff.held_mark") if proposal.held else "")
+        mark = text("match.staff.kept_mark") if proposal.fixed else (text("match.staff.held_mark") if proposal.held else "")
         lines.append(text("match.staff.proposal", id=proposal.number, university=proposal.university_name,
                           course=proposal.course, expert=proposal.expert_name, employer=proposal.employer,
                           score=proposal.score, fixed=mark))
@@ -133,7 +133,8 @@ async def _send_run(message: Message, bot: Bot, run) -> None:
     await message.answer("\n".join(lines)[:4000], reply_markup=markup)
     from core.exports import run_workbook  # openpyxl: 17 MB and 0.25 s the bot need not pay until staff export
 
-    await bot.send_document(message.chat.id, BufferedInputFile(run_workbook(run), filename=f"match-run-{run.id}.xlsx"))
+    await bot.send_document(message.chat.id, BufferedInputFile(
+        run_workbook(run, appointments=await core.appointments.kept_by(run=run)), filename=f"match-run-{run.id}.xlsx"))
 
 
 async def confirm(callback: CallbackQuery, callback_data: ConfirmRun, core: Core) -> None:

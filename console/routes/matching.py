@@ -13,7 +13,7 @@ from console.rendering import not_found, render
 from console.routes.review import queue_service
 from core.bootstrap import Core, bootstrap
 from core.domain import ApplicationStatus, DomainError, NotFound
-from core.domain.appointments import ACTIVE_APPOINTMENTS, DEFAULT_MAX_UNIVERSITIES
+from core.domain.appointments import DEFAULT_MAX_UNIVERSITIES
 from core.domain.staff import Role
 from core.exports import run_workbook
 from core.services.matching_jobs import (
@@ -174,10 +174,8 @@ async def _run_page(request: web.Request, run_id: int, *, error: str | None = No
     latest = max(r.id for r in runs)
     open_ids = [p.id for p in run.proposals if not p.fixed and p.appointment_id is None]
     # A pair kept from an earlier run is shown with its appointment as it stands: it may still wait for answers.
-    held = {}
-    if any(p.fixed for p in run.proposals):
-        held = {(a.expert_application_id, a.university_application_id, a.course): a
-                for a in await core.appointments.list(statuses=ACTIVE_APPOINTMENTS)}
+    held = {(a.expert_application_id, a.university_application_id, a.course): a
+            for a in await core.appointments.kept_by(run=run)}
     # The engine names demands by key ("d12"): staff read the university and the course instead.
     demand_ids = [parse_key(u["demand"]) for u in run.unfilled if str(u.get("demand", ""))[1:].isdigit()]
     demands = await queue_service(request).demand_labels(demand_ids=demand_ids)
@@ -211,9 +209,8 @@ async def run_export(request: web.Request) -> web.Response:
     except NotFound:
         not_found(request)
     core = request.app[CORE]
-    # Pairs kept from an earlier run carry their appointment as it stands, as on the run page.
-    kept = await core.appointments.list(statuses=ACTIVE_APPOINTMENTS) if any(p.fixed for p in run.proposals) else ()
-    response = web.Response(body=run_workbook(run, appointments=kept), content_type=XLSX)
+    response = web.Response(body=run_workbook(run, appointments=await core.appointments.kept_by(run=run)),
+                            content_type=XLSX)
     response.headers["Content-Disposition"] = f'attachment; filename="match-run-{run.id}.xlsx"'
     return response
 

@@ -13,6 +13,7 @@ from core.db.models import Application, Appointment, AuditEntry, CourseDemand
 from core.db.uow import UnitOfWork, UnitOfWorkFactory
 from core.domain import DomainError, NotFound
 from core.domain.appointments import (
+    ACTIVE_APPOINTMENTS,
     APPOINTMENT_LABELS,
     MAX_AGREEMENT_YEARS,
     AppointmentStatus,
@@ -101,6 +102,13 @@ class AppointmentService:
                 stmt = stmt.join(Application, Application.id == Appointment.university_application_id).where(
                     Application.batch_id == batch_id)
             return await self._views(uow, (await uow.session.scalars(stmt)).all())
+
+    async def kept_by(self, *, run: Any) -> list[AppointmentView]:
+        """The appointments behind a run's pairs kept from earlier runs, as they stand now (the run page and
+        every export of the run show them); none when the run kept no pair."""
+        if not any(proposal.fixed for proposal in run.proposals):
+            return []
+        return await self.list(statuses=ACTIVE_APPOINTMENTS)
 
     async def for_person(self, *, person_id: int) -> list[tuple[str, AppointmentView]]:
         """(side, appointment) for every pair this person is part of, as expert or as university contact."""

@@ -119,7 +119,7 @@ def _print_run(run) -> None:
           f"总分 {run.score:.4f}，上界 {run.bound:.4f}，差距 {run.gap:.4%}，用时 {run.time_s:.2f} 秒"
           + ("，已确认" if run.confirmed else ""))
     for p in run.proposals:
-        state = "已接受（固定）" if p.fixed else (
+        state = "此前已确认" if p.fixed else (
             f"聘任 {p.appointment_id}" if p.appointment_id else ("暂缓" if p.held else "待确认"))
         print(f"  {p.number}. {p.university_name}《{p.course}》← {p.expert_name}（{p.employer}） 分 {p.score:.3f} [{state}]")
         print(f"      {p.explanation}")
@@ -179,7 +179,7 @@ def export_run(args: argparse.Namespace) -> int:
 
     async def action(core):
         run = await core.matching.get(run_id=args.run)
-        args.out.write_bytes(run_workbook(run))
+        args.out.write_bytes(run_workbook(run, appointments=await core.appointments.kept_by(run=run)))
         _written(args.out, args.json, f"第 {run.id} 次匹配（配对、未填补名额、运行参数）", run=run.id)
 
     return run_or_refuse(action)

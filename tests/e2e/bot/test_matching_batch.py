@@ -177,7 +177,7 @@ async def test_a_batch_from_submission_to_filing(batch_service, people, smtp):
 
     # The second run keeps the accepted pair and proposes 甲, never 乙 again.
     summary = await run_matching(people, run_number=2)
-    assert "甲专家" in summary.text and "乙专家" not in summary.text and "丙专家（" in summary.text and "已接受" in summary.text
+    assert "甲专家" in summary.text and "乙专家" not in summary.text and "丙专家（" in summary.text and "（此前已确认）" in summary.text
     assert re.search(r"^1\. ", summary.text, re.M) and not re.search(r"^[3-9]\d*\. ", summary.text, re.M)
     # Staff look at the open pair by itself, hold it ("confirm all" then leaves it out), then confirm it alone.
     await people.press_button(STAFF_ID, summary, "🔎 逐对确认或暂缓")
