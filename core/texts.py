@@ -246,7 +246,7 @@ ZH_CN: Mapping[str, str] = {
     "match.staff.batch_button": "{name}（报名截止 {closes}）",
     "match.staff.run_prompt": (
         "将对「{batch}」运行匹配：资源库专家 {experts} 位，高校 {universities} 所、课程需求 {demands} 项共 {slots} 个名额。"
-        "已接受的配对保持不变，已谢绝或“不考虑”的不再推荐。确认运行？"
+        "此前已确认的配对保持不变，已谢绝或“不考虑”的不再推荐。确认运行？"
     ),
     "match.staff.run_button": "▶️ 运行匹配",
     "match.staff.run_cancel_button": "取消",
