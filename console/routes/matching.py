@@ -17,7 +17,7 @@ from core.domain.appointments import DEFAULT_MAX_UNIVERSITIES
 from core.domain.staff import Role
 from core.exports import run_workbook
 from core.services.matching_jobs import (
-    HEARTBEAT_INTERVAL_S, JobAlreadyRunning, JobState, MatchingJobService, MatchingJobView,
+    JobAlreadyRunning, JobState, MatchingJobService, MatchingJobView,
 )
 from core.services.profiles import parse_key
 from core.services.queue import application_id_from_reference
@@ -49,39 +49,25 @@ def _solve_on_own_loop(core: Core, job_id: str, batch_id: int, staff: str, time_
     async def solve() -> None:
         # The same composition root as every process, so the service is built exactly as the console's own.
         own = bootstrap(core.settings, clock=core.clock, documents=core.documents)
-        jobs = job_service(own)
         try:
-            try:
-                run = await own.matching.run(batch_id=batch_id, staff=staff, time_limit=time_limit, job_id=job_id)
-            except DomainError as refusal:
-                await jobs.finish(job_id=job_id, error=refusal.message)
-            except Exception:  # shown to staff with a reference; the trace goes to the log
-                ref = uuid.uuid4().hex[:8]
-                log.exception("matching job %s failed (%s)", job_id, ref)
-                await jobs.finish(job_id=job_id, error=text("console.server_error", ref=ref))
-            else:
-                await jobs.finish(job_id=job_id, run_id=run.id)
+            await job_service(own).settle(job_id=job_id, outcome=own.matching.run(
+                batch_id=batch_id, staff=staff, time_limit=time_limit, job_id=job_id))
+        except Exception:  # settled: the refusal, or the error under its reference, is on the job's row
+            pass
         finally:
             await own.close()
 
     try:
         asyncio.run(solve())
-    except Exception:  # the job's row could not be written: its heartbeat stops, so it shows as interrupted
-        log.exception("matching job %s: could not record its outcome", job_id)
+    except Exception:  # its own engine failed to open or close; a job left unfinished shows as interrupted
+        log.exception("matching job %s: the solving thread failed", job_id)
 
 
 async def _follow(core: Core, job_id: str, batch_id: int, staff: str, time_limit: float) -> None:
     """Solves in a thread and renews the job's heartbeat while it does; the heartbeat stops with the process."""
-    jobs = job_service(core)
     solving = asyncio.ensure_future(asyncio.to_thread(_solve_on_own_loop, core, job_id, batch_id, staff, time_limit))
     try:
-        while not solving.done():
-            await asyncio.wait({solving}, timeout=HEARTBEAT_INTERVAL_S)
-            if not solving.done():
-                try:
-                    await jobs.heartbeat(job_id=job_id)
-                except Exception:  # a database hiccup: the next beat tries again (30 s of them before it counts)
-                    log.warning("matching job %s: heartbeat not recorded", job_id, exc_info=True)
+        await job_service(core).beat_until_done(job_id=job_id, task=solving)
     finally:
         _followers.pop(job_id, None)
 

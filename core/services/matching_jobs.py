@@ -76,6 +76,11 @@ class JobAlreadyRunning(DomainError):
         self.job_id = job_id
 
 
+def _unfinished():
+    """Neither finished nor marked interrupted."""
+    return MatchingJob.finished_at.is_(None) & MatchingJob.error.is_(None)
+
+
 class MatchingJobService:
     def __init__(self, *, uow: UnitOfWorkFactory, zone: ZoneInfo, clock: Clock = utc_now,
                  stale_after_s: float = STALE_AFTER_S, heartbeat_interval_s: float = HEARTBEAT_INTERVAL_S) -> None:
@@ -114,18 +119,28 @@ class MatchingJobService:
         need not wait for the heartbeat to go stale before it can be started again."""
         task = asyncio.ensure_future(solving)
         try:
-            while not task.done():
-                await asyncio.wait({task}, timeout=self._heartbeat_interval)
-                if not task.done():
-                    try:
-                        await self.heartbeat(job_id=job_id)
-                    except Exception:  # a database hiccup: the next beat tries again (30 s of them before it counts)
-                        log.warning("matching job %s: heartbeat not recorded", job_id, exc_info=True)
-            run = task.result()
+            await self.beat_until_done(job_id=job_id, task=task)
+            return await self.settle(job_id=job_id, outcome=task)
         except asyncio.CancelledError:
             task.cancel()
             await self._record(self.interrupt(job_id=job_id), job_id)
             raise
+
+    async def beat_until_done(self, *, job_id: str, task: asyncio.Future) -> None:
+        """Renews the job's heartbeat every interval until `task` (the solve) is done."""
+        while not task.done():
+            await asyncio.wait({task}, timeout=self._heartbeat_interval)
+            if not task.done():
+                try:
+                    await self.heartbeat(job_id=job_id)
+                except Exception:  # a database hiccup: the next beat tries again (30 s of them before it counts)
+                    log.warning("matching job %s: heartbeat not recorded", job_id, exc_info=True)
+
+    async def settle(self, *, job_id: str, outcome: Awaitable[Run]) -> Run:
+        """Awaits the solve and records how it ended on the job: the run it stored, the refusal, or a server
+        error (its trace in the log under a reference). The outcome still reaches the caller."""
+        try:
+            run = await outcome
         except DomainError as refusal:
             await self._record(self.finish(job_id=job_id, error=refusal.message), job_id)
             raise
@@ -141,7 +156,7 @@ class MatchingJobService:
         """Its process stops before the solve finished: the job is interrupted now (as a stale one would be)."""
         async with self._uow() as uow:
             await uow.session.execute(update(MatchingJob).where(
-                MatchingJob.id == job_id, MatchingJob.finished_at.is_(None), MatchingJob.error.is_(None),
+                MatchingJob.id == job_id, _unfinished(),
             ).values(error=text("console.run_interrupted_reason")))
             await uow.commit()
 
@@ -157,7 +172,7 @@ class MatchingJobService:
         """The solving process is alive: renews the heartbeat of an unfinished job."""
         async with self._uow() as uow:
             await uow.session.execute(update(MatchingJob).where(
-                MatchingJob.id == job_id, MatchingJob.finished_at.is_(None), MatchingJob.error.is_(None),
+                MatchingJob.id == job_id, _unfinished(),
             ).values(heartbeat_at=self._clock()))
             await uow.commit()
 
@@ -217,14 +232,13 @@ class MatchingJobService:
 
     async def _interrupt_stale(self, uow: UnitOfWork, now: datetime) -> int:
         result = await uow.session.execute(update(MatchingJob).where(
-            MatchingJob.finished_at.is_(None), MatchingJob.error.is_(None),
-            MatchingJob.heartbeat_at < now - self._stale_after,
+            _unfinished(), MatchingJob.heartbeat_at < now - self._stale_after,
         ).values(error=text("console.run_interrupted_reason")))
         return result.rowcount or 0
 
     async def _refuse_if_running(self, uow: UnitOfWork, batch_id: int, batch_name: str) -> None:
         running = await uow.session.scalar(select(MatchingJob).where(
-            MatchingJob.batch_id == batch_id, MatchingJob.finished_at.is_(None), MatchingJob.error.is_(None)))
+            MatchingJob.batch_id == batch_id, _unfinished()))
         if running is not None:
             raise JobAlreadyRunning(text("console.run_already_running", batch=batch_name,
                                          started=self.local_time(running.started_at)), job_id=running.id)
