@@ -16,7 +16,8 @@ from core.domain import DomainError, NotFound
 from core.domain.staff import Role
 from core.texts import ZH_CN, text
 
-__all__ = ["TEMPLATES_DIR", "setup_templates", "render", "not_found", "error_page", "role_label", "act_then_redirect"]
+__all__ = ["TEMPLATES_DIR", "setup_templates", "render", "not_found", "error_page", "role_label", "act_then_redirect",
+           "form_integer"]
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
@@ -116,3 +117,11 @@ async def act_then_redirect(
     except DomainError as refusal:
         return await redisplay(request, error=refusal.message, entered=dict(posted), status=400)
     raise web.HTTPSeeOther(done_url)
+
+
+def form_integer(raw: object, field: str) -> int:
+    """A whole number typed into a form field; a refusal that names the field and what was typed."""
+    try:
+        return int(str(raw or "").strip())
+    except ValueError:
+        raise DomainError(text("console.bad_number", field=field, value=raw or "")) from None

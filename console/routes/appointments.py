@@ -10,7 +10,7 @@ from aiohttp import web
 
 from console.auth import require
 from console.keys import CORE, STAFF
-from console.rendering import act_then_redirect, not_found, render
+from console.rendering import act_then_redirect, form_integer, not_found, render
 from core.domain import DomainError, NotFound
 from core.domain.appointments import APPOINTMENT_LABELS, MAX_AGREEMENT_YEARS, AppointmentStatus
 from core.domain.staff import Role
@@ -78,7 +78,7 @@ async def start_publicity(request: web.Request) -> web.StreamResponse:
     """Start the publicity of the ticked pairs, all or none, from the start whose end date the page showed."""
     async def start(posted):
         await request.app[CORE].appointments.start_publicity(
-            appointment_ids=[_int(v, "聘任编号") for v in posted.getall("appointment", [])],
+            appointment_ids=[form_integer(v, "聘任编号") for v in posted.getall("appointment", [])],
             starts_on=_date(posted.get("starts_on"), "公示开始日期"), staff=request[STAFF].actor)
 
     return await act_then_redirect(request, act=start, redisplay=_list,
@@ -131,13 +131,6 @@ def _date(raw: object, field: str):
     return value
 
 
-def _int(raw: object, field: str) -> int:
-    try:
-        return int(str(raw or "").strip())
-    except ValueError:
-        raise DomainError(text("console.bad_number", field=field, value=raw or "")) from None
-
-
 async def _act(request: web.Request, action, done: str) -> web.StreamResponse:
     object_id = int(request.match_info["appointment_id"])
     return await act_then_redirect(
@@ -176,7 +169,7 @@ async def agreement(request: web.Request) -> web.StreamResponse:
     async def record(service, appointment_id, posted, staff):
         await service.record_agreement(
             appointment_id=appointment_id, staff=staff, signed_on=_date(posted.get("signed_on"), "协议签订日期"),
-            term_years=_int(posted.get("term_years"), "聘期（年）"), hours=_int(posted.get("hours"), "授课学时"),
+            term_years=form_integer(posted.get("term_years"), "聘期（年）"), hours=form_integer(posted.get("hours"), "授课学时"),
             content=str(posted.get("content", "")), employer_consent=posted.get("employer_consent") == "yes",
         )
 

@@ -9,7 +9,7 @@ from aiohttp import web
 
 from console.auth import require
 from console.keys import CORE, STAFF
-from console.rendering import not_found, render
+from console.rendering import form_integer, not_found, render
 from console.routes.review import queue_service
 from core.bootstrap import Core, bootstrap
 from core.domain import ApplicationStatus, DomainError, NotFound
@@ -104,20 +104,13 @@ async def overview(request: web.Request) -> web.Response:
     return await _overview(request)
 
 
-def _integer(raw: object, field_name: str) -> int:
-    try:
-        return int(str(raw).strip())
-    except ValueError:
-        raise DomainError(text("console.bad_number", field=field_name, value=raw)) from None
-
-
 @routes.post("/matching/runs")
 @require(Role.COORDINATOR)
 async def start_run(request: web.Request) -> web.StreamResponse:
     posted = await request.post()
     try:
-        batch_id = _integer(posted.get("batch_id", ""), "批次")
-        time_limit = _integer(posted.get("time_limit", DEFAULT_TIME_LIMIT_S) or DEFAULT_TIME_LIMIT_S, "计算时限（秒）")
+        batch_id = form_integer(posted.get("batch_id", ""), "批次")
+        time_limit = form_integer(posted.get("time_limit", DEFAULT_TIME_LIMIT_S) or DEFAULT_TIME_LIMIT_S, "计算时限（秒）")
         if not 1 <= time_limit <= MAX_TIME_LIMIT_S:
             raise DomainError(text("console.bad_number", field=f"计算时限（1–{MAX_TIME_LIMIT_S} 秒）", value=time_limit))
         job = await start_job(request.app[CORE], batch_id=batch_id, staff=request[STAFF].actor, time_limit=time_limit)
@@ -209,7 +202,7 @@ async def confirm(request: web.Request) -> web.StreamResponse:
     chosen = None
     try:
         if posted.get("scope") != "all":
-            chosen = [_integer(value, "配对编号") for value in posted.getall("proposal", [])]
+            chosen = [form_integer(value, "配对编号") for value in posted.getall("proposal", [])]
             if not chosen:
                 raise DomainError(text("console.pick_pairs"))
         await request.app[CORE].matching.confirm(run_id=run_id, staff=request[STAFF].actor, proposal_ids=chosen)
@@ -229,7 +222,7 @@ async def lift_cap(request: web.Request) -> web.StreamResponse:
         expert_id = application_id_from_reference(raw)
         if expert_id is None:
             raise DomainError(text("console.bad_number", field="专家编号", value=raw))
-        maximum = _integer(posted.get("max_universities", ""), "最多受聘高校数")
+        maximum = form_integer(posted.get("max_universities", ""), "最多受聘高校数")
         await request.app[CORE].matching.lift_cap(expert_application_id=expert_id, max_universities=maximum,
                                                   reason=str(posted.get("reason", "")), staff=request[STAFF].actor)
     except (DomainError, NotFound) as refusal:
