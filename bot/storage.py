@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import time
 from collections.abc import Mapping
 from datetime import datetime, timezone
@@ -21,19 +22,14 @@ __all__ = ["SQLStorage"]
 _REFRESH_S = 3600.0
 
 
-_UPSERTS: dict[str, Any] = {}
-
-
+@functools.cache  # built once per dialect: building the statement cost more than running it
 def _upsert(dialect: str) -> Any:
-    """Built once per dialect: building the statement cost more than running it."""
-    if dialect not in _UPSERTS:
-        table = ChatState.__table__
-        insert = upsert_for(dialect)(table).values(
-            key=bindparam("key"), state=bindparam("state"), data=bindparam("data"), updated_at=bindparam("updated_at"))
-        _UPSERTS[dialect] = insert.on_conflict_do_update(
-            index_elements=[table.c.key],
-            set_={"state": insert.excluded.state, "data": insert.excluded.data, "updated_at": insert.excluded.updated_at})
-    return _UPSERTS[dialect]
+    table = ChatState.__table__
+    insert = upsert_for(dialect)(table).values(
+        key=bindparam("key"), state=bindparam("state"), data=bindparam("data"), updated_at=bindparam("updated_at"))
+    return insert.on_conflict_do_update(
+        index_elements=[table.c.key],
+        set_={"state": insert.excluded.state, "data": insert.excluded.data, "updated_at": insert.excluded.updated_at})
 
 
 def _key(key: StorageKey) -> str:

@@ -1,6 +1,7 @@
 """Telegram updates as they arrive: who sent each one, and whether it was handled before."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -30,23 +31,21 @@ _SEEN_IN_WINDOW = select(ProcessedUpdate.bot_id).where(
 ).exists()
 _SEEN = select(_SEEN_IN_WINDOW)
 _PERSON_AND_SEEN = select(Person, _SEEN_IN_WINDOW.label("seen")).where(Person.telegram_id == bindparam("telegram_id"))
-_RECORD_HANDLED: dict[str, Any] = {}
 
 
+@functools.cache  # per dialect, built once
 def _record_handled(dialect: str) -> Any:
     """An upsert that takes over the row of this id only when it belongs to another update (another payload,
     or older than the redelivery window): of two workers recording one update, exactly one writes it."""
-    if dialect not in _RECORD_HANDLED:
-        table = ProcessedUpdate.__table__  # a table-level insert: its result counts the rows written
-        insert = upsert_for(dialect)(table).values(
-            bot_id=bindparam("bot_id"), update_id=bindparam("update_id"), received_at=bindparam("received_at"),
-            digest=bindparam("digest"))
-        _RECORD_HANDLED[dialect] = insert.on_conflict_do_update(
-            index_elements=[table.c.bot_id, table.c.update_id],
-            set_={"digest": insert.excluded.digest, "received_at": insert.excluded.received_at},
-            where=(table.c.digest != insert.excluded.digest) | (table.c.received_at < bindparam("cutoff")),
-        )
-    return _RECORD_HANDLED[dialect]
+    table = ProcessedUpdate.__table__  # a table-level insert: its result counts the rows written
+    insert = upsert_for(dialect)(table).values(
+        bot_id=bindparam("bot_id"), update_id=bindparam("update_id"), received_at=bindparam("received_at"),
+        digest=bindparam("digest"))
+    return insert.on_conflict_do_update(
+        index_elements=[table.c.bot_id, table.c.update_id],
+        set_={"digest": insert.excluded.digest, "received_at": insert.excluded.received_at},
+        where=(table.c.digest != insert.excluded.digest) | (table.c.received_at < bindparam("cutoff")),
+    )
 
 
 @dataclass(frozen=True)
