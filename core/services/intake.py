@@ -199,9 +199,11 @@ class IntakeService:
             value = validate_answer(step.question, raw, ctx)
         answers = dict(app.answers)
         answers[step.key] = value
-        if not files_may_go and self._unwanted_uploads(app, form, answers, ctx):
-            return None
-        await self._drop_orphaned_documents(uow, app, form, answers, ctx)
+        kept, dropping = self._uploads_kept(app, form, answers, ctx)
+        if dropping:
+            if not files_may_go:
+                return None
+            await self._drop_documents_except(uow, app, kept)
         editing = (app.cursor or "").startswith(_EDIT_PREFIX)
         app.answers = answers
         app.cursor = self._cursor_after(form, answers, ctx, step.key, editing)
@@ -346,7 +348,9 @@ class IntakeService:
                 )
             check_transition(ApplicationStatus(app.status), ApplicationStatus.SUBMITTED)
             answers = prune_hidden(form, app.answers, ctx)
-            await self._drop_orphaned_documents(uow, app, form, answers, ctx)
+            kept, dropping = self._uploads_kept(app, form, answers, ctx)
+            if dropping:
+                await self._drop_documents_except(uow, app, kept)
             eligibility = await self._assess_and_index(uow, app, answers, ctx)
             resubmission = app.status == ApplicationStatus.NEEDS_INFO
             app.answers = answers
@@ -421,20 +425,17 @@ class IntakeService:
             person.mobile = answers.get("contact_mobile") or person.mobile
 
     @staticmethod
-    def _unwanted_uploads(app: Application, form: Form, answers: dict, ctx: FormContext) -> set[int]:
-        """Uploaded documents whose question these answers no longer ask."""
+    def _uploads_kept(app: Application, form: Form, answers: dict, ctx: FormContext) -> tuple[set[int], bool]:
+        """(the documents of the file questions these answers ask, whether an uploaded one is no longer among
+        them). Only then are files dropped: otherwise the documents query is spared."""
         kept = {doc_id for step in visible_steps(form, answers, ctx) if step.question.kind is Kind.FILE
                 for doc_id in (answers.get(step.key) or [])}
         uploaded = {doc_id for key, value in app.answers.items() if isinstance(value, list)
                     for doc_id in value if isinstance(doc_id, int) and _is_file_step(form, key)}
-        return uploaded - kept
+        return kept, not uploaded <= kept
 
-    async def _drop_orphaned_documents(self, uow: UnitOfWork, app: Application, form: Form, answers: dict, ctx: FormContext) -> None:
+    async def _drop_documents_except(self, uow: UnitOfWork, app: Application, kept: set[int]) -> None:
         """Files of a question that is no longer asked are deleted, not kept (PIPL: minimum necessary)."""
-        if not self._unwanted_uploads(app, form, answers, ctx):
-            return  # nothing uploaded has become unwanted: spare the query
-        kept = {doc_id for step in visible_steps(form, answers, ctx) if step.question.kind is Kind.FILE
-                for doc_id in (answers.get(step.key) or [])}
         for document in await uow.documents.list_for_application(app.id):
             if document.id not in kept:
                 await uow.documents.delete(document)
