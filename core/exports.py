@@ -9,7 +9,7 @@ pool), XlsxWriter under a third of that. openpyxl stays for reading workbooks ba
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 
 import xlsxwriter
@@ -121,18 +121,18 @@ def streamed_workbook(title: str, header: Sequence[str], rows: Iterable[Sequence
     return book.close()
 
 
-def run_workbook(run: RunView, *, appointments: Iterable[AppointmentView] = ()) -> bytes:
+def run_workbook(run: RunView, *, kept: Mapping[tuple[int, int, str], AppointmentView] | None = None) -> bytes:
     """Three sheets: the pairs, the unfilled slots with their reasons, and the run's parameters, bound and gap.
 
     A pair kept from an earlier run reads 此前已确认, as on the console's run page, with its appointment as it
-    stands when `appointments` (the batch's active ones) are given: it may still wait for both sides' answers."""
-    held = {(a.expert_application_id, a.university_application_id, a.course): a for a in appointments}
+    stands when `kept` (AppointmentService.kept_by) is given: it may still wait for both sides' answers."""
+    kept = kept or {}
 
     def pairs():
         for p in run.proposals:
             earlier, appointment_id = "", p.appointment_id or ""
             if p.fixed:
-                a = held.get((p.expert_application_id, p.university_application_id, p.course))
+                a = kept.get((p.expert_application_id, p.university_application_id, p.course))
                 earlier, appointment_id = (f"是（聘任 {a.id}：{a.status_label}）", a.id) if a else ("是", appointment_id)
             yield (p.number, p.university_name, p.course, p.expert_name, p.employer, round(p.score, 4), earlier,
                    "是" if p.held else "", appointment_id, p.explanation)

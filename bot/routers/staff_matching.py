@@ -134,7 +134,7 @@ async def _send_run(message: Message, bot: Bot, run, core: Core) -> None:
     from core.exports import run_workbook  # openpyxl: 17 MB and 0.25 s the bot need not pay until staff export
 
     await bot.send_document(message.chat.id, BufferedInputFile(
-        run_workbook(run, appointments=await core.appointments.kept_by(run=run)), filename=f"match-run-{run.id}.xlsx"))
+        run_workbook(run, kept=await core.appointments.kept_by(run=run)), filename=f"match-run-{run.id}.xlsx"))
 
 
 async def confirm(callback: CallbackQuery, callback_data: ConfirmRun, core: Core) -> None:

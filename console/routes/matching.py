@@ -153,8 +153,7 @@ async def _run_page(request: web.Request, run_id: int, *, error: str | None = No
     latest = max(r.id for r in runs)
     open_ids = [p.id for p in run.proposals if not p.fixed and p.appointment_id is None]
     # A pair kept from an earlier run is shown with its appointment as it stands: it may still wait for answers.
-    held = {(a.expert_application_id, a.university_application_id, a.course): a
-            for a in await core.appointments.kept_by(run=run)}
+    held = await core.appointments.kept_by(run=run)
     # The engine names demands by key ("d12"): staff read the university and the course instead.
     demand_ids = [parse_key(u["demand"]) for u in run.unfilled if str(u.get("demand", ""))[1:].isdigit()]
     demands = await queue_service(request).demand_labels(demand_ids=demand_ids)
@@ -188,7 +187,7 @@ async def run_export(request: web.Request) -> web.Response:
     except NotFound:
         not_found(request)
     core = request.app[CORE]
-    response = web.Response(body=run_workbook(run, appointments=await core.appointments.kept_by(run=run)),
+    response = web.Response(body=run_workbook(run, kept=await core.appointments.kept_by(run=run)),
                             content_type=XLSX)
     response.headers["Content-Disposition"] = f'attachment; filename="match-run-{run.id}.xlsx"'
     return response

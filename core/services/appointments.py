@@ -103,12 +103,14 @@ class AppointmentService:
                     Application.batch_id == batch_id)
             return await self._views(uow, (await uow.session.scalars(stmt)).all())
 
-    async def kept_by(self, *, run: Any) -> list[AppointmentView]:
-        """The appointments behind a run's pairs kept from earlier runs, as they stand now (the run page and
-        every export of the run show them); none when the run kept no pair."""
+    async def kept_by(self, *, run: Any) -> dict[tuple[int, int, str], AppointmentView]:
+        """The appointments behind a run's pairs kept from earlier runs, as they stand now, by (expert
+        application, university application, course): the run page and every export of the run show them.
+        Empty when the run kept no pair."""
         if not any(proposal.fixed for proposal in run.proposals):
-            return []
-        return await self.list(statuses=ACTIVE_APPOINTMENTS)
+            return {}
+        return {(a.expert_application_id, a.university_application_id, a.course): a
+                for a in await self.list(statuses=ACTIVE_APPOINTMENTS)}
 
     async def for_person(self, *, person_id: int) -> list[tuple[str, AppointmentView]]:
         """(side, appointment) for every pair this person is part of, as expert or as university contact."""

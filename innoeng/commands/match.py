@@ -179,7 +179,7 @@ def export_run(args: argparse.Namespace) -> int:
 
     async def action(core):
         run = await core.matching.get(run_id=args.run)
-        args.out.write_bytes(run_workbook(run, appointments=await core.appointments.kept_by(run=run)))
+        args.out.write_bytes(run_workbook(run, kept=await core.appointments.kept_by(run=run)))
         _written(args.out, args.json, f"第 {run.id} 次匹配（配对、未填补名额、运行参数）", run=run.id)
 
     return run_or_refuse(action)
