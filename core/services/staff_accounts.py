@@ -547,19 +547,18 @@ class StaffAccountService:
 
 async def actor_name(uow: UnitOfWork, actor: str) -> str:
     """The staff member's name behind an audit actor (console:ID or staff:TELEGRAM_ID); else the actor as written."""
-    kind, _, number = actor.partition(":")
-    if number.isdigit():
-        if kind == "console":
-            name = await uow.session.scalar(select(StaffAccount.name).where(StaffAccount.id == int(number)))
-        elif kind == "staff":
-            name = await uow.session.scalar(select(StaffAccount.name).where(StaffAccount.telegram_id == int(number)))
-        else:
-            name = None
-        if name:
-            return name
-        if kind == "staff":  # in STAFF_TELEGRAM_IDS, no console account linked
-            return text("staff.chat_actor", telegram_id=number)
-    return actor
+    number = actor.partition(":")[2]
+    if not number.isdigit():
+        return actor
+    if actor == console_actor(int(number)):
+        name = await uow.session.scalar(select(StaffAccount.name).where(StaffAccount.id == int(number)))
+    elif actor == chat_actor(int(number)):
+        name = await uow.session.scalar(select(StaffAccount.name).where(StaffAccount.telegram_id == int(number)))
+        # in STAFF_TELEGRAM_IDS, no console account linked
+        name = name or text("staff.chat_actor", telegram_id=number)
+    else:
+        name = None
+    return name or actor
 
 
 def _verify(stored_hash: str, password: str) -> bool:
