@@ -14,6 +14,7 @@ from bot.filters import IsStaff
 from core.bootstrap import Core
 from core.domain import ApplicationStatus, DomainError
 from core.domain.status import STATUS_LABELS
+from core.domain.staff import chat_actor
 from core.eligibility import OUTCOME_LABELS
 from core.services import ApplicationSummary, PersonView
 from core.texts import text
@@ -104,7 +105,7 @@ async def stats(message: Message, core: Core) -> None:
 
 
 async def decide(callback: CallbackQuery, callback_data: StaffReview, bot: Bot, core: Core, state: FSMContext) -> None:
-    staff = f"staff:{callback.from_user.id}"
+    staff = chat_actor(callback.from_user.id)
     if callback_data.action == "files":
         await callback.answer()
         summary = await core.intake.summary(application_id=callback_data.app)
@@ -134,7 +135,7 @@ async def decide(callback: CallbackQuery, callback_data: StaffReview, bot: Bot, 
 
 async def reason_given(message: Message, core: Core, state: FSMContext) -> None:
     pending_review = (await state.get_data()).get(_REASON_KEY) or {}
-    staff = f"staff:{message.from_user.id}"
+    staff = chat_actor(message.from_user.id)
     if message.text.startswith("/"):
         await state.set_state(None)
         await message.answer(text("bot.cancelled"))

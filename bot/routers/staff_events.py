@@ -20,6 +20,7 @@ from aiogram.types import Message
 from bot.filters import IsStaff
 from core.bootstrap import Core
 from core.domain import DomainError
+from core.domain.staff import chat_actor
 from core.services import PersonView
 from core.services.events import AUDIENCES, parse_event_time
 from core.texts import text
@@ -78,7 +79,7 @@ async def new_event(message: Message, command: CommandObject, core: Core) -> Non
         await message.answer(text("events.newevent_help"))
         return
     zone = core.settings.zone
-    actor = f"staff:{message.from_user.id}"
+    actor = chat_actor(message.from_user.id)
     try:
         spec = parse_newevent(command.args, zone)
         event = await core.events.create(

@@ -15,6 +15,7 @@ from bot.filters import IsStaff
 from core.bootstrap import Core
 from core.domain import DomainError
 from core.domain.appointments import AppointmentStatus
+from core.domain.staff import chat_actor
 from core.forms.normalize import parse_date
 from core.services import PersonView
 from core.texts import text
@@ -107,7 +108,7 @@ async def start_run(callback: CallbackQuery, callback_data: StartRun, bot: Bot, 
         await callback.message.answer(text("match.staff.run_cancelled"))
         return
     try:
-        run = await core.matching.run(batch_id=callback_data.batch, staff=f"staff:{callback.from_user.id}")
+        run = await core.matching.run(batch_id=callback_data.batch, staff=chat_actor(callback.from_user.id))
     except DomainError as error:
         await callback.message.answer(error.message)
         return
@@ -140,7 +141,7 @@ async def _send_run(message: Message, bot: Bot, run, core: Core) -> None:
 async def confirm(callback: CallbackQuery, callback_data: ConfirmRun, core: Core) -> None:
     try:
         before = await core.matching.get(run_id=callback_data.run)
-        run = await core.matching.confirm(run_id=callback_data.run, staff=f"staff:{callback.from_user.id}")
+        run = await core.matching.confirm(run_id=callback_data.run, staff=chat_actor(callback.from_user.id))
     except DomainError as error:
         await callback.answer(error.message, show_alert=True)
         return
@@ -196,7 +197,7 @@ async def pair_action(callback: CallbackQuery, callback_data: PairAction, core: 
     if callback_data.action not in PAIR_ACTIONS:
         await callback.answer(text("match.staff.unknown_action"), show_alert=True)
         return
-    staff = f"staff:{callback.from_user.id}"
+    staff = chat_actor(callback.from_user.id)
     try:
         if callback_data.action == "confirm":
             run = await core.matching.confirm(run_id=callback_data.run, staff=staff, proposal_ids=[callback_data.proposal])
@@ -276,7 +277,7 @@ async def _start_publicity(message: Message, core: Core, args: list[str]) -> Non
         return
     try:
         started = await core.appointments.start_publicity(
-            appointment_ids=ids, staff=f"staff:{message.from_user.id}", starts_on=starts_on)
+            appointment_ids=ids, staff=chat_actor(message.from_user.id), starts_on=starts_on)
     except DomainError as error:
         await message.answer(error.message)
         return
@@ -296,7 +297,7 @@ async def objection(message: Message, command: CommandObject, core: Core) -> Non
         await message.answer(text("match.staff.usage", usage=USAGE["objection"]))
         return
     await _apply(message, core.appointments.record_objection(
-        appointment_id=int(args[0]), staff=f"staff:{message.from_user.id}", note=" ".join(args[2:]), upheld=outcomes[args[1]]))
+        appointment_id=int(args[0]), staff=chat_actor(message.from_user.id), note=" ".join(args[2:]), upheld=outcomes[args[1]]))
 
 
 async def agreement(message: Message, command: CommandObject, core: Core) -> None:
@@ -306,7 +307,7 @@ async def agreement(message: Message, command: CommandObject, core: Core) -> Non
         await message.answer(text("match.staff.usage", usage=USAGE["agreement"]))
         return
     await _apply(message, core.appointments.record_agreement(
-        appointment_id=int(args[0]), staff=f"staff:{message.from_user.id}", signed_on=signed, term_years=int(args[2]),
+        appointment_id=int(args[0]), staff=chat_actor(message.from_user.id), signed_on=signed, term_years=int(args[2]),
         hours=int(args[3]), employer_consent=args[4] == "单位同意", content=" ".join(args[5:])))
 
 
@@ -317,7 +318,7 @@ async def filing(message: Message, command: CommandObject, core: Core) -> None:
         await message.answer(text("match.staff.usage", usage=USAGE["filing"]))
         return
     await _apply(message, core.appointments.record_filing(
-        appointment_id=int(args[0]), staff=f"staff:{message.from_user.id}", filed_on=filed, note=" ".join(args[2:]) or None))
+        appointment_id=int(args[0]), staff=chat_actor(message.from_user.id), filed_on=filed, note=" ".join(args[2:]) or None))
 
 
 async def filing_export(message: Message, bot: Bot, core: Core) -> None:
@@ -337,7 +338,7 @@ async def cap_lift(message: Message, command: CommandObject, core: Core) -> None
         return
     try:
         await core.matching.lift_cap(expert_application_id=int(args[0]), max_universities=int(args[1]),
-                                     reason=" ".join(args[2:]), staff=f"staff:{message.from_user.id}")
+                                     reason=" ".join(args[2:]), staff=chat_actor(message.from_user.id))
     except DomainError as error:
         await message.answer(error.message)
         return
