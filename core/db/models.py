@@ -118,6 +118,10 @@ class Application(Base):
     last_message_id: Mapped[int | None] = mapped_column(BigInteger)
     # Optimistic locking: two writers to the same draft cannot silently overwrite each other.
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # Counts the moves of `cursor` (answer, back, edit, submit): a page or a button shows the turn it was
+    # drawn at, so an act from an older page (another tab, another device, the back button) is told apart
+    # from one on the current page even when both show the same question. Uploads do not move it.
+    turn: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     __mapper_args__ = {"version_id_col": version}
 
