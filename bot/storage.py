@@ -26,13 +26,15 @@ _REFRESH_S = 3600.0
 def _upsert(dialect: str) -> Any:
     table = ChatState.__table__
     insert = upsert_for(dialect)(table).values(
-        key=bindparam("key"), state=bindparam("state"), data=bindparam("data"), updated_at=bindparam("updated_at"))
+        key=bindparam("key"), telegram_id=bindparam("telegram_id"), state=bindparam("state"), data=bindparam("data"),
+        updated_at=bindparam("updated_at"))
     return insert.on_conflict_do_update(
         index_elements=[table.c.key],
         set_={"state": insert.excluded.state, "data": insert.excluded.data, "updated_at": insert.excluded.updated_at})
 
 
 def _key(key: StorageKey) -> str:
+    """The row's key, this module's own layout: core finds a person's rows by ChatState.telegram_id instead."""
     return f"{key.bot_id}:{key.chat_id}:{key.user_id}:{key.thread_id or 0}:{key.destiny}"
 
 
@@ -71,7 +73,8 @@ class SQLStorage(BaseStorage):
         now = datetime.now(timezone.utc)
         async with self._uow.autocommit() as uow:
             await uow.session.execute(_upsert(uow.session.bind.dialect.name),
-                                      {"key": name, "state": new_state, "data": new_data, "updated_at": now})
+                                      {"key": name, "telegram_id": key.user_id, "state": new_state, "data": new_data,
+                                       "updated_at": now})
         self._cache[name] = (new_state, new_data, time.monotonic())
 
     async def set_state(self, key: StorageKey, state: str | State | None = None) -> None:

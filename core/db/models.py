@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, MetaData, SmallInteger, String, Text, UniqueConstraint
 from sqlalchemy import text as sa_text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from core.db.types import JSONDocument, UTCDateTime
+from core.domain.outbox import outbox_priority
 
 __all__ = [
     "Base",
@@ -199,6 +200,15 @@ class OutboxMessage(Base):
     # Written before the transport is called and cleared with the outcome: a row whose lease runs
     # out while this is set may have been delivered, so it becomes "unknown", never resent blindly.
     attempt_started_at: Mapped[datetime | None]
+    # Higher is claimed first; by kind unless given (core.domain.outbox, the one place it is decided).
+    priority: Mapped[int] = mapped_column(
+        SmallInteger, default=lambda ctx: outbox_priority(ctx.get_current_parameters().get("kind")),
+        server_default=sa_text("0"),
+    )
+
+
+# The claim reads queued rows in this order: most urgent first, then oldest due (migration 0013).
+Index("ix_outbox_claim", OutboxMessage.status, OutboxMessage.priority.desc(), OutboxMessage.due_at, OutboxMessage.id)
 
 
 class ChannelPause(Base):
@@ -226,11 +236,15 @@ class AuditEntry(Base):
 
 
 class ChatState(Base):
-    """aiogram FSM state and data per chat, kept in the same database so a restart resumes the dialog."""
+    """aiogram FSM state and data per chat, kept in the same database so a restart resumes the dialog.
+
+    The key is the bot's own (opaque here); telegram_id names the person's account the row belongs to,
+    which is what erasure looks rows up by."""
 
     __tablename__ = "chat_states"
 
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    telegram_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
     state: Mapped[str | None] = mapped_column(String(200))
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
     updated_at: Mapped[datetime]
@@ -508,3 +522,76 @@ class MatchingJob(Base):
     run_id: Mapped[int | None] = mapped_column(ForeignKey("match_runs.id", ondelete="SET NULL"))
     error: Mapped[str | None] = mapped_column(Text)
     heartbeat_at: Mapped[datetime]
+
+
+class PersonIdentity(Base):
+    """A way a person proves who they are: a Telegram account, or an e-mail or mobile verified with a code.
+
+    Kept apart from the contact details on `people` (which the form's answers overwrite at submit): an
+    identity is what signs a person in, and it moves only by an explicit, verified act. The identifier is
+    normalised: Telegram's numeric id as text, an e-mail lower-cased, a mobile as 11 digits.
+    """
+
+    __tablename__ = "person_identities"
+    __table_args__ = (UniqueConstraint("channel", "identifier", name="uq_person_identities_channel_identifier"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))  # telegram | email | mobile
+    identifier: Mapped[str] = mapped_column(String(254))
+    verified_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+
+class SignInCode(Base):
+    """A one-time sign-in code sent to an e-mail or a mobile: only a salted HMAC of it is stored.
+
+    The rows double as the record the request throttles count (per address, per IP)."""
+
+    __tablename__ = "signin_codes"
+    __table_args__ = (
+        Index("ix_signin_codes_address", "channel", "address", "created_at"),
+        Index("ix_signin_codes_ip", "ip", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))  # email | mobile
+    address: Mapped[str] = mapped_column(String(254))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    salt: Mapped[str] = mapped_column(String(32))
+    ip: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    used_at: Mapped[datetime | None]
+    # The signed-in person who spent the code to add this address to their account (PeopleService.link_identity
+    # accepts only their own proof); empty for a code spent signing in.
+    confirmed_for: Mapped[int | None]
+
+
+class SignInFailure(Base):
+    """A wrong code typed at sign-in, counted per IP across codes and addresses (guessing many at once)."""
+
+    __tablename__ = "signin_failures"
+    __table_args__ = (Index("ix_signin_failures_ip_at", "ip", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    address: Mapped[str] = mapped_column(String(254))
+    ip: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(String(32))
+
+
+class ParticipantSession(Base):
+    """A participant's web session; the cookie holds a random token whose sha256 is the key here."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    ip: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(255))

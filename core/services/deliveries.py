@@ -13,6 +13,7 @@ from core.db.models import OutboxMessage, Person, ProcessedUpdate
 from core.db.upsert import upsert_for
 from core.db.uow import UnitOfWorkFactory
 from core.services.common import Clock, audit, person_view, utc_now
+from core.services.people import add_telegram_identity
 from core.services.notifications import QUEUED, SKIPPED
 from core.texts import text
 from core.services.views import PersonView
@@ -84,6 +85,7 @@ class UpdateLog:
             person = Person(telegram_id=telegram_id, preferred_channel="both", locale="zh-CN", created_at=now)
             uow.people.add(person)
             await uow.flush()
+            add_telegram_identity(uow, person, now)
             audit(uow, at=now, actor=f"person:{person.id}", action="person.register", subject=f"person:{person.id}")
             try:
                 await uow.commit()
@@ -111,7 +113,7 @@ class UpdateLog:
             # The newest row is this submission's; older ones belong to earlier submissions (a resubmit).
             result = await uow.session.execute(
                 update(OutboxMessage).where(OutboxMessage.id == max(mine), OutboxMessage.status == QUEUED)
-                .values(status=SKIPPED, last_error=text("bot.receipt_in_chat"))
+                .values(status=SKIPPED, last_error=text("outbox.skipped.receipt_in_chat"))
             )
             await uow.commit()
             return result.rowcount == 1

@@ -24,7 +24,7 @@ from core.db.uow import UnitOfWork, UnitOfWorkFactory
 from core.domain.appointments import AppointmentStatus
 from core.domain import ApplicationStatus, NotFound
 from core.forms import get_form
-from core.services.common import Clock, channels_for, audit, utc_now
+from core.services.common import Clock, channels_for, audit, utc_now, with_channels
 from core.services.events import CANCELLED, event_payload
 from core.services.privacy import mask_email, mask_phone
 from core.texts import ZH_CN
@@ -544,7 +544,7 @@ _LAPSE_CHECKS = {
 }
 
 
-_CHANNEL_LABELS = {"email": "电子邮件", "telegram": "Telegram"}
+_CHANNEL_LABELS = {"email": "电子邮件", "telegram": "Telegram", "sms": "短信"}
 # Rows held back by a pause carry this reason (the worker writes it); a resume sends them at once.
 _PAUSED_PREFIX = ZH_CN["notifier.channel_paused"].split("{")[0]
 
@@ -554,6 +554,8 @@ def _mask_address(channel: str, address: str | None) -> str:
         return ""
     if channel == "email":
         return mask_email(address)
+    if channel == "sms":
+        return mask_phone(address)
     return f"Telegram …{address[-4:]}"
 
 
@@ -568,6 +570,7 @@ def _row(*, kind: str, channel: str, person_id: int | None, address: str | None,
 def _route_rows(*, kind: str, person: Person, occasion: str, payload: dict[str, Any], now: datetime,
                 due_at: datetime) -> list[dict[str, Any]]:
     """The rows queue_notification would write (same key scheme), for bulk insertion."""
+    payload = with_channels(person, payload)
     return [
         _row(kind=kind, channel=channel, person_id=person.id, address=address,
              key=f"{kind}:{occasion}:person-{person.id}:{channel}", payload=payload, now=now, due_at=due_at)

@@ -30,8 +30,12 @@ from core.db.models import (
     EventInvitation,
     MatchProposal,
     OutboxMessage,
+    ParticipantSession,
     Person,
+    PersonIdentity,
     Recommendation,
+    SignInCode,
+    SignInFailure,
 )
 from core.db.uow import UnitOfWork, UnitOfWorkFactory
 from core.documents import DocumentStore
@@ -130,8 +134,14 @@ class PrivacyService:
                         for d in await uow.applications.course_demands(app.id)
                     ],
                 })
+            identities = (await uow.session.scalars(
+                select(PersonIdentity).where(PersonIdentity.person_id == person_id).order_by(PersonIdentity.id))).all()
             exported = {
                 "person": _person(person),
+                "sign_in": [
+                    {"channel": i.channel, "identifier": i.identifier, "verified_at": _iso(i.verified_at)}
+                    for i in identities
+                ],
                 "applications": applications,
                 "files": files,
                 "appointments": await _appointments(uow, app_ids),
@@ -209,8 +219,20 @@ class PrivacyService:
                 await uow.session.delete(message)
             scrubbed = await _scrub_audit(uow, person_id, app_ids, marks)
             if person.telegram_id is not None:
-                # aiogram's keys are bot:chat:user:thread:destiny; a private chat's id is the user's.
-                await uow.session.execute(delete(ChatState).where(ChatState.key.like(f"%:{person.telegram_id}:%")))
+                await uow.session.execute(delete(ChatState).where(ChatState.telegram_id == person.telegram_id))
+            # The ways they signed in go too, with the codes sent to those addresses and the failed tries that
+            # name them: a kept stub below must not be reachable by its old e-mail or mobile.
+            identities = list((await uow.session.scalars(
+                select(PersonIdentity).where(PersonIdentity.person_id == person_id))).all())
+            for channel, identifier in {(i.channel, i.identifier) for i in identities if i.channel != "telegram"}:
+                await uow.session.execute(delete(SignInCode).where(
+                    SignInCode.channel == channel, SignInCode.address == identifier))
+                await uow.session.execute(delete(SignInFailure).where(
+                    SignInFailure.channel == channel, SignInFailure.address == identifier))
+                await uow.session.execute(delete(OutboxMessage).where(
+                    OutboxMessage.kind == "signin_code", OutboxMessage.address == identifier))
+            await uow.session.execute(delete(PersonIdentity).where(PersonIdentity.person_id == person_id))
+            await uow.session.execute(delete(ParticipantSession).where(ParticipantSession.person_id == person_id))
             await uow.session.execute(delete(EventInvitation).where(EventInvitation.person_id == person_id))
             for app in apps:
                 if app.id in kept_apps:

@@ -14,7 +14,8 @@ from typing import Any
 from sqlalchemy import String, and_, cast, delete, func, select
 
 from core.db.models import (
-    Appointment, Application, AuditEntry, Batch, ChatState, Document, OutboxMessage, Person, ProcessedUpdate,
+    Appointment, Application, AuditEntry, Batch, ChatState, Document, OutboxMessage, ParticipantSession, Person,
+    ProcessedUpdate, SignInCode, SignInFailure,
 )
 from core.db.uow import UnitOfWork, UnitOfWorkFactory
 from core.documents import DocumentStore
@@ -24,7 +25,12 @@ from core.services.files import FileService, forget_document
 from core.services.privacy import KEPT_APPOINTMENT_STATUSES
 from core.texts import text
 
-__all__ = ["RetentionPeriods", "RetentionService", "RETENTION_KINDS"]
+__all__ = ["RetentionPeriods", "RetentionService", "RETENTION_KINDS", "SIGN_IN_RECORD_DAYS", "WEB_SESSION_DAYS"]
+
+# Sign-in codes and failed tries count only for the hour their throttles look back; a day keeps them for
+# questions about a sign-in the same day. A web session unused for 30 days has expired (SignInPolicy).
+SIGN_IN_RECORD_DAYS = 1
+WEB_SESSION_DAYS = 30
 
 # Outbox rows whose story is over: their payload (names, results, contacts) is no longer needed.
 _FINISHED_OUTBOX = ("sent", "skipped", "failed")
@@ -91,6 +97,16 @@ class RetentionService:
                 "closed_applications": await self._applications(uow, self._closed_applications(now), now, dry_run),
                 "audit_entries": await self._delete_older(
                     uow, AuditEntry, AuditEntry.at < now - timedelta(days=p.audit_days), dry_run),
+                "signin_codes": await self._delete_older(
+                    uow, SignInCode, SignInCode.created_at < now - timedelta(days=SIGN_IN_RECORD_DAYS), dry_run),
+                "signin_failures": await self._delete_older(
+                    uow, SignInFailure, SignInFailure.at < now - timedelta(days=SIGN_IN_RECORD_DAYS), dry_run),
+                "web_sessions": await self._delete_older(
+                    uow, ParticipantSession, ParticipantSession.last_seen_at < now - timedelta(days=WEB_SESSION_DAYS),
+                    dry_run),
+                # A code in a sent e-mail or SMS is dead after ten minutes: its text goes after a day, not a month.
+                "signin_code_payloads": await self._outbox(
+                    uow, now - timedelta(days=SIGN_IN_RECORD_DAYS), now, dry_run, kind="signin_code"),
             }
             if not dry_run and any(counts.values()):
                 audit(uow, at=now, actor=actor, action="retention.run", subject="retention", **counts)
@@ -101,13 +117,16 @@ class RetentionService:
 
     # ------------------------------------------------------------------ kinds
 
-    async def _outbox(self, uow: UnitOfWork, cutoff: datetime, now: datetime, dry_run: bool) -> int:
+    async def _outbox(self, uow: UnitOfWork, cutoff: datetime, now: datetime, dry_run: bool,
+                      kind: str | None = None) -> int:
         payload_text = cast(OutboxMessage.payload, String)
         stmt = select(OutboxMessage).where(
             OutboxMessage.status.in_(_FINISHED_OUTBOX),
             func.coalesce(OutboxMessage.sent_at, OutboxMessage.last_attempt_at, OutboxMessage.created_at) < cutoff,
             ~payload_text.contains(f'"{_REDACTION_MARK}"', autoescape=True),
         )
+        if kind is not None:
+            stmt = stmt.where(OutboxMessage.kind == kind)
         if dry_run:
             return await uow.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
         rows = (await uow.session.scalars(stmt)).all()

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-from types import SimpleNamespace
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -107,10 +106,12 @@ async def test_the_notifier_scheduler_runs_the_job_once_per_interval(core, clock
     assert await scheduler.retain() is None  # not due again within the hour
 
 
-def test_the_privacy_notice_states_the_periods_in_force(settings_for):
-    from bot.routers.start import privacy_notice
+async def test_the_privacy_notice_states_the_periods_in_force(settings_for):
+    from core.bootstrap import bootstrap
 
-    notice = privacy_notice(SimpleNamespace(settings=settings_for("sqlite+aiosqlite:///:memory:", retention_draft_days=90)))
+    core = bootstrap(settings_for("sqlite+aiosqlite:///:memory:", retention_draft_days=90))
+    notice = core.dialog.consent_screen().notice
+    await core.close()
     assert notice.startswith("【个人信息处理告知】") and "同意后才会开始提问" in notice
     assert "保存期限：已送达通知的内容 30 天后删除" in notice and "未提交的草稿 90 天无操作后删除" in notice
     assert "被驳回或撤回的申请及其文件在批次截止 180 天后删除" in notice and "审核与操作日志保存 1095 天" in notice
@@ -118,3 +119,28 @@ def test_the_privacy_notice_states_the_periods_in_force(settings_for):
 
 def test_settings_defaults_are_the_periods_defaults(settings_for):
     assert RetentionPeriods.from_settings(settings_for("sqlite+aiosqlite:///:memory:")) == RetentionPeriods()
+
+
+async def test_sign_in_codes_and_their_mails_go_after_a_day_and_sessions_after_a_month_unused(core, clock):
+    from core.db.models import ParticipantSession, SignInCode
+
+    await core.signin.request_code(channel="email", address="zhao@example.com", ip="203.0.113.9")
+    async with core.uow() as uow:
+        [row] = (await uow.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "signin_code"))).all()
+        code = row.payload["code"]
+        row.status, row.sent_at = "sent", core.clock()
+        await uow.commit()
+    person = await core.signin.verify(channel="email", address="zhao@example.com", code=code, ip="203.0.113.9")
+    await core.signin.open_session(person_id=person.id, user_agent="t", ip="203.0.113.9")
+    service = retention(core)
+    clock.advance(hours=23)
+    assert (await service.run())["signin_codes"] == 0
+    clock.advance(hours=2)
+    counts = await service.run()
+    assert counts["signin_codes"] == 1 and counts["signin_code_payloads"] == 1 and counts["web_sessions"] == 0
+    async with core.uow() as uow:
+        [row] = (await uow.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "signin_code"))).all()
+        assert code not in json.dumps(row.payload) and row.address is None
+    assert await count(core, SignInCode) == 0
+    clock.advance(days=30)
+    assert (await service.run())["web_sessions"] == 1 and await count(core, ParticipantSession) == 0

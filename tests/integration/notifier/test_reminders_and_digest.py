@@ -57,7 +57,9 @@ async def test_unfinished_drafts_are_reminded_at_t7_t3_t1_at_ten_beijing_time(co
     subjects = [subject for subject, _ in bodies(mailer)]
     assert [re.search(r"还剩 (\d+) 天", s)[1] for s in subjects] == ["7", "3", "1"]
     _, body = bodies(mailer)[0]
-    assert "2025年8月15日 23:59（北京时间）" in body and "/start" in body
+    assert "2025年8月15日 23:59（北京时间）" in body
+    # This person has no Telegram account: the reminder sends them to the web, never to the bot.
+    assert "登录网页版" in body and "Telegram" not in body and "/start" not in body
 
     at(clock, "2025-08-16 10:00")
     assert await notifications.schedule_deadline_reminders() == 0, "no reminders after the deadline"
