@@ -1,7 +1,5 @@
-"""Callback data of every inline button. Telegram allows 64 bytes, so steps travel as short tokens."""
+"""Callback data of every inline button. Telegram allows 64 bytes: screens travel as their short tokens."""
 from __future__ import annotations
-
-import hashlib
 
 from aiogram.filters.callback_data import CallbackData
 
@@ -15,29 +13,20 @@ __all__ = [
     "MoreCandidates",
     "ConfirmRun",
     "PendingPage",
-    "step_token",
-    "REVIEW_TOKEN",
 ]
-
-REVIEW_TOKEN = "review"
-
-
-def step_token(step_key: str) -> str:
-    """A button carries the token of the question it was shown with; a mismatch means it has expired."""
-    return hashlib.sha1(step_key.encode("utf-8")).hexdigest()[:8]
 
 
 class FormAction(CallbackData, prefix="f"):
-    # c: choose, t: toggle (multi), d: done (multi/file), b: back, s: skip, e: edit from review, S: submit
+    # c: choose, t: toggle (multi), d: done (multi/file), k: keep, b: back, s: skip, e: edit from review, S: submit
     action: str
-    app: int
-    step: str
+    tok: str  # the token of the screen the button was drawn on (core.dialog): an older one has expired
     i: int = -1
 
 
 class Consent(CallbackData, prefix="consent"):
     kind: str  # "general" or "sensitive"
     agree: bool
+    tok: str = "consent"  # the screen's token: the sensitive consent belongs to one question of one draft
 
 
 class Role(CallbackData, prefix="role"):

@@ -1,7 +1,7 @@
-"""How a question, a review summary or a receipt looks in the chat. Texts come from the catalogue."""
-from __future__ import annotations
+"""How the dialog's screens look in the chat: a question with its keyboard, the review, the receipt.
 
-from datetime import datetime, tzinfo
+Everything shown comes from the screen core hands over; this module only lays it out for Telegram."""
+from __future__ import annotations
 
 from aiogram.types import (
     InlineKeyboardButton,
@@ -10,92 +10,80 @@ from aiogram.types import (
     ReplyKeyboardMarkup,
 )
 
-from bot.callbacks import REVIEW_TOKEN, FormAction, step_token
-from core.forms import FormContext, Kind, display_value, get_form
-from core.forms.navigation import most_steps
-from core.services import ApplicationSummary, DraftView
+from bot.callbacks import Consent, FormAction, Role
+from core.dialog import Action, ConsentScreen, QuestionScreen, ReviewScreen, RoleScreen
+from core.forms import Kind
 from core.texts import text
-from notifier.rendering import format_datetime_cn
 
-__all__ = ["question_text", "question_keyboard", "phone_keyboard", "review_texts", "review_keyboard", "split_message", "MESSAGE_LIMIT", "receipt_text", "files_keyboard"]
+__all__ = [
+    "question_text", "question_keyboard", "phone_keyboard", "review_texts", "review_keyboard", "split_message",
+    "MESSAGE_LIMIT", "files_keyboard", "consent_text", "consent_keyboard", "role_keyboard",
+]
 
 MESSAGE_LIMIT = 4096  # Telegram's limit for a message text, in characters
 
 
-def _at_most(draft: DraftView, zone: tzinfo) -> int:
-    ctx = FormContext(deadline=draft.deadline.astimezone(zone).date(), today=datetime.now(zone).date())
-    return max(most_steps(get_form(draft.form), draft.answers, ctx), draft.position)
-
-
-def question_text(draft: DraftView, zone: tzinfo, picked: list[str] | None = None) -> str:
-    step = draft.step
-    assert step is not None
-    question = step.question
-    progress = text("bot.progress", position=draft.position, total=_at_most(draft, zone))
-    lines = [progress + (text("bot.editing") if draft.editing else "")]
-    prompt = text("follow_up.prompt", item=step.item_label, prompt=question.prompt) if step.item_label else question.prompt
+def question_text(screen: QuestionScreen, picked: list[str] | None = None) -> str:
+    lines = [screen.progress + text("bot.progress_note") + (text("bot.editing") if screen.editing else "")]
     lines.append("")
-    lines.append(prompt)
-    if question.help:
-        lines.append(f"（{question.help}）")
-    if question.kind is Kind.MULTI:
-        chosen = "、".join(question.choice_label(v) for v in (picked or [])) or text("bot.nothing_picked")
+    lines.append(screen.heading)
+    if screen.help:
+        lines.append(f"（{screen.help}）")
+    if screen.kind == Kind.MULTI:
+        labels = {c.value: c.label for c in screen.choices}
+        chosen = "、".join(labels.get(v, v) for v in (picked or [])) or text("bot.nothing_picked")
         lines.append(text("bot.multi_hint", picked=chosen))
-    elif question.kind is Kind.FILE:
-        count = len(draft.answers.get(step.key) or [])
-        if count:
-            lines.append(text("bot.files_so_far", count=count))
-    current = draft.answers.get(step.key)
-    if current not in (None, [], "") and question.kind not in (Kind.MULTI, Kind.FILE):
-        lines.append(f"当前答案：{display_value(question, current)}")
+    elif screen.kind == Kind.FILE:
+        if screen.files:
+            lines.append(text("bot.files_so_far", count=len(screen.files)))
+    elif screen.current_display:
+        lines.append(text("bot.current_answer", value=screen.current_display))
     return "\n".join(lines)
 
 
-def _button(label: str, draft: DraftView, action: str, i: int = -1) -> InlineKeyboardButton:
-    token = step_token(draft.step.key) if draft.step else REVIEW_TOKEN
-    data = FormAction(action=action, app=draft.application_id, step=token, i=i).pack()
-    return InlineKeyboardButton(text=label, callback_data=data)
+def _button(label: str, token: str, action: str, i: int = -1) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=label, callback_data=FormAction(action=action, tok=token, i=i).pack())
 
 
 def _rows(buttons: list[InlineKeyboardButton], per_row: int) -> list[list[InlineKeyboardButton]]:
     return [buttons[i:i + per_row] for i in range(0, len(buttons), per_row)]
 
 
-def question_keyboard(draft: DraftView, picked: list[str] | None = None) -> InlineKeyboardMarkup | None:
-    step = draft.step
-    assert step is not None
-    question = step.question
+def _per_row(labels: list[str]) -> int:
+    longest = max(len(label) for label in labels)
+    return 4 if longest <= 3 else 2 if longest <= 8 else 1
+
+
+def question_keyboard(screen: QuestionScreen, picked: list[str] | None = None) -> InlineKeyboardMarkup | None:
+    token = screen.token
     rows: list[list[InlineKeyboardButton]] = []
-    if question.kind is Kind.SINGLE:
-        longest = max(len(c.label) for c in question.choices)
-        per_row = 4 if longest <= 3 else 2 if longest <= 8 else 1
-        rows += _rows([_button(c.label, draft, "c", i) for i, c in enumerate(question.choices)], per_row)
-    elif question.kind is Kind.YES_NO:
-        rows.append([_button(text("bot.yes"), draft, "c", 1), _button(text("bot.no"), draft, "c", 0)])
-    elif question.kind is Kind.MULTI:
+    if screen.kind == Kind.SINGLE:
+        labels = [c.label for c in screen.choices]
+        rows += _rows([_button(c.label, token, "c", i) for i, c in enumerate(screen.choices)], _per_row(labels))
+    elif screen.kind == Kind.YES_NO:
+        rows.append([_button(c.label, token, "c", i) for i, c in enumerate(screen.choices)])
+    elif screen.kind == Kind.MULTI:
         chosen = set(picked or [])
-        longest = max(len(c.label) for c in question.choices)
-        per_row = 4 if longest <= 3 else 2 if longest <= 8 else 1
-        rows += _rows(
-            [_button(("✅ " if c.value in chosen else "") + c.label, draft, "t", i) for i, c in enumerate(question.choices)], per_row
-        )
-        rows.append([_button(text("bot.done"), draft, "d")])
-    elif question.kind is Kind.FILE:
-        rows.append([_button(text("bot.done"), draft, "d")])
+        labels = [c.label for c in screen.choices]
+        rows += _rows([_button(("✅ " if c.value in chosen else "") + c.label, token, "t", i)
+                       for i, c in enumerate(screen.choices)], _per_row(labels))
+        rows.append([_button(text("bot.done"), token, "d")])
+    elif screen.kind == Kind.FILE:
+        rows.append([_button(text("bot.done"), token, "d")])
     navigation = []
-    if draft.position > 1:
-        navigation.append(_button(text("bot.back"), draft, "b"))
-    if draft.answers.get(step.key) not in (None, [], "") and question.kind not in (Kind.MULTI, Kind.FILE):
-        navigation.append(_button(text("bot.keep"), draft, "k"))
-    if not question.required:
-        navigation.append(_button(text("bot.skip"), draft, "s"))
+    if Action.BACK in screen.actions:
+        navigation.append(_button(text("bot.back"), token, "b"))
+    if Action.KEEP in screen.actions:
+        navigation.append(_button(text("bot.keep"), token, "k"))
+    if Action.SKIP in screen.actions:
+        navigation.append(_button(text("bot.skip"), token, "s"))
     if navigation:
         rows.append(navigation)
     return InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
 
 
-def files_keyboard(draft: DraftView) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(inline_keyboard=[[_button(text("bot.done"), draft, "d")]])
+def files_keyboard(screen: QuestionScreen) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[[_button(text("bot.done"), screen.token, "d")]])
 
 
 def phone_keyboard() -> ReplyKeyboardMarkup:
@@ -104,6 +92,27 @@ def phone_keyboard() -> ReplyKeyboardMarkup:
         resize_keyboard=True,
         one_time_keyboard=True,
     )
+
+
+def consent_text(screen: ConsentScreen) -> str:
+    """The notice, with the chat's commands as the way to see, correct, export and delete one's data."""
+    return screen.notice_with_rights(text("bot.privacy_rights"))
+
+
+def consent_keyboard(screen: ConsentScreen) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[[
+        InlineKeyboardButton(text=screen.agree_label,
+                             callback_data=Consent(kind=screen.kind, agree=True, tok=screen.token).pack()),
+        InlineKeyboardButton(text=screen.decline_label,
+                             callback_data=Consent(kind=screen.kind, agree=False, tok=screen.token).pack()),
+    ]])
+
+
+def role_keyboard(screen: RoleScreen) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[
+        [InlineKeyboardButton(text=choice.label, callback_data=Role(role=choice.value).pack())]
+        for choice in screen.choices
+    ])
 
 
 def split_message(lines: list[str], limit: int = MESSAGE_LIMIT) -> list[str]:
@@ -127,29 +136,18 @@ def split_message(lines: list[str], limit: int = MESSAGE_LIMIT) -> list[str]:
     return messages
 
 
-def review_texts(summary: ApplicationSummary) -> list[str]:
-    """The review page with every answer whole, in one message or, when long, several."""
-    lines = [text("bot.review_title", title=summary.form_title), ""]
-    lines += [f"{n}. {line.label}：{line.value}" for n, line in enumerate(summary.lines, start=1)]
-    lines += ["", text("bot.review_hint")]
+def review_texts(screen: ReviewScreen) -> list[str]:
+    """The review page with every answer whole and the first check, in one message or, when long, several."""
+    lines = [screen.title, ""]
+    lines += [f"{line.number}. {line.label}：{line.value}" for line in screen.lines]
+    lines += ["", text("bot.verdict_title"), screen.verdict.summary]
+    lines += [f"{v.number}. {v.title}：{v.outcome_label}。{v.reason}" for v in screen.verdict.lines]
+    lines += ["", screen.hint]
     return split_message(lines)
 
 
-def review_keyboard(draft: DraftView, summary: ApplicationSummary) -> InlineKeyboardMarkup:
-    edits = [_button(f"✏️{n}", draft, "e", n - 1) for n in range(1, len(summary.lines) + 1)]
+def review_keyboard(screen: ReviewScreen) -> InlineKeyboardMarkup:
+    edits = [_button(f"✏️{line.number}", screen.token, "e", line.number - 1) for line in screen.lines]
     rows = _rows(edits, 6)
-    rows.append([_button(text("bot.submit"), draft, "S")])
+    rows.append([_button(text("bot.submit"), screen.token, "S")])
     return InlineKeyboardMarkup(inline_keyboard=rows)
-
-
-def receipt_text(summary: ApplicationSummary) -> str:
-    """The same receipt the e-mail gives: time as 2025年8月15日 18:00（北京时间）, the same next step."""
-    submitted_at = format_datetime_cn(summary.submitted_at)
-    if summary.form == "university":
-        outcome = text("bot.outcome.university")
-    else:
-        outcome = text(f"bot.outcome.{summary.eligibility.outcome.value}")
-        details = [f"· {r.title}：{r.reason}" for r in summary.eligibility.rules if r.outcome.value != "pass"]
-        if details:
-            outcome += "\n" + "\n".join(details)
-    return text("bot.submitted", reference=summary.reference, submitted_at=submitted_at, outcome=outcome)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.db.engine import create_engine, create_session_factory
+from core.dialog import IntakeDialog
 from core.db.migrate import upgrade
 from core.db.uow import UnitOfWorkFactory, sql_unit_of_work
 from core.documents import DocumentStore, LocalDocumentStore
@@ -13,9 +14,11 @@ from core.services import BatchService, IntakeService, PeopleService, PrivacySer
 from core.services.common import Clock, utc_now
 from core.services.appointments import AppointmentService
 from core.services.deliveries import UpdateLog
+from core.services.retention import RetentionPeriods
 from core.services.events import EventService
 from core.services.matching import MatchingService
 from core.services.recommendations import RecommendationService
+from core.services.signin import SignInService
 from core.services.staff_accounts import ConsolePolicy, StaffAccountService
 from core.settings import Settings
 
@@ -40,6 +43,8 @@ class Core:
     appointments: AppointmentService
     updates: UpdateLog
     staff: StaffAccountService
+    signin: SignInService
+    dialog: IntakeDialog
 
     async def prepare(self) -> None:
         """Brings the schema up to date and opens a first batch on an empty database."""
@@ -63,13 +68,19 @@ def bootstrap(settings: Settings, *, clock: Clock = utc_now, engine: AsyncEngine
         uow=uow, documents=documents, zone=zone, max_upload_bytes=settings.max_upload_mb * 1024 * 1024,
         recommendations_per_course=settings.recommendations_per_course, clock=clock,
     )
+    people = PeopleService(uow=uow, clock=clock)
+    appointments = AppointmentService(
+        uow=uow, zone=zone, clock=clock, publicity_days=settings.publicity_working_days, holidays=settings.holidays
+    )
+    dialog = IntakeDialog(intake=intake, people=people, appointments=appointments, zone=zone, clock=clock,
+                          retention_line=RetentionPeriods.from_settings(settings).notice_line())
     return Core(
         settings=settings,
         engine=engine,
         uow=uow,
         documents=documents,
         batches=BatchService(uow=uow, zone=zone, clock=clock),
-        people=PeopleService(uow=uow, clock=clock),
+        people=people,
         intake=intake,
         review=ReviewService(uow=uow, intake=intake, clock=clock, zone=zone,
                              recommendations_per_course=settings.recommendations_per_course),
@@ -78,9 +89,9 @@ def bootstrap(settings: Settings, *, clock: Clock = utc_now, engine: AsyncEngine
         events=EventService(uow=uow, zone=zone, clock=clock),
         recommendations=RecommendationService(uow=uow, clock=clock, per_course=settings.recommendations_per_course),
         matching=MatchingService(uow=uow, zone=zone, clock=clock, answer_days=settings.proposal_answer_days),
-        appointments=AppointmentService(
-            uow=uow, zone=zone, clock=clock, publicity_days=settings.publicity_working_days, holidays=settings.holidays
-        ),
+        appointments=appointments,
         updates=UpdateLog(uow=uow, clock=clock),
         staff=StaffAccountService(uow=uow, policy=ConsolePolicy.from_settings(settings), clock=clock),
+        signin=SignInService(uow=uow, clock=clock),
+        dialog=dialog,
     )

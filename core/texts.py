@@ -58,40 +58,85 @@ ZH_CN: Mapping[str, str] = {
     "batch.none_open": "目前没有开放报名的批次。",
     "batch.dates_out_of_order": "批次日期顺序不正确：{detail}。",
     "document.not_found": "没有找到该文件。",
-    # bot: entry and consent
-    "bot.welcome": (
-        "您好！这里是中国创造学会创新工程学分会「全国创新工程微专业建设校企合作计划」报名助手。\n\n"
-        "为解决高校创新工程领域师资匮乏的难题，分会征集企业专家担任产业兼职教师，"
-        "并与开设创新工程微专业（创新思维、产品创新方法、技术创新方法、创新管理）的高校双向匹配。"
-    ),
-    "bot.privacy_notice": (
+    "appointment.not_found": "没有找到该聘任。",
+    "recommendation.not_found": "没有找到该推荐人选。",
+    "university.not_found": "没有找到该高校。",
+    # the participant's dialog, whatever the channel (core.dialog)
+    "dialog.progress": "第 {position}/{total} 题",
+    "dialog.yes": "是",
+    "dialog.no": "否",
+    "dialog.unnamed_file": "文件{id}{suffix}",
+    "dialog.unknown_action": "无法识别这个操作，请按当前页面上的按钮操作。",
+    "dialog.role_required": "请选择您的身份：企业专家或高校联系人。",
+    "dialog.error": "抱歉，这一步没有完成。您之前的回答都已保存，请重试。",
+    "dialog.stale": "该页面已不是最新的（可能在其他窗口或设备上已作答），以下是您当前的进度，刚才的操作没有保存。",
+    "consent.title": "个人信息处理告知",
+    "consent.notice": (
         "【个人信息处理告知】\n"
         "处理者：中国创造学会创新工程学分会。\n"
         "目的：产业兼职教师资质审核、资源库建设、校企双向匹配、公示与备案、活动通知。\n"
         "收集内容：申请表中的姓名、出生日期、联系方式、工作单位、学历职称、授课意向等；"
         "资质证明材料（证书等）属敏感个人信息，上传前会再次单独征求您的同意。\n"
         "{retention}\n"
-        "您的权利：随时发送 /mydata 查看并导出您的全部数据，/edit 更正，/delete 删除。\n\n"
+        "您的权利：{rights}\n\n"
         "同意后才会开始提问。是否同意？"
     ),
-    "bot.consent_yes": "同意并继续",
-    "bot.consent_no": "不同意",
-    "bot.consent_declined": "已记录您的选择，我们不会收集您的任何信息。如改变主意，请发送 /start。",
-    "bot.choose_role": "请选择您的身份：",
-    "bot.role_expert": "我是企业专家（申请产业兼职教师）",
-    "bot.role_university": "我是高校联系人（申报微专业建设意向）",
-    "bot.welcome_back": "欢迎回来！我们从上次停下的地方继续。",
-    "bot.sensitive_notice": (
+    "consent.rights": "随时查看并导出您的全部数据、更正或删除。",
+    "consent.yes": "同意并继续",
+    "consent.no": "不同意",
+    "consent.declined": "已记录您的选择，我们不会收集您的任何信息。如改变主意，可随时重新开始。",
+    "consent.sensitive_title": "上传资质证明材料前的单独同意",
+    "consent.sensitive_notice": (
         "接下来需要上传资质证明材料（学历/职称证书、项目成果材料等）。"
         "这些材料可能包含敏感个人信息，仅用于资质审核和备案，审核人员之外不会公开。"
         "是否同意上传并由分会处理这些材料？"
     ),
-    "bot.sensitive_yes": "同意上传",
-    "bot.sensitive_no": "暂不上传",
+    "consent.sensitive_yes": "同意上传",
+    "consent.sensitive_no": "暂不上传",
+    "consent.sensitive_declined": "好的，您可以稍后再上传；已填写的内容都已保存。",
+    "role.prompt": "请选择您的身份：",
+    "role.expert": "我是企业专家（申请产业兼职教师）",
+    "role.university": "我是高校联系人（申报微专业建设意向）",
+    "review.title": "请核对您填写的《{title}》：",
+    "review.hint": "点击题号可修改对应答案；确认无误后点击「提交」。",
+    "verdict.met": "您目前满足第 {rules} 条",
+    "verdict.judged": "第 {rules} 条需工作人员判断",
+    "verdict.failed": "第 {rules} 条目前不符合（提交后工作人员会复核）",
+    "receipt.text": "已提交！受理编号：{reference}\n提交时间：{submitted_at}\n\n{outcome}",
+    "receipt.outcome.pass": "资格初审：符合通知规定的基本条件，工作人员审核后会通知您结果。",
+    "receipt.outcome.needs_judgement": "资格初审：部分条件需工作人员审核判断（通知允许适当放宽），审核后会通知您结果。",
+    "receipt.outcome.fail": "资格初审：有条件不符合通知要求，工作人员复核后会通知您结果。",
+    "receipt.outcome.university": "意向表已受理，分会将结合专家资源为您推荐人选，推荐结果会另行通知您。",
+    "receipt.next_steps": "审核结果会通过您留下的联系方式通知您；您也可以随时查看申请状态。",
+    "status.title": "我的申请",
+    "status.empty": "您还没有申请。",
+    "status.line": "《{title}》（{batch}）：{status}",
+    "status.progress": "已填写 {answered}/{total} 题。",
+    "status.message": "工作人员留言：{message}",
+    "erasure.done": "您的全部数据已删除（含 {files} 份文件）。感谢关注本计划。",
+    "erasure.kept": (
+        "您的数据已删除（含 {files} 份文件），以下记录依法保留：聘任编号 {appointments} 已签订协议或已向教育主管部门备案，"
+        "分会须保存该聘任记录，其中只留姓名、工作单位、单位类型和聘任课程；您的联系方式、出生日期、简介、证书和通知记录均已删除。"
+    ),
+    "erasure.files_pending": (
+        "您的数据记录已删除；{files} 份上传文件中有 {pending} 份暂时未能从存储中移除，系统会自动重试直至删除，"
+        "在此之前不会被使用或提供给任何人。"
+    ),
+    # bot: entry and consent
+    "bot.welcome": (
+        "您好！这里是中国创造学会创新工程学分会「全国创新工程微专业建设校企合作计划」报名助手。\n\n"
+        "为解决高校创新工程领域师资匮乏的难题，分会征集企业专家担任产业兼职教师，"
+        "并与开设创新工程微专业（创新思维、产品创新方法、技术创新方法、创新管理）的高校双向匹配。"
+    ),
+    "bot.consent_declined": "已记录您的选择，我们不会收集您的任何信息。如改变主意，请发送 /start。",
+    "bot.welcome_back": "欢迎回来！我们从上次停下的地方继续。",
     "bot.sensitive_declined": "好的，您可以稍后再上传；已填写的内容都已保存。需要继续时发送 /start。",
     # bot: form runner
-    "bot.progress": "第 {position}/{total} 题（总题数随您的回答可能减少）",
     "bot.editing": "（修改后将回到汇总页）",
+    "bot.progress_note": "（总题数随您的回答可能减少）",
+    "bot.current_answer": "当前答案：{value}",
+    "bot.privacy_rights": "随时发送 /mydata 查看并导出您的全部数据，/edit 更正，/delete 删除。",
+    "bot.verdict_title": "资格初审（按目前的回答）：",
     "bot.back": "⬅️ 上一步",
     "bot.skip": "跳过",
     "bot.done": "完成",
@@ -114,7 +159,6 @@ ZH_CN: Mapping[str, str] = {
     "bot.answered_skipped": "✓ 已跳过",
     "bot.answered_files": "✓ 已上传 {count} 份文件",
     "bot.contact_not_own": "这是其他人的联系人名片，不能作为您的手机号。请输入您本人的手机号，或点击「📱 分享我的手机号」。",
-    "bot.receipt_in_chat": "回执已由机器人在对话中直接发送，不再重复发送。",
     "bot.unknown_command": "没有「{command}」这个命令。发送 /help 查看可用的命令。",
     "bot.paused_hint": "填写已暂停，这条消息没有作为答案保存。发送 /start 从上次停下的题目继续。",
     "bot.wants.text": "此题需要输入文字：请直接输入您的回答。",
@@ -150,14 +194,7 @@ ZH_CN: Mapping[str, str] = {
         "多个机器人进程需要 REDIS_URL：对话状态和每个人消息的先后顺序必须由所有进程共享。"
     ),
     "bot.out_of_order": "这条消息晚于您之后发送的消息才到达，为免记到别的题目下，未予保存。请对照当前的问题重新发送。",
-    "bot.review_title": "请核对您填写的《{title}》：",
-    "bot.review_hint": "点击题号可修改对应答案；确认无误后点击「提交」。",
     "bot.submit": "✅ 提交",
-    "bot.submitted": "已提交！受理编号：{reference}\n提交时间：{submitted_at}\n\n{outcome}",
-    "bot.outcome.pass": "资格初审：符合通知规定的基本条件，工作人员审核后会通知您结果。",
-    "bot.outcome.needs_judgement": "资格初审：部分条件需工作人员审核判断（通知允许适当放宽），审核后会通知您结果。",
-    "bot.outcome.fail": "资格初审：有条件不符合通知要求，工作人员复核后会通知您结果。",
-    "bot.outcome.university": "意向表已受理，分会将结合专家资源为您推荐人选，推荐结果会另行通知您。",
     "bot.no_application": "您还没有申请。发送 /start 开始填写。",
     "bot.not_editable": "当前申请状态为「{status}」，不能修改。",
     "bot.error": "抱歉，处理这条消息时出错了。您之前的回答都已保存；这一条没有保存，请稍后重新发送（或重新点击按钮）。",
@@ -168,9 +205,6 @@ ZH_CN: Mapping[str, str] = {
         "/mydata 导出我的全部数据\n/delete 删除我的全部数据\n/cancel 暂停填写（随时 /start 继续）\n/help 帮助"
     ),
     "bot.paused": "已暂停。您已填写的内容都已保存，随时发送 /start 继续。",
-    "bot.status_line": "《{title}》（{batch}）：{status}",
-    "bot.status_progress": "已填写 {answered}/{total} 题。",
-    "bot.status_message": "工作人员留言：{message}",
     "bot.withdraw_confirm": "确定要撤回《{title}》吗？撤回后不能恢复。",
     "bot.withdraw_yes": "确定撤回",
     "bot.withdrawn": "已撤回。",
@@ -178,15 +212,6 @@ ZH_CN: Mapping[str, str] = {
     "bot.cancel_button": "取消",
     "bot.delete_confirm": "确定要删除您在本平台的全部数据（包括申请和上传的文件）吗？删除后不能恢复。",
     "bot.delete_yes": "确定删除",
-    "bot.deleted": "您的全部数据已删除（含 {files} 份文件）。感谢关注本计划。",
-    "bot.deleted_kept": (
-        "您的数据已删除（含 {files} 份文件），以下记录依法保留：聘任编号 {appointments} 已签订协议或已向教育主管部门备案，"
-        "分会须保存该聘任记录，其中只留姓名、工作单位、单位类型和聘任课程；您的联系方式、出生日期、简介、证书和通知记录均已删除。"
-    ),
-    "bot.deleted_files_pending": (
-        "您的数据记录已删除；{files} 份上传文件中有 {pending} 份暂时未能从存储中移除，系统会自动重试直至删除，"
-        "在此之前不会被使用或提供给任何人。"
-    ),
     "bot.mydata_caption": "这是我们保存的您的全部数据（JSON）。文件清单（含 SHA-256 校验值）在 files 一节。",
     "bot.mydata_files_offer": "您在本平台上传了 {count} 份文件。需要的话，点击下方按钮，我们把文件本身发给您。",
     "bot.mydata_files_button": "发送我的文件",
@@ -381,6 +406,7 @@ ZH_CN: Mapping[str, str] = {
     "outbox.status.failed": "发送失败",
     "outbox.status.unknown": "结果未知",
     "outbox.status.skipped": "已跳过",
+    "outbox.skipped.receipt_in_chat": "回执已在对话中直接发送，不再重复发送。",
     "outbox.channel.email": "电子邮件",
     "outbox.channel.telegram": "Telegram",
     "outbox.kind.agreement_recorded": "聘任协议已记录",
@@ -508,6 +534,158 @@ ZH_CN: Mapping[str, str] = {
     "notifier.telegram_unreachable": "无法连接 Telegram 服务器（{detail}）",
     "notifier.telegram_forbidden": "Telegram 拒绝发送（403 Forbidden）：对方已屏蔽机器人或账号已停用。{detail}",
     "notifier.telegram_bad_request": "Telegram 拒绝了这条消息（400 Bad Request）：{detail}",
+    # web sign-in with one-time codes (core.services.signin) and channel identities (core.services.people)
+    "signin.channel_unknown": "请选择用电子邮箱或手机号登录。",
+    "signin.address_email": "邮箱",
+    "signin.address_mobile": "手机号",
+    "signin.wait_seconds": "验证码已发送，请 {seconds} 秒后再获取验证码。",
+    "signin.too_many_for_address": "这个{what}一小时内获取验证码已达 {limit} 次，请 {minutes} 分钟后再获取验证码。",
+    "signin.too_many_from_ip": "您所在的网络获取验证码过于频繁，请 {minutes} 分钟后再获取验证码。",
+    "signin.code_format": "验证码是 6 位数字，请检查后重新输入。",
+    "signin.no_code": "没有发往这个{what}的验证码，请先点击「发送验证码」。",
+    "signin.code_wrong": "验证码不正确，还可以再试 {left} 次。如果您获取了多次验证码，请输入最新收到的那一个。",
+    "signin.code_dead": "验证码输入错误已达 {tries} 次，这个验证码已失效，请重新获取验证码。",
+    "signin.code_expired": "验证码已过期（有效期 {minutes} 分钟），请重新获取验证码。",
+    "signin.code_used": "这个验证码已经用过了，请重新获取验证码。",
+    "signin.verify_throttled": "验证码输入错误次数过多，请 {minutes} 分钟后再试。",
+    "signin.nothing_to_link": "没有找到可以合并的申请：只有填写了同一个已验证邮箱或手机号、通过 Telegram 机器人提交或填写中的申请，才能合并到您的账号。",
+    "signin.link_has_applications": "您在网页上已经开始填写申请，不能再合并机器人中的申请。请联系分会工作人员处理。",
+    "identity.channel_unknown": "只能添加电子邮箱或手机号。",
+    "identity.not_verified": "请先获取验证码并验证这个{what}（验证后 {minutes} 分钟内有效），再把它添加到您的账号。",
+    "identity.taken": "这个{what}已用于另一个账号，不能添加到您的账号。如果那个账号也是您本人的，请用这个{what}登录，按页面提示合并。",
+    # participants' web channel (web/): its own wording only; every rule's words come from the keys above
+    "web.site_name": "创新工程微专业校企合作计划",
+    "web.footer": "中国创造学会创新工程学分会 · 全国创新工程微专业建设校企合作计划",
+    "web.skip_link": "跳到正文",
+    "web.nav_status": "我的申请",
+    "web.nav_me": "我的账号",
+    "web.nav_signin": "登录",
+    "web.error_prefix": "错误：",
+    "web.error_summary": "请修改以下问题",
+    "web.continue": "继续",
+    "web.back": "上一步",
+    "web.skip": "跳过此题",
+    "web.change": "修改",
+    "web.change_named": "修改「{label}」",
+    "web.submit": "提交申请",
+    "web.home": "返回首页",
+    "web.landing.title": "全国创新工程微专业建设校企合作计划",
+    "web.landing.lead": (
+        "为解决高校创新工程领域师资匮乏的难题，中国创造学会创新工程学分会面向全国征集企业专家担任产业兼职教师，"
+        "并与开设创新工程微专业的高校双向匹配。"
+    ),
+    "web.landing.courses": "四门核心课程：创新思维、产品创新方法、技术创新方法、创新管理（每门不超过 32 学时）。",
+    "web.landing.roles": "谁可以申请",
+    "web.landing.expert_title": "企业专家：申请产业兼职教师",
+    "web.landing.expert": (
+        "在国家或省级重点企事业单位、高新技术企业工作 3 年以上，本科及以上学历或副高及以上职称，"
+        "愿意承担授课、指导学生实践与竞赛或共建课程资源中的至少两项。填写申请意向表并上传资质证明。"
+    ),
+    "web.landing.university_title": "高校联系人：申报微专业建设意向",
+    "web.landing.university": "计划开设创新工程微专业的高校，填写建设意向表：开课时间、学生规模、课程与学时、授课方式。",
+    "web.landing.batch_open": "「{batch}」正在报名，截止时间：{deadline}。",
+    "web.landing.batch_upcoming": "「{batch}」将于 {opens} 开始报名，截止时间：{deadline}。",
+    "web.landing.batch_closed": "目前没有正在报名的批次。已提交申请的，可以登录查看进度；新批次开放后，分会将另行发布通知。",
+    "web.landing.start": "开始申请",
+    "web.landing.continue": "继续我的申请",
+    "web.landing.how": "用电子邮箱或手机号接收验证码即可登录，无需注册。每题填写后自动保存，换手机或电脑登录后从上次的位置继续。",
+    "web.signed_out": "您已退出登录。",
+    "web.signed_out_all": "您已在所有设备上退出登录。",
+    "web.rights": "登录后在「我的账号」页面随时查看并导出您的全部数据、更正或删除。",
+    "web.notice.lead": "登录前请先阅读以下告知。同意后，我们才会请您填写接收验证码的电子邮箱或手机号。",
+    "web.signin.title": "登录",
+    "web.signin.address_label": "电子邮箱或手机号",
+    "web.signin.address_help": "我们会向这个邮箱或手机号发送 6 位验证码。首次登录即自动创建账号，无需注册。",
+    "web.signin.address_missing": "请填写接收验证码的电子邮箱或手机号。",
+    "web.signin.send": "发送验证码",
+    "web.signin.code_title": "输入验证码",
+    "web.signin.code_sent": "验证码已发送至 {address}，{minutes} 分钟内有效。",
+    "web.signin.code_label": "6 位验证码",
+    "web.signin.code_help": "没收到？邮件可能在垃圾邮件文件夹中；一分钟后可以重新发送。",
+    "web.signin.verify": "登录",
+    "web.signin.resend": "重新发送验证码",
+    "web.signin.other_address": "换一个邮箱或手机号",
+    "web.signin.expired": "请重新填写接收验证码的邮箱或手机号。",
+    "web.signout": "退出登录",
+    "web.signout_all": "在所有设备上退出登录",
+    "web.question.files_title": "已上传的文件",
+    "web.question.no_files": "还没有上传文件。",
+    "web.question.remove": "删除",
+    "web.question.remove_named": "删除「{name}」",
+    "web.question.file_label": "选择文件",
+    "web.question.upload": "上传",
+    "web.question.file_help": (
+        "支持 PDF、JPG、PNG，单个文件不超过 {max_mb} MB，证书拍照也可以（请拍清晰、完整）。"
+        "在微信中点击「选择文件」，可从手机相册选取照片，或选取保存在手机上的文件。"
+        "微信聊天中收到的 PDF，请先在聊天中打开它，点右上角「…」保存到手机，再回到这里选取。"
+        "如果手机上无法选择文件，可以在电脑上打开本网站、用同一邮箱或手机号登录后上传，已填写的内容都已保存。"
+    ),
+    "web.question.files_left": "还可以上传 {count} 份。",
+    "web.question.finish": "上传完毕，继续",
+    "web.question.select_placeholder": "请选择",
+    "web.question.date_hint": "也可以输入 2025-08-15、2025/8/15 或 2025年8月15日。",
+    "web.question.too_large": "文件过大：单个文件不能超过 {max_mb} MB。请压缩后重新上传。",
+    "web.question.declined_sensitive": "您选择了暂不上传。上传证书前需要您的同意；已填写的内容都已保存，可以随时回来继续。",
+    "web.review.hint": "请逐项核对。需要修改的，点击该项旁的「修改」；确认无误后点击「提交申请」。",
+    "web.review.verdict": "资格初审（按您目前的回答）",
+    "web.review.deadline": "报名截止：{deadline}",
+    "web.receipt.title": "申请已提交",
+    "web.receipt.reference": "受理编号",
+    "web.receipt.submitted_at": "提交时间：{at}",
+    "web.receipt.next": "接下来",
+    "web.receipt.to_status": "查看我的申请",
+    "web.status.reference": "受理编号：{reference}",
+    "web.status.edit": "继续填写",
+    "web.status.withdraw": "撤回申请",
+    "web.status.receipt": "查看回执",
+    "web.status.start": "开始填写申请",
+    "web.status.account": "导出或删除我的数据、退出登录：见「我的账号」。",
+    "web.withdraw.title": "撤回申请",
+    "web.withdraw.lead": "撤回后，这份申请将不再参加审核和匹配，也不能恢复；如需再次申请，须重新填写。",
+    "web.withdraw.confirm": "确认撤回",
+    "web.withdraw.cancel": "返回，不撤回",
+    "web.withdrawn": "申请已撤回。",
+    "web.me.title": "我的账号",
+    "web.me.signed_in_as": "当前登录：{address}",
+    "web.me.data": "导出我的数据",
+    "web.me.delete": "删除我的数据",
+    "web.me.sessions": "退出登录",
+    "web.data.title": "导出我的数据",
+    "web.data.lead": "下载一个 JSON 文件，内含本服务保存的关于您的全部信息：账号、申请与回答、上传文件清单、通知记录等。",
+    "web.data.wechat": (
+        "在微信中可能无法下载：请点击右上角「…」，选择「在浏览器打开」，登录后再下载；"
+        "也可以在电脑上登录本网站下载。文件可以用记事本或任何文本编辑器打开。"
+    ),
+    "web.data.download": "下载我的数据（JSON）",
+    "web.delete.title": "删除我的数据",
+    "web.delete.lead": (
+        "删除后，您的账号、申请与回答、上传的文件和通知记录都会被删除，不能恢复，您会在所有设备上退出登录。"
+        "已签订协议或已向教育主管部门备案的聘任记录，分会须依法保留其中的姓名、工作单位和聘任课程。"
+    ),
+    "web.delete.confirm": "确认删除我的数据",
+    "web.delete.cancel": "返回，不删除",
+    "web.deleted.title": "您的数据已删除",
+    "web.mailbox.title": "本地邮箱",
+    "web.mailbox.lead": "没有设置 SMTP_HOST：服务发出的邮件和短信都留在本机，显示在这里，最新的在最前。此页只能在本机打开。",
+    "web.mailbox.empty": "还没有邮件。",
+    "web.mailbox.sms": "短信",
+    "web.mailbox.to": "收件人：{address}",
+    "web.mailbox.unrenderable": "（这封通知无法显示：{kind}）",
+    "web.link.title": "继续您在 Telegram 机器人中的申请",
+    "web.link.lead": "我们找到了填写了您这个邮箱或手机号、通过 Telegram 机器人开始或提交的申请：{references}。",
+    "web.link.explain": (
+        "确认后，这个邮箱或手机号将并入您在机器人中的账号，您可以在网页上继续填写、查看进度，机器人中也能继续使用。"
+        "这一操作会被记录。如果这不是您本人的申请，请不要确认，并联系分会工作人员。"
+    ),
+    "web.link.confirm": "是我本人的，在网页上继续",
+    "web.link.skip": "不是我的，暂不合并",
+    "web.error.title": "出错了",
+    "web.error.not_found": "页面不存在，或您没有权限查看。请检查网址，或返回首页。",
+    "web.error.csrf": "页面已过期或来源无法确认，操作没有执行。请返回上一页，刷新后重试。",
+    "web.error.too_large": "提交的内容过大：单个文件不能超过 {max_mb} MB。",
+    "web.error.method": "不支持这个操作，请返回上一页。",
+    "web.error.bad_request": "请求无效，请返回上一页重试。",
+    "web.error.server": "抱歉，服务器出了问题（编号 {ref}）。您之前填写的内容都已保存，请稍后重试。",
 }
 
 

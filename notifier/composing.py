@@ -12,54 +12,20 @@ from pathlib import Path
 from typing import Any
 
 from core.forms import get_form
+from core.replies import ANSWER_KINDS, RSVP_KINDS, answer_callback_data, rsvp_callback_data
 from core.texts import text
 from notifier.calendar import event_ics
 from notifier.mail import EmailMessageSpec, calendar_invitation, make_message_id
 from notifier.rendering import DEFAULT_TEMPLATES_DIR, EmailRenderer, build_environment
 from notifier.telegram import Button, TelegramMessage
 
-__all__ = [
-    "Composer",
-    "OutboxItem",
-    "rsvp_callback_data",
-    "parse_rsvp_callback_data",
-    "answer_callback_data",
-    "parse_answer_callback_data",
-]
+__all__ = ["Composer", "OutboxItem"]
 
 _ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2}|Z)?$")
 # Plain "Name <addr>" is safe only when the name cannot be mistaken for address syntax.
 _UNSAFE_DISPLAY = re.compile(r'[<>@,;:"\\\[\]()\r\n]')
 
 CALENDAR_METHODS = {"workshop_invitation": "REQUEST", "workshop_updated": "REQUEST", "workshop_cancelled": "CANCEL"}
-RSVP_KINDS = frozenset({"workshop_invitation", "workshop_updated"})
-
-
-def rsvp_callback_data(invitation_id: int, attending: bool) -> str:
-    """Short and stable (Telegram allows 64 bytes): the bot's rsvp router reads it back."""
-    return f"rsvp:{invitation_id}:{'y' if attending else 'n'}"
-
-
-# Proposals the recipient answers with a button: accept (expert) / confirm (university), or decline.
-ANSWER_KINDS = frozenset({"match_proposal", "match_answer_reminder"})
-
-
-def answer_callback_data(appointment_id: int, accept: bool) -> str:
-    return f"ap:{appointment_id}:{'y' if accept else 'n'}"
-
-
-def parse_answer_callback_data(data: str | None) -> tuple[int, bool] | None:
-    parts = (data or "").split(":")
-    if len(parts) != 3 or parts[0] != "ap" or not parts[1].isdigit() or parts[2] not in ("y", "n"):
-        return None
-    return int(parts[1]), parts[2] == "y"
-
-
-def parse_rsvp_callback_data(data: str | None) -> tuple[int, bool] | None:
-    parts = (data or "").split(":")
-    if len(parts) != 3 or parts[0] != "rsvp" or not parts[1].isdigit() or parts[2] not in ("y", "n"):
-        return None
-    return int(parts[1]), parts[2] == "y"
 
 
 @dataclass(frozen=True)

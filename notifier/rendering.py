@@ -7,17 +7,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
-from zoneinfo import ZoneInfo
 
 import jinja2
+
+from core.formatting import format_datetime_cn
 
 __all__ = ["DEFAULT_TEMPLATES_DIR", "EmailRenderer", "RenderedEmail", "render_email"]
 
 DEFAULT_TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
-PLAN_TIMEZONE = ZoneInfo("Asia/Shanghai")
 _WHITESPACE = re.compile(r"\s+")
 _EXCESS_BLANK_LINES = re.compile(r"\n{3,}")
 
@@ -26,21 +25,6 @@ class RenderedEmail(NamedTuple):
     subject: str
     text: str
     html: str
-
-
-def format_datetime_cn(value: datetime | date | str) -> str:
-    """2025年8月15日 18:00（北京时间）; naive datetimes are taken as already in Beijing time."""
-    if isinstance(value, str):
-        # Outbox payloads are JSON: dates travel as ISO strings.
-        try:
-            value = datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
-        except ValueError:
-            return value
-    if isinstance(value, datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(PLAN_TIMEZONE)
-        return f"{value.year}年{value.month}月{value.day}日 {value:%H:%M}（北京时间）"
-    return f"{value.year}年{value.month}月{value.day}日"
 
 
 def build_environment(templates_dir: str | Path = DEFAULT_TEMPLATES_DIR) -> jinja2.Environment:

@@ -11,14 +11,12 @@ from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardButton
 
 from bot.callbacks import Confirm
 from bot.commands import STAFF_COMMANDS
-from bot.routers.conversation import Paused, active_draft, show, status_text
+from bot.routers.conversation import Paused, is_open, show, status_text
 from core.bootstrap import Core
+from core.dialog import erasure_message
 from core.documents import ACCEPTED_TYPES
-from core.domain import ApplicationStatus, DomainError
-from core.domain.status import OPEN
-from core.forms import get_form
+from core.domain import DomainError
 from core.services import PersonView
-from core.services.privacy import ErasureReport
 from core.texts import text
 
 log = logging.getLogger(__name__)
@@ -39,7 +37,7 @@ async def help_(message: Message, staff_ids: frozenset[int]) -> None:
 
 
 async def status(message: Message, core: Core, person: PersonView) -> None:
-    await message.answer(await status_text(core, person))
+    await message.answer(status_text(await core.dialog.status(person)))
 
 
 async def cancel(message: Message, state: FSMContext) -> None:
@@ -49,24 +47,23 @@ async def cancel(message: Message, state: FSMContext) -> None:
 
 async def edit(message: Message, bot: Bot, core: Core, person: PersonView, state: FSMContext) -> None:
     await state.set_state(None)
-    draft = await active_draft(core, person)
-    if draft is None:
-        drafts = await core.intake.find_for_person(person_id=person.id)
-        reply = text("bot.not_editable", status=drafts[-1].status_label) if drafts else text("bot.no_application")
+    screen = await core.dialog.screen(person)
+    if not is_open(screen):
+        applications = [i for i in (await core.dialog.status(person)).items if i.kind == "application"]
+        reply = text("bot.not_editable", status=applications[-1].status_label) if applications else text("bot.no_application")
         await message.answer(reply)
         return
-    await show(bot, message.chat.id, core, person, draft, state)
+    await show(bot, message.chat.id, core, person, screen, state)
 
 
 async def withdraw(message: Message, core: Core, person: PersonView) -> None:
-    drafts = [d for d in await core.intake.find_for_person(person_id=person.id) if ApplicationStatus(d.status) in OPEN]
-    if not drafts:
+    application = await core.dialog.withdrawable(person)
+    if application is None:
         await message.answer(text("bot.no_application"))
         return
-    draft = drafts[-1]
     await message.answer(
-        text("bot.withdraw_confirm", title=get_form(draft.form).title),
-        reply_markup=confirm_keyboard("withdraw", text("bot.withdraw_yes"), draft.application_id),
+        text("bot.withdraw_confirm", title=application.name),
+        reply_markup=confirm_keyboard("withdraw", text("bot.withdraw_yes"), application.id),
     )
 
 
@@ -89,23 +86,13 @@ async def send_my_files(message: Message, core: Core, person: PersonView) -> Non
         return
     for document_id in document_ids:
         try:
-            view, content = await core.intake.read_document(document_id=document_id)
+            view, content = await core.dialog.document(person, document_id)
         except (OSError, DomainError):
             log.warning("document %s of person %s is listed but cannot be read", document_id, person.id)
             await message.answer(text("bot.mydata_file_missing", name=str(document_id)))
             continue
         name = view.original_name or f"{document_id}{ACCEPTED_TYPES.get(view.mime, '')}"
         await message.answer_document(BufferedInputFile(content, filename=name), caption=f"SHA-256 {view.sha256}")
-
-
-def erasure_reply(report: ErasureReport) -> str:
-    """Tells the person exactly what went: files not yet removed and records the law keeps are named."""
-    parts = []
-    if report.files_pending:
-        parts.append(text("bot.deleted_files_pending", files=report.files, pending=report.files_pending))
-    if report.kept_appointments:
-        parts.append(text("bot.deleted_kept", files=report.files, appointments="、".join(map(str, report.kept_appointments))))
-    return "\n".join(parts) or text("bot.deleted", files=report.files)
 
 
 async def delete(message: Message) -> None:
@@ -120,10 +107,7 @@ async def confirmed(callback: CallbackQuery, callback_data: Confirm, core: Core,
         return
     if callback_data.what == "withdraw":
         try:
-            draft = await core.intake.get(application_id=callback_data.app)
-            if draft.person_id != person.id:
-                raise DomainError(text("application.not_found"))
-            await core.intake.withdraw(application_id=callback_data.app)
+            await core.dialog.withdraw(person, callback_data.app)
         except DomainError as error:
             await callback.message.answer(error.message)
             return
@@ -134,7 +118,7 @@ async def confirmed(callback: CallbackQuery, callback_data: Confirm, core: Core,
         report = await core.privacy.erase(person_id=person.id)
         if report.files_pending:
             log.warning("erasure of person %s: %s file(s) not removed yet, queued for retry", person.id, report.files_pending)
-        await callback.message.answer(erasure_reply(report))
+        await callback.message.answer(erasure_message(report))
     elif callback_data.what == "myfiles":
         await send_my_files(callback.message, core, person)
 

@@ -1,6 +1,7 @@
-"""The form runner: one generic handler set over the core's questionnaires (no per-question code).
+"""The form runner: one generic handler set over core's dialog (no per-question code, no rule of the form).
 
-Each answer goes through the core service and is committed before the bot replies.
+A button carries the token of the screen it was drawn on; core takes the act only while that screen is
+current, and every answer is committed before the bot replies.
 """
 from __future__ import annotations
 
@@ -13,73 +14,65 @@ from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
-from bot.callbacks import REVIEW_TOKEN, FormAction, step_token
-from bot.render import files_keyboard, question_keyboard, question_text, receipt_text
-from bot.routers.conversation import MULTI_KEY, Paused, active_draft, pending_picks, show, status_text, wants_text
+from bot.callbacks import FormAction
+from bot.render import files_keyboard, question_keyboard, question_text
+from bot.routers.conversation import MULTI_KEY, Paused, is_open, pending_picks, show, status_text, wants_text
 from core.bootstrap import Core
-from core.domain import ApplicationStatus, DomainError
-from core.domain.status import EDITABLE
-from core.forms import AnswerError, Kind, display_value
+from core.dialog import Action, Outcome, OutcomeKind, QuestionScreen, ReviewScreen, Screen, StatusScreen
+from core.domain import DomainError
+from core.forms import AnswerError, Kind
 from core.forms.normalize import quote
-from core.services import FINISH_FILES, DraftView, PersonView
+from core.services import PersonView
 from core.texts import text
 
 log = logging.getLogger(__name__)
 
-
-async def _current(core: Core, person: PersonView, application_id: int) -> DraftView | None:
-    try:
-        draft = await core.intake.get(application_id=application_id)
-    except DomainError:
-        return None
-    return draft if draft.person_id == person.id else None
+# The buttons' short codes and the dialog's acts they stand for.
+_ACTS = {"k": Action.KEEP, "b": Action.BACK, "s": Action.SKIP, "S": Action.SUBMIT}
 
 
-def _fresh(draft: DraftView, token: str, action: str) -> bool:
-    if ApplicationStatus(draft.status) not in EDITABLE:
-        return False
-    if action in ("e", "S"):
-        return draft.step is None and token == REVIEW_TOKEN
-    return draft.step is not None and step_token(draft.step.key) == token
-
-
-async def _nothing_to_answer(message: Message, core: Core, person: PersonView) -> None:
+async def _nothing_to_answer(message: Message, core: Core, person: PersonView, screen: Screen | None = None) -> None:
     """A message when no question is open: where they stand, or how to begin."""
-    await message.answer(await status_text(core, person) if person.consented else text("bot.no_application"))
+    if not person.consented:
+        await message.answer(text("bot.no_application"))
+        return
+    status = screen if isinstance(screen, StatusScreen) else await core.dialog.status(person)
+    await message.answer(status_text(status))
 
 
-async def _refuse(bot: Bot, chat_id: int, error: Exception) -> None:
-    message = getattr(error, "message", None) or text("bot.error")
-    await bot.send_message(chat_id, message)
+def _chosen(screen: Screen, callback_data: FormAction) -> tuple[Action, object] | None:
+    """The act a button stands for on this screen; None when it names no button we drew (forged data)."""
+    action, index = callback_data.action, callback_data.i
+    if isinstance(screen, ReviewScreen):
+        if action == "e" and 0 <= index < len(screen.lines):
+            return Action.EDIT, screen.lines[index].step_key
+        return (Action.SUBMIT, None) if action == "S" else None
+    if not isinstance(screen, QuestionScreen):
+        return None
+    if action == "c" and screen.kind in (Kind.SINGLE, Kind.YES_NO) and 0 <= index < len(screen.choices):
+        return Action.ANSWER, screen.choices[index].value
+    if action == "t" and screen.kind == Kind.MULTI and 0 <= index < len(screen.choices):
+        return Action.ANSWER, screen.choices[index].value
+    if action == "d":
+        return (Action.ANSWER, None) if screen.kind == Kind.MULTI else (Action.FINISH, None)
+    if action in _ACTS and _ACTS[action] in screen.actions:
+        return _ACTS[action], None
+    return None
 
 
-async def _index_ok(core: Core, draft: DraftView, callback_data: FormAction) -> bool:
-    """Callback data comes from the client: an index must name one of the buttons we showed."""
-    index = callback_data.i
-    if callback_data.action in ("c", "t"):
-        question = draft.step.question
-        if callback_data.action == "c" and question.kind is Kind.YES_NO:
-            return index in (0, 1)
-        return question.kind in (Kind.SINGLE, Kind.MULTI) and 0 <= index < len(question.choices)
-    if callback_data.action == "e":
-        return 0 <= index < len((await core.intake.summary(application_id=draft.application_id)).lines)
-    return True
-
-
-async def _mark_answered(callback: CallbackQuery, before: DraftView, after: DraftView, action: str) -> None:
+async def _mark_answered(callback: CallbackQuery, outcome: Outcome) -> None:
     """The question a button answered shows the answer and loses its buttons, so the chat reads as a record."""
-    step, question = before.step, before.step.question
-    value = after.answers.get(step.key)
-    if action == "s" or value is None:
+    recorded = outcome.recorded
+    if recorded.skipped:
         line = text("bot.answered_skipped")
-    elif question.kind is Kind.FILE:
-        line = text("bot.answered_files", count=len(value))
+    elif recorded.files is not None:
+        line = text("bot.answered_files", count=recorded.files)
     else:
-        line = text("bot.answered", value=quote(display_value(question, value)))
+        line = text("bot.answered", value=quote(recorded.display))
     try:
         await callback.message.edit_text(f"{callback.message.text or ''}\n\n{line}", reply_markup=None)
     except TelegramBadRequest as error:  # too old to edit, or deleted: the next question still follows
-        log.info("could not mark question %s answered: %s", step.key, error)
+        log.info("could not mark question %s answered: %s", recorded.step_key, error)
 
 
 async def on_button(callback: CallbackQuery, callback_data: FormAction, bot: Bot, core: Core, person: PersonView,
@@ -87,130 +80,100 @@ async def on_button(callback: CallbackQuery, callback_data: FormAction, bot: Bot
     chat_id = callback.message.chat.id
     if await state.get_state() == Paused.on.state:  # a press on the open question is coming back
         await state.set_state(None)
-    draft = await _current(core, person, callback_data.app)
-    if draft is None or not _fresh(draft, callback_data.step, callback_data.action):
+    screen = await core.dialog.screen(person)
+    if getattr(screen, "token", None) != callback_data.tok or not is_open(screen):
         await callback.answer(text("bot.expired"))
-        current = draft or await active_draft(core, person)
-        if current is not None and ApplicationStatus(current.status) in EDITABLE:
-            await show(bot, chat_id, core, person, current, state)
+        if is_open(screen):
+            await show(bot, chat_id, core, person, screen, state)
         return
-    action = callback_data.action
-    if not await _index_ok(core, draft, callback_data):
-        log.warning("callback %r names no button of step %s", callback.data, draft.step.key if draft.step else "review")
+    chosen = _chosen(screen, callback_data)
+    if chosen is None:
+        log.warning("callback %r names no button of screen %s", callback.data, getattr(screen, "key", "review"))
         await callback.answer(text("bot.invalid_button"))
         return
-    if action == "t":
-        await _toggle(callback, callback_data, draft, state, core)
+    action, value = chosen
+    if callback_data.action == "t":
+        await _toggle(callback, screen, value, state)
         return
     await callback.answer()
-    before = draft
-    try:
-        if action == "c":
-            question = draft.step.question
-            raw = bool(callback_data.i) if question.kind is Kind.YES_NO else question.choices[callback_data.i].value
-            draft = await core.intake.answer(application_id=draft.application_id, step_key=draft.step.key, raw=raw)
-        elif action == "k":
-            current = draft.answers.get(draft.step.key)
-            draft = await core.intake.answer(application_id=draft.application_id, step_key=draft.step.key, raw=current)
-        elif action == "d":
-            if draft.step.question.kind is Kind.MULTI:
-                picked = await pending_picks(state, draft)
-                draft = await core.intake.answer(application_id=draft.application_id, step_key=draft.step.key, raw=picked)
-                await state.update_data({MULTI_KEY: None})
-            else:
-                draft = await core.intake.answer(application_id=draft.application_id, step_key=draft.step.key, raw=FINISH_FILES)
-        elif action == "b":
-            draft = await core.intake.back(application_id=draft.application_id)
-        elif action == "s":
-            draft = await core.intake.skip(application_id=draft.application_id, step_key=draft.step.key)
-        elif action == "e":
-            summary = await core.intake.summary(application_id=draft.application_id)
-            draft = await core.intake.edit(application_id=draft.application_id, step_key=summary.lines[callback_data.i].step_key)
-        elif action == "S":
-            summary = await core.intake.submit(application_id=draft.application_id)
-            await callback.message.edit_reply_markup(reply_markup=None)
-            if await core.updates.receipt_given_in_chat(person_id=person.id, application_id=draft.application_id):
-                await bot.send_message(chat_id, receipt_text(summary))
-            return
-    except (AnswerError, DomainError) as error:
-        await _refuse(bot, chat_id, error)
-    else:
-        if action in ("c", "k", "d", "s"):
-            await _mark_answered(callback, before, draft, action)
-    await show(bot, chat_id, core, person, draft, state)
+    if callback_data.action == "d" and screen.kind == Kind.MULTI:
+        value = await pending_picks(state, screen)
+    outcome = await core.dialog.act(person, action, screen.token, value)
+    if callback_data.action == "d" and screen.kind == Kind.MULTI and outcome.ok:
+        await state.update_data({MULTI_KEY: None})
+    if outcome.kind is OutcomeKind.SUBMITTED:
+        await callback.message.edit_reply_markup(reply_markup=None)
+        if await core.updates.receipt_given_in_chat(person_id=person.id, application_id=screen.application_id):
+            await bot.send_message(chat_id, outcome.receipt.text())
+        return
+    if outcome.kind is OutcomeKind.STALE:
+        await callback.answer(text("bot.expired"))
+    elif outcome.kind is OutcomeKind.REFUSED:
+        await bot.send_message(chat_id, outcome.message)
+    elif outcome.recorded is not None:
+        await _mark_answered(callback, outcome)
+    if is_open(outcome.screen):
+        await show(bot, chat_id, core, person, outcome.screen, state)
 
 
-async def _toggle(callback: CallbackQuery, callback_data: FormAction, draft: DraftView, state: FSMContext,
-                  core: Core) -> None:
-    question = draft.step.question
-    picked = await pending_picks(state, draft)
-    value = question.choices[callback_data.i].value
+async def _toggle(callback: CallbackQuery, screen: QuestionScreen, value: str, state: FSMContext) -> None:
+    picked = await pending_picks(state, screen)
     picked = [v for v in picked if v != value] if value in picked else picked + [value]
-    await state.update_data({MULTI_KEY: {"app": draft.application_id, "step": draft.step.key, "picked": picked}})
+    await state.update_data({MULTI_KEY: {"tok": screen.token, "step": screen.key, "picked": picked}})
     await callback.answer()
-    await callback.message.edit_text(question_text(draft, core.settings.zone, picked),
-                                     reply_markup=question_keyboard(draft, picked))
+    await callback.message.edit_text(question_text(screen, picked), reply_markup=question_keyboard(screen, picked))
 
 
 async def on_text(message: Message, bot: Bot, core: Core, person: PersonView, state: FSMContext) -> None:
-    draft = await active_draft(core, person) if person.consented else None
-    if draft is None:
-        await _nothing_to_answer(message, core, person)
+    screen = await core.dialog.screen(person) if person.consented else None
+    if screen is None or not is_open(screen):
+        await _nothing_to_answer(message, core, person, screen)
         return
-    if draft.step is None or draft.step.question.kind is Kind.FILE:
-        await message.answer(wants_text(draft))
-        await show(bot, message.chat.id, core, person, draft, state)
+    if not isinstance(screen, QuestionScreen) or screen.kind == Kind.FILE:
+        await message.answer(wants_text(screen))
+        await show(bot, message.chat.id, core, person, screen, state)
         return
-    question = draft.step.question
-    try:
-        draft = await core.intake.answer(application_id=draft.application_id, step_key=draft.step.key, raw=message.text,
-                                         message_id=message.message_id)
-    except (AnswerError, DomainError) as error:
-        hint = "\n" + text("bot.use_buttons") if question.kind in (Kind.SINGLE, Kind.MULTI, Kind.YES_NO) else ""
-        await message.answer(getattr(error, "message", text("bot.error")) + hint)
-        await show(bot, message.chat.id, core, person, draft, state)
-        return
-    await show(bot, message.chat.id, core, person, draft, state, remove_reply_keyboard=question.kind is Kind.PHONE)
+    outcome = await core.dialog.act(person, Action.ANSWER, screen.token, message.text, message_id=message.message_id)
+    if outcome.kind is OutcomeKind.REFUSED:
+        hint = "\n" + text("bot.use_buttons") if screen.kind in (Kind.SINGLE, Kind.MULTI, Kind.YES_NO) else ""
+        await message.answer(outcome.message + hint)
+    await show(bot, message.chat.id, core, person, outcome.screen, state,
+               remove_reply_keyboard=outcome.ok and screen.kind == Kind.PHONE)
 
 
-async def _draft_asking_for(kind: Kind, message: Message, bot: Bot, core: Core, person: PersonView,
-                             state: FSMContext) -> DraftView | None:
-    """The open draft when its current question takes this kind of message; otherwise says why not."""
-    draft = await active_draft(core, person) if person.consented else None
-    if draft is None:
-        await _nothing_to_answer(message, core, person)
+async def _screen_asking_for(kind: Kind, message: Message, bot: Bot, core: Core, person: PersonView,
+                             state: FSMContext) -> Screen | None:
+    """The open screen when it takes this kind of message; otherwise says why not and returns None."""
+    screen = await core.dialog.screen(person) if person.consented else None
+    if screen is None or not is_open(screen):
+        await _nothing_to_answer(message, core, person, screen)
         return None
-    if draft.step is None or draft.step.question.kind is not kind:
-        await message.answer(wants_text(draft))
-        await show(bot, message.chat.id, core, person, draft, state)
-        return None
-    return draft
+    if isinstance(screen, QuestionScreen) and screen.kind == kind:
+        return screen
+    if isinstance(screen, (QuestionScreen, ReviewScreen)):  # a certificate consent waiting is simply shown again
+        await message.answer(wants_text(screen))
+    await show(bot, message.chat.id, core, person, screen, state)
+    return None
 
 
 async def on_contact(message: Message, bot: Bot, core: Core, person: PersonView, state: FSMContext) -> None:
-    draft = await _draft_asking_for(Kind.PHONE, message, bot, core, person, state)
-    if draft is None:
+    screen = await _screen_asking_for(Kind.PHONE, message, bot, core, person, state)
+    if screen is None:
         return
     if message.contact.user_id != message.from_user.id:  # a card forwarded or picked from the address book
         await message.answer(text("bot.contact_not_own"))
-        await show(bot, message.chat.id, core, person, draft, state)
+        await show(bot, message.chat.id, core, person, screen, state)
         return
-    try:
-        draft = await core.intake.answer(
-            application_id=draft.application_id, step_key=draft.step.key, raw=message.contact.phone_number,
-            message_id=message.message_id,
-        )
-    except (AnswerError, DomainError) as error:
-        await _refuse(bot, message.chat.id, error)
-    await show(bot, message.chat.id, core, person, draft, state, remove_reply_keyboard=True)
+    outcome = await core.dialog.act(person, Action.ANSWER, screen.token, message.contact.phone_number,
+                                    message_id=message.message_id)
+    if outcome.kind is OutcomeKind.REFUSED:
+        await message.answer(outcome.message)
+    await show(bot, message.chat.id, core, person, outcome.screen, state, remove_reply_keyboard=True)
 
 
 async def on_file(message: Message, bot: Bot, core: Core, person: PersonView, state: FSMContext) -> None:
-    draft = await _draft_asking_for(Kind.FILE, message, bot, core, person, state)
-    if draft is None:
-        return
-    if not person.sensitive_consented and draft.step.question.sensitive:
-        await show(bot, message.chat.id, core, person, draft, state)
+    screen = await _screen_asking_for(Kind.FILE, message, bot, core, person, state)
+    if screen is None:
         return
     if message.document is not None:
         file, filename = message.document, message.document.file_name
@@ -218,19 +181,21 @@ async def on_file(message: Message, bot: Bot, core: Core, person: PersonView, st
         file, filename = message.photo[-1], None
     try:
         core.intake.check_upload_size(file.file_size or 0)
-        buffer = io.BytesIO()
-        await bot.download(file, destination=buffer)
-        await core.intake.attach_document(
-            application_id=draft.application_id, step_key=draft.step.key, content=buffer.getvalue(), filename=filename
-        )
     except (AnswerError, DomainError) as error:
-        await _refuse(bot, message.chat.id, error)
-        await show(bot, message.chat.id, core, person, draft, state)
+        await message.answer(error.message)
+        await show(bot, message.chat.id, core, person, screen, state)
         return
-    draft = await core.intake.get(application_id=draft.application_id)
-    count = len(draft.answers.get(draft.step.key) or [])
+    buffer = io.BytesIO()
+    await bot.download(file, destination=buffer)
+    outcome = await core.dialog.act(person, Action.UPLOAD, screen.token, (buffer.getvalue(), filename))
+    if not outcome.ok or not isinstance(outcome.screen, QuestionScreen):
+        if outcome.message:
+            await message.answer(outcome.message)
+        await show(bot, message.chat.id, core, person, outcome.screen, state)
+        return
     name = f"（{filename}）" if filename else ""
-    await message.answer(text("bot.file_received", count=count, name=name), reply_markup=files_keyboard(draft))
+    await message.answer(text("bot.file_received", count=len(outcome.screen.files), name=name),
+                         reply_markup=files_keyboard(outcome.screen))
 
 
 async def on_paused(message: Message) -> None:
@@ -242,12 +207,12 @@ async def on_other(message: Message, bot: Bot, core: Core, person: PersonView, s
     if message.text and message.text.startswith("/"):
         await message.answer(text("bot.unknown_command", command=quote(message.text.split()[0])))
         return
-    draft = await active_draft(core, person) if person.consented else None
-    if draft is None:
-        await _nothing_to_answer(message, core, person)
+    screen = await core.dialog.screen(person) if person.consented else None
+    if screen is None or not is_open(screen):
+        await _nothing_to_answer(message, core, person, screen)
         return
-    await message.answer(wants_text(draft))
-    await show(bot, message.chat.id, core, person, draft, state)
+    await message.answer(wants_text(screen))
+    await show(bot, message.chat.id, core, person, screen, state)
 
 
 def create_paused_router() -> Router:

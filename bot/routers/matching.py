@@ -12,11 +12,11 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from bot.callbacks import CandidateMark, MoreCandidates
 from core.bootstrap import Core
 from core.domain import ApplicationStatus, DomainError, FormKind
+from core.replies import parse_answer_callback_data
 from core.services import PersonView
 from core.services.appointments import AppointmentView
 from core.services.recommendations import Candidate, DemandCandidates, UniversityOption, profile_line
 from core.texts import text
-from notifier.composing import parse_answer_callback_data
 
 _DECLINE_KEY = "decline"
 
@@ -79,10 +79,10 @@ async def show_candidates(bot: Bot, chat_id: int, groups: list[DemandCandidates]
 
 async def candidates(message: Message, bot: Bot, core: Core, person: PersonView) -> None:
     intent = await _university(core, person)
-    groups = await core.recommendations.candidates(university_application_id=intent.application_id) if intent else []
     if intent is None:
         await message.answer(text("match.no_candidates"))
         return
+    groups = await core.recommendations.candidates(university_application_id=intent.application_id, person_id=person.id)
     if not any(group.candidates for group in groups):
         # They have submitted: never ask them to submit again; say what happens next.
         await message.answer(text("match.no_candidates_yet"))
@@ -112,10 +112,10 @@ async def more(callback: CallbackQuery, callback_data: MoreCandidates, bot: Bot,
         await callback.answer(text("bot.expired"))
         return
     await callback.answer()
-    before = {c.recommendation_id for g in await core.recommendations.candidates(university_application_id=intent.application_id)
-              for c in g.candidates}
-    groups = await core.recommendations.recommend(university_application_id=intent.application_id, more=True,
-                                                  actor=f"person:{person.id}")
+    before = {c.recommendation_id for g in await core.recommendations.candidates(
+        university_application_id=intent.application_id, person_id=person.id) for c in g.candidates}
+    groups = await core.recommendations.recommend(university_application_id=intent.application_id, person_id=person.id,
+                                                  more=True)
     fresh = [DemandCandidates(g.demand_id, g.course, g.need, tuple(c for c in g.candidates if c.recommendation_id not in before))
              for g in groups]
     if not any(g.candidates for g in fresh):
@@ -124,15 +124,9 @@ async def more(callback: CallbackQuery, callback_data: MoreCandidates, bot: Bot,
     await show_candidates(bot, callback.message.chat.id, [g for g in fresh if g.candidates], intent.application_id)
 
 
-async def _side(core: Core, person: PersonView, view: AppointmentView) -> str:
-    """Which side of the pair this person answered for: the university's contact, or the expert."""
-    university = await core.intake.get(application_id=view.university_application_id)
-    return "university" if university.person_id == person.id else "expert"
-
-
-def _pair(view: AppointmentView, side: str) -> str:
-    """The pair a reply is about, as that side knows it: with several proposals open, each reply says which."""
-    return text(f"match.pair.{side}", university=view.university_name, course=view.course, expert=view.expert_name)
+def _pair(view: AppointmentView) -> str:
+    """The pair a reply is about, as the side who answered knows it: with several proposals open, each reply says which."""
+    return text(f"match.pair.{view.side}", university=view.university_name, course=view.course, expert=view.expert_name)
 
 
 async def answer(callback: CallbackQuery, core: Core, person: PersonView, state: FSMContext) -> None:
@@ -151,10 +145,9 @@ async def answer(callback: CallbackQuery, core: Core, person: PersonView, state:
         return
     await callback.answer()
     await callback.message.edit_reply_markup(reply_markup=None)
-    side = await _side(core, person, view)
     # The second yes: the branch publicises next (staff start it), so no dates yet.
     key = "match.both_accepted" if view.status == "accepted" else "match.accepted"
-    await callback.message.answer(text(key, answer=text(f"match.answer.{side}"), pair=_pair(view, side)))
+    await callback.message.answer(text(key, answer=text(f"match.answer.{view.side}"), pair=_pair(view)))
 
 
 async def decline_reason(message: Message, core: Core, person: PersonView, state: FSMContext) -> None:
@@ -167,7 +160,7 @@ async def decline_reason(message: Message, core: Core, person: PersonView, state
         if error.code == "reason_required":
             return
     else:
-        await message.answer(text("match.declined", pair=_pair(view, await _side(core, person, view))))
+        await message.answer(text("match.declined", pair=_pair(view)))
     await state.set_state(None)
     await state.update_data({_DECLINE_KEY: None})
 
@@ -212,7 +205,8 @@ async def _pooled_expert(core: Core, person: PersonView):
 async def universities(message: Message, bot: Bot, core: Core, person: PersonView) -> None:
     """The expert's side of 双向匹配: the universities they were recommended to, to rank or decline."""
     expert = await _pooled_expert(core, person)
-    options = await core.recommendations.universities_for_expert(expert_application_id=expert.application_id) if expert else []
+    options = await core.recommendations.universities_for_expert(
+        expert_application_id=expert.application_id, person_id=person.id) if expert else []
     if not options:
         await message.answer(text("match.expert.none"))
         return

@@ -1,6 +1,7 @@
 """Workshop RSVP: the 参加 / 不参加 buttons under invitations the notifier sends.
 
-Callback data is "rsvp:<invitation id>:y|n" (notifier.composing.rsvp_callback_data). A button
+Callback data is "rsvp:<invitation id>:y|n" (core.replies.rsvp_callback_data). The answer is the
+person's (`person`, given by bot.middlewares.UpdateContext): core checks the invitation is theirs. A button
 that no longer applies (unknown invitation, someone else's, cancelled or past event) gets a
 short answer, never an exception.
 """
@@ -14,8 +15,9 @@ from aiogram.types import CallbackQuery
 
 from core.bootstrap import Core
 from core.domain import DomainError
+from core.replies import parse_rsvp_callback_data
+from core.services import PersonView
 from core.texts import text
-from notifier.composing import parse_rsvp_callback_data
 
 __all__ = ["create_router", "CALLBACK_PREFIX"]
 
@@ -25,16 +27,14 @@ CALLBACK_PREFIX = "rsvp:"
 _CHOICE_MARK = "\n\n" + text("events.rsvp_choice_line", answer="")
 
 
-async def answer_rsvp(callback: CallbackQuery, core: Core) -> None:
+async def answer_rsvp(callback: CallbackQuery, core: Core, person: PersonView) -> None:
     parsed = parse_rsvp_callback_data(callback.data)
     if parsed is None:
         await callback.answer(text("events.rsvp_stale"))
         return
     invitation_id, attending = parsed
     try:
-        invitation = await core.events.respond(
-            invitation_id=invitation_id, attending=attending, telegram_id=callback.from_user.id
-        )
+        invitation = await core.events.respond(invitation_id=invitation_id, attending=attending, person_id=person.id)
     except DomainError as error:
         await callback.answer(error.message, show_alert=True)
         return

@@ -110,7 +110,7 @@ async def decide(callback: CallbackQuery, callback_data: StaffReview, bot: Bot, 
         await callback.answer()
         summary = await core.intake.summary(application_id=callback_data.app)
         for document in summary.documents:
-            view, content = await core.intake.read_document(document_id=document.id)
+            view, content = await core.intake.read_document_for_staff(document_id=document.id)
             extension = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}[view.mime]
             name = f"{summary.reference}-{view.id}.{extension}"
             await bot.send_document(callback.message.chat.id, BufferedInputFile(content, filename=name),

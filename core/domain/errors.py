@@ -18,3 +18,11 @@ class NotFound(DomainError):
 class TransitionError(DomainError):
     def __init__(self, message: str) -> None:
         super().__init__(message, code="forbidden_transition")
+
+
+class Stale(DomainError):
+    """An act carried the token of a page that is no longer current (another tab, another device, an old
+    button): nothing was changed. The channel shows the current page instead."""
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message, code="stale")

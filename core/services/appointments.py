@@ -1,8 +1,8 @@
 """After staff confirm a pair: both sides answer, staff start publicity (公示), agreement, filing (备案)."""
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -26,10 +26,21 @@ from core.services.common import Clock, audit, queue_notification, utc_now
 from core.texts import text
 from core.working_days import ChinaWorkingDays
 
-__all__ = ["AppointmentService", "AppointmentView", "PublicityPreview", "SIDES"]
+__all__ = ["AppointmentService", "AppointmentView", "PublicityPreview", "SIDES", "side_of"]
 
 SIDES = ("expert", "university")
 _S = AppointmentStatus
+
+# One message for an appointment that does not exist and for someone else's: an id tells a participant nothing.
+
+
+def side_of(row: Appointment, application_ids: Collection[int]) -> str | None:
+    """The side of the pair ("expert" or "university") held by whoever owns these applications; None if neither."""
+    if row.expert_application_id in application_ids:
+        return "expert"
+    if row.university_application_id in application_ids:
+        return "university"
+    return None
 
 
 @dataclass(frozen=True)
@@ -58,6 +69,8 @@ class AppointmentView:
     agreement: dict[str, Any] | None
     filed_on: date | None
     filing_note: str | None
+    # The side of the person the view was made for (respond, for_person); None in staff views.
+    side: str | None = None
 
 
 @dataclass(frozen=True)
@@ -115,23 +128,28 @@ class AppointmentService:
     async def for_person(self, *, person_id: int) -> list[tuple[str, AppointmentView]]:
         """(side, appointment) for every pair this person is part of, as expert or as university contact."""
         async with self._uow() as uow:
-            mine = {app.id: app.form for app in await uow.applications.list_for_person(person_id)}
+            mine = await _application_ids(uow, person_id)
             if not mine:
                 return []
             rows = (await uow.session.scalars(select(Appointment).where(
                 (Appointment.expert_application_id.in_(list(mine))) | (Appointment.university_application_id.in_(list(mine)))
             ).order_by(Appointment.id))).all()
-            views = await self._views(uow, rows)
-            return [("expert" if row.expert_application_id in mine else "university", view) for row, view in zip(rows, views)]
+            views = [replace(view, side=side_of(row, mine)) for row, view in zip(rows, await self._views(uow, rows))]
+            return [(view.side, view) for view in views]
 
     async def respond(self, *, appointment_id: int, person_id: int, accept: bool, reason: str | None = None) -> AppointmentView:
         """The expert accepts or declines; the university confirms or declines. Both yes: the pair waits for
-        staff to start its publicity (start_publicity), and both sides are told so."""
+        staff to start its publicity (start_publicity), and both sides are told so.
+
+        Only a side of the pair may answer: someone else's appointment is NotFound, like a missing one.
+        The view returned carries the side this person answered for."""
         now = self._clock()
         async with self._uow() as uow:
             # Locked: the two sides answering at the same moment must not each miss the other's yes.
             row = await self._load(uow, appointment_id, for_update=True)
-            side = await self._side(uow, row, person_id)
+            side = side_of(row, await _application_ids(uow, person_id))
+            if side is None:
+                raise NotFound(text("appointment.not_found"))
             if row.status != _S.OFFERED:
                 raise DomainError(f"该聘任已是「{APPOINTMENT_LABELS[_S(row.status)]}」，不能再答复。")
             if getattr(row, f"{side}_response") is not None:
@@ -153,7 +171,7 @@ class AppointmentService:
             audit(uow, at=now, actor=f"person:{person_id}", action=f"appointment.{side}_{'accept' if accept else 'decline'}",
                   subject=f"appointment:{row.id}", reason=reason or "")
             await uow.commit()
-            return await self._view(uow, row)
+            return replace(await self._view(uow, row), side=side)
 
     def publicity_preview(self, *, starts_on: date | None = None) -> PublicityPreview:
         """The period a publicity starting on `starts_on` (default: the next working day) would run.
@@ -311,17 +329,8 @@ class AppointmentService:
     async def _load(self, uow: UnitOfWork, appointment_id: int, *, for_update: bool = False) -> Appointment:
         row = await uow.session.get(Appointment, appointment_id, with_for_update=for_update or None)
         if row is None:
-            raise NotFound("没有找到该聘任。")
+            raise NotFound(text("appointment.not_found"))
         return row
-
-    async def _side(self, uow: UnitOfWork, row: Appointment, person_id: int) -> str:
-        expert = await uow.applications.get(row.expert_application_id)
-        university = await uow.applications.get(row.university_application_id)
-        if expert.person_id == person_id:
-            return "expert"
-        if university.person_id == person_id:
-            return "university"
-        raise NotFound("没有找到该聘任。")
 
     async def _notify_both(self, uow: UnitOfWork, row: Appointment, kind: str, now: datetime, *,
                            due_at: datetime | None = None, extra: dict[str, Any] | None = None) -> None:
@@ -379,6 +388,10 @@ class AppointmentService:
             publicity_starts_on=row.publicity_starts_on, publicity_ends_on=row.publicity_ends_on,
             objections=list(row.objections), agreement=row.agreement, filed_on=row.filed_on, filing_note=row.filing_note,
         )
+
+
+async def _application_ids(uow: UnitOfWork, person_id: int) -> set[int]:
+    return {app.id for app in await uow.applications.list_for_person(person_id)}
 
 
 def _years_later(day: date, years: int) -> date:

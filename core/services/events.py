@@ -357,18 +357,16 @@ class EventService:
 
     # ------------------------------------------------------------------ invitees
 
-    async def respond(
-        self, *, invitation_id: int, attending: bool, telegram_id: int | None = None, person_id: int | None = None
-    ) -> InvitationView:
-        """Records an RSVP. Given a Telegram id (the bot) or a person id, the invitation must be theirs."""
+    async def respond(self, *, invitation_id: int, attending: bool, person_id: int) -> InvitationView:
+        """Records this person's RSVP to their own invitation. Someone else's invitation is NotFound with the
+        same message as a missing one, and is checked before anything about its event is told."""
         now = self._clock()
         async with self._uow() as uow:
             invitation = await uow.session.get(EventInvitation, invitation_id, with_for_update=True)
-            person = await uow.people.get(invitation.person_id) if invitation is not None else None
-            if invitation is None or person is None or (
-                (telegram_id is not None and person.telegram_id != telegram_id)
-                or (person_id is not None and person.id != person_id)
-            ):
+            if invitation is None or invitation.person_id != person_id:
+                raise NotFound(text("events.invitation_not_found"))
+            person = await uow.people.get(person_id)
+            if person is None:
                 raise NotFound(text("events.invitation_not_found"))
             event = await self._load(uow, invitation.event_id)
             if event.status == CANCELLED:

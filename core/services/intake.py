@@ -6,6 +6,7 @@ position (`cursor`) is stored with the answers, so a chat resumes at the same qu
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import asynccontextmanager
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -15,7 +16,7 @@ from core.db.models import Application, CourseDemand, Document
 from core.db.uow import UnitOfWork, UnitOfWorkFactory
 from core.documents import ACCEPTED_TYPES, DocumentStore, detect_mime
 from core.services.files import forget_document, stage_document
-from core.domain import ApplicationStatus, DomainError, FormKind, NotFound, check_transition
+from core.domain import ApplicationStatus, DomainError, FormKind, NotFound, Stale, check_transition
 from core.domain.status import EDITABLE, STATUS_LABELS
 from core.eligibility import Eligibility, assess_expert, assess_university
 from core.forms import (
@@ -75,9 +76,9 @@ class IntakeService:
         deadline = application.batch.registration_closes_at.astimezone(self._zone).date()
         return FormContext(deadline=deadline, today=self._clock().astimezone(self._zone).date())
 
-    async def get(self, *, application_id: int) -> DraftView:
+    async def get(self, *, application_id: int, person_id: int | None = None) -> DraftView:
         async with self._uow.autocommit() as uow:
-            return self._view(await self._load(uow, application_id))
+            return self._view(await self._load(uow, application_id, person_id))
 
     async def find_for_person(self, *, person_id: int) -> list[DraftView]:
         async with self._uow.autocommit() as uow:
@@ -87,9 +88,9 @@ class IntakeService:
                 views.append(self._view(app))
             return views
 
-    async def summary(self, *, application_id: int) -> ApplicationSummary:
+    async def summary(self, *, application_id: int, person_id: int | None = None) -> ApplicationSummary:
         async with self._uow.autocommit() as uow:
-            app = await self._load(uow, application_id)
+            app = await self._load(uow, application_id, person_id)
             return await self.describe(uow, app)
 
     async def describe(self, uow: UnitOfWork, app: Application) -> ApplicationSummary:
@@ -160,7 +161,8 @@ class IntakeService:
 
     # ------------------------------------------------------------------ answering
 
-    async def answer(self, *, application_id: int, step_key: str, raw: Any, message_id: int | None = None) -> DraftView:
+    async def answer(self, *, application_id: int, step_key: str, raw: Any, message_id: int | None = None,
+                     turn: int | None = None, person_id: int | None = None) -> DraftView:
         """Validates and saves one answer, then moves to the next question (or back to the summary).
 
         message_id (a chat's message ids only grow): a message already applied, or older than one that was,
@@ -169,24 +171,34 @@ class IntakeService:
         An answer is one row written: a read, then an UPDATE that checks the row's version, committed as it
         runs. A transaction around them would add nothing under READ COMMITTED but two round trips (the bot's
         hot path); a concurrent change to the row fails the version check and the answer is applied again
-        to the fresh row. An answer that makes uploaded files unwanted deletes them in one transaction with it."""
+        to the fresh row. An answer that makes uploaded files unwanted deletes them in one transaction with it.
+
+        turn (the page's token): the answer is taken only while the cursor has not moved since that page was
+        drawn; checked on the row the versioned UPDATE writes, so of two tabs posting the same page one wins
+        and the other is told Stale, having changed nothing. person_id: the application must be theirs."""
         for _ in range(_STALE_RETRIES):
             try:
                 async with self._uow.autocommit() as uow:
-                    view = await self._answer_in(uow, application_id, step_key, raw, message_id, files_may_go=False)
+                    view = await self._answer_in(uow, application_id, step_key, raw, message_id, turn, person_id,
+                                                 files_may_go=False)
                     if view is not None:
                         return view
                 break  # files to delete: all of it in one transaction
             except StaleDataError:
                 continue
         async with self._uow() as uow:
-            return await self._answer_in(uow, application_id, step_key, raw, message_id, files_may_go=True)
+            try:
+                return await self._answer_in(uow, application_id, step_key, raw, message_id, turn, person_id,
+                                             files_may_go=True)
+            except StaleDataError:
+                raise Stale() from None
 
     async def _answer_in(self, uow: UnitOfWork, application_id: int, step_key: str, raw: Any, message_id: int | None,
-                         *, files_may_go: bool) -> DraftView | None:
+                         turn: int | None, person_id: int | None, *, files_may_go: bool) -> DraftView | None:
         """None (nothing written) when the answer would delete files and `files_may_go` is False."""
         now = self._clock()
-        app = await self._load_editable(uow, application_id)
+        app = await self._load_editable(uow, application_id, person_id)
+        _check_turn(app, turn)
         if message_id is not None and app.last_message_id is not None and message_id <= app.last_message_id:
             return self._view(app)
         form, ctx = get_form(app.form), self.context(app)
@@ -207,14 +219,16 @@ class IntakeService:
         editing = (app.cursor or "").startswith(_EDIT_PREFIX)
         app.answers = answers
         app.cursor = self._cursor_after(form, answers, ctx, step.key, editing)
+        app.turn += 1
         app.updated_at = now
         if message_id is not None:
             app.last_message_id = message_id
         await uow.commit()
         return self._view(app)
 
-    async def skip(self, *, application_id: int, step_key: str) -> DraftView:
-        return await self.answer(application_id=application_id, step_key=step_key, raw=None)
+    async def skip(self, *, application_id: int, step_key: str, turn: int | None = None,
+                   person_id: int | None = None) -> DraftView:
+        return await self.answer(application_id=application_id, step_key=step_key, raw=None, turn=turn, person_id=person_id)
 
     async def fill(self, *, application_id: int, answers: Mapping[str, Any]) -> DraftView:
         """Answers many questions in the questionnaire's order in one transaction (imports, samples).
@@ -231,49 +245,58 @@ class IntakeService:
             app.answers = values
             following = next_step(form, values, ctx)
             app.cursor = following.key if following else REVIEW
+            app.turn += 1
             app.updated_at = now
             await uow.commit()
             return self._view(app)
 
-    async def back(self, *, application_id: int) -> DraftView:
-        async with self._uow() as uow:
-            app = await self._load_editable(uow, application_id)
+    async def back(self, *, application_id: int, turn: int | None = None, person_id: int | None = None) -> DraftView:
+        async with self._uow() as uow, _stale_on_conflict():
+            app = await self._load_editable(uow, application_id, person_id)
+            _check_turn(app, turn)
             form, ctx = get_form(app.form), self.context(app)
             current = _strip_edit(app.cursor)
             previous = previous_step(form, app.answers, ctx, current)
             if previous is not None:
                 app.cursor = previous.key
+                app.turn += 1
                 app.updated_at = self._clock()
                 await uow.commit()
             return self._view(app)
 
-    async def edit(self, *, application_id: int, step_key: str) -> DraftView:
+    async def edit(self, *, application_id: int, step_key: str, turn: int | None = None,
+                   person_id: int | None = None) -> DraftView:
         """From the review summary: answer one question again, then come back to the summary."""
-        async with self._uow() as uow:
-            app = await self._load_editable(uow, application_id)
+        async with self._uow() as uow, _stale_on_conflict():
+            app = await self._load_editable(uow, application_id, person_id)
+            _check_turn(app, turn)
             if find_step(get_form(app.form), app.answers, self.context(app), step_key) is None:
                 raise DomainError(text("answers.not_shown", key=step_key), code="not_shown")
             app.cursor = _EDIT_PREFIX + step_key
+            app.turn += 1
             app.updated_at = self._clock()
             await uow.commit()
             return self._view(app)
 
-    async def reopen(self, *, application_id: int) -> DraftView:
+    async def reopen(self, *, application_id: int, person_id: int | None = None) -> DraftView:
         """Back to the first question of a draft or of an application sent back for more information."""
         async with self._uow() as uow:
-            app = await self._load_editable(uow, application_id)
+            app = await self._load_editable(uow, application_id, person_id)
             steps = visible_steps(get_form(app.form), app.answers, self.context(app))
             app.cursor = steps[0].key if steps else REVIEW
+            app.turn += 1
             app.updated_at = self._clock()
             await uow.commit()
             return self._view(app)
 
     async def attach_document(
-        self, *, application_id: int, step_key: str, content: bytes, filename: str | None = None
+        self, *, application_id: int, step_key: str, content: bytes, filename: str | None = None,
+        turn: int | None = None, person_id: int | None = None,
     ) -> DocumentView:
         now = self._clock()
-        async with self._uow() as uow:
-            app = await self._load_editable(uow, application_id)
+        async with self._uow() as uow, _stale_on_conflict():
+            app = await self._load_editable(uow, application_id, person_id)
+            _check_turn(app, turn)
             form, ctx = get_form(app.form), self.context(app)
             step = find_step(form, app.answers, ctx, step_key)
             if step is None or step.question.kind is not Kind.FILE:
@@ -291,7 +314,7 @@ class IntakeService:
             stored = stage_document(uow, self._documents, content, suffix=ACCEPTED_TYPES[mime])
             document = Document(
                 application_id=app.id, question_key=step.key, sha256=stored.sha256, size=stored.size, mime=mime,
-                stored_name=stored.stored_name, original_name=(filename or "")[:255] or None, created_at=now,
+                stored_name=stored.stored_name, original_name=_clean_filename(filename), created_at=now,
             )
             uow.documents.add(document)
             await uow.flush()
@@ -319,19 +342,54 @@ class IntakeService:
                 text("file.too_large", size_mb=size / 1024 / 1024, max_mb=self._max_upload_bytes // (1024 * 1024))
             )
 
-    async def read_document(self, *, document_id: int) -> tuple[DocumentView, bytes]:
+    async def read_document(self, *, document_id: int, person_id: int) -> tuple[DocumentView, bytes]:
+        """A participant's own file; someone else's reads exactly as a missing one."""
+        async with self._uow() as uow:
+            document = await uow.documents.get(document_id)
+            app = await uow.applications.get(document.application_id) if document is not None else None
+            if document is None or app is None or app.person_id != person_id:
+                raise NotFound(text("document.not_found"))
+            return _document_view(document), self._documents.read(document.stored_name)
+
+    async def read_document_for_staff(self, *, document_id: int) -> tuple[DocumentView, bytes]:
+        """Staff reviewing an application read any of its files (the entry point checks the staff member)."""
         async with self._uow() as uow:
             document = await uow.documents.get(document_id)
             if document is None:
                 raise NotFound(text("document.not_found"))
             return _document_view(document), self._documents.read(document.stored_name)
 
+    async def remove_document(self, *, application_id: int, document_id: int, turn: int | None = None,
+                              person_id: int | None = None) -> DraftView:
+        """Takes one upload off the file question now asked (the web's 删除 beside a file)."""
+        now = self._clock()
+        async with self._uow() as uow, _stale_on_conflict():
+            app = await self._load_editable(uow, application_id, person_id)
+            _check_turn(app, turn)
+            document = await uow.documents.get(document_id)
+            if document is None or document.application_id != app.id:
+                raise NotFound(text("document.not_found"))
+            key = document.question_key
+            app.answers = {**app.answers, key: [d for d in (app.answers.get(key) or []) if d != document_id]}
+            app.updated_at = now
+            await uow.documents.delete(document)
+            await forget_document(uow, self._documents, document.stored_name, reason="removed_by_person", now=now)
+            audit(uow, at=now, actor=f"person:{app.person_id}", action="document.remove", subject=f"application:{app.id}",
+                  document=document_id)
+            await uow.commit()
+            return self._view(app)
+
+    async def documents_of(self, uow: UnitOfWork, application_id: int) -> tuple[DocumentView, ...]:
+        return tuple(_document_view(d) for d in await uow.documents.list_for_application(application_id))
+
     # ------------------------------------------------------------------ submitting
 
-    async def submit(self, *, application_id: int, actor: str | None = None) -> ApplicationSummary:
+    async def submit(self, *, application_id: int, actor: str | None = None, turn: int | None = None,
+                     person_id: int | None = None) -> ApplicationSummary:
         now = self._clock()
-        async with self._uow() as uow:
-            app = await self._load_editable(uow, application_id)
+        async with self._uow() as uow, _stale_on_conflict():
+            app = await self._load_editable(uow, application_id, person_id)
+            _check_turn(app, turn)
             actor = actor or f"person:{app.person_id}"
             batch = app.batch
             if app.status == ApplicationStatus.DRAFT and now > batch.registration_closes_at:
@@ -356,6 +414,7 @@ class IntakeService:
             app.answers = answers
             app.status = ApplicationStatus.SUBMITTED
             app.cursor = REVIEW
+            app.turn += 1
             app.eligibility = eligibility.to_dict()
             app.eligibility_outcome = eligibility.outcome
             app.priority_score = eligibility.priority_score
@@ -380,12 +439,14 @@ class IntakeService:
             await uow.commit()
             return await self.describe(uow, app)
 
-    async def withdraw(self, *, application_id: int, actor: str | None = None, reason: str | None = None) -> ApplicationSummary:
+    async def withdraw(self, *, application_id: int, actor: str | None = None, reason: str | None = None,
+                       person_id: int | None = None) -> ApplicationSummary:
         now = self._clock()
         async with self._uow() as uow:
-            app = await self._load(uow, application_id)
+            app = await self._load(uow, application_id, person_id)
             check_transition(ApplicationStatus(app.status), ApplicationStatus.WITHDRAWN)
             app.status = ApplicationStatus.WITHDRAWN
+            app.turn += 1
             app.updated_at = now
             audit(uow, at=now, actor=actor or f"person:{app.person_id}", action="application.withdraw",
                   subject=f"application:{app.id}", reason=reason or "")
@@ -443,14 +504,15 @@ class IntakeService:
 
     # ------------------------------------------------------------------ helpers
 
-    async def _load(self, uow: UnitOfWork, application_id: int) -> Application:
+    async def _load(self, uow: UnitOfWork, application_id: int, person_id: int | None = None) -> Application:
+        """person_id given (a participant asks): someone else's application reads exactly as a missing one."""
         app = await uow.applications.get(application_id)
-        if app is None:
+        if app is None or (person_id is not None and app.person_id != person_id):
             raise NotFound(text("application.not_found"))
         return app
 
-    async def _load_editable(self, uow: UnitOfWork, application_id: int) -> Application:
-        app = await self._load(uow, application_id)
+    async def _load_editable(self, uow: UnitOfWork, application_id: int, person_id: int | None = None) -> Application:
+        app = await self._load(uow, application_id, person_id)
         if ApplicationStatus(app.status) not in EDITABLE:
             raise DomainError(
                 text("application.not_editable", status=STATUS_LABELS[ApplicationStatus(app.status)]), code="not_editable"
@@ -483,7 +545,7 @@ class IntakeService:
             application_id=app.id, person_id=app.person_id, form=app.form, status=app.status,
             status_label=STATUS_LABELS[ApplicationStatus(app.status)], step=step, position=position, total=total,
             editing=editing, answers=dict(app.answers), batch_name=app.batch.name,
-            deadline=app.batch.registration_closes_at,
+            deadline=app.batch.registration_closes_at, turn=app.turn,
         )
 
     def _local(self, moment) -> str:
@@ -503,6 +565,28 @@ def _is_file_step(form: Form, key: str) -> bool:
         return form.question(key).kind is Kind.FILE
     except KeyError:
         return False
+
+
+def _check_turn(app: Application, turn: int | None) -> None:
+    if turn is not None and app.turn != turn:
+        raise Stale()
+
+
+@asynccontextmanager
+async def _stale_on_conflict():
+    """A concurrent writer changed the row between our read and our versioned UPDATE: the page this act came
+    from is no longer current, and our transaction rolls back with nothing written."""
+    try:
+        yield
+    except StaleDataError:
+        raise Stale() from None
+
+
+def _clean_filename(filename: str | None) -> str | None:
+    """Only the name is kept, for display: no folders (`../`), no control characters, at most 255 characters."""
+    name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if ch.isprintable()).strip()
+    return name[:255] or None
 
 
 def _strip_edit(cursor: str | None) -> str:

@@ -22,6 +22,7 @@ from core.services.profiles import (
     parse_key,
     pool_experts,
 )
+from core.texts import text
 
 __all__ = [
     "RecommendationService",
@@ -39,6 +40,7 @@ __all__ = [
 ]
 
 CHOICES = {"want": "意向", "not_considering": "不考虑"}
+
 
 # Experts approved within this long of each other reach a university as one message, not one each.
 REFRESH_DELAY = timedelta(minutes=10)
@@ -177,21 +179,27 @@ class RecommendationService:
         self._clock = clock
         self._k = per_course
 
-    async def recommend(self, *, university_application_id: int, more: bool = False, actor: str = "system") -> list[DemandCandidates]:
-        """Recommends candidates (the next ones with `more`) and tells the university contact."""
+    async def recommend(self, *, university_application_id: int, person_id: int, more: bool = False
+                        ) -> list[DemandCandidates]:
+        """The university contact asks for candidates (the next ones with `more`); they hear of them by notice too."""
         now = self._clock()
         async with self._uow() as uow:
-            university = await self._university(uow, university_application_id)
+            university = await _own_application(uow, university_application_id, form=FormKind.UNIVERSITY,
+                                                person_id=person_id)
             added = await recommend_in(uow, university, now=now, k=self._k, more=more)
             if added:
-                audit(uow, at=now, actor=actor, action="recommendations.add", subject=f"application:{university.id}", added=added)
+                audit(uow, at=now, actor=f"person:{person_id}", action="recommendations.add",
+                      subject=f"application:{university.id}", added=added)
                 await notify_recommendations(uow, university, now=now)
             await uow.commit()
             return await candidate_groups(uow, university)
 
-    async def candidates(self, *, university_application_id: int) -> list[DemandCandidates]:
+    async def candidates(self, *, university_application_id: int, person_id: int) -> list[DemandCandidates]:
+        """The candidates recommended for the courses of this person's own intent."""
         async with self._uow() as uow:
-            return await candidate_groups(uow, await self._university(uow, university_application_id))
+            university = await _own_application(uow, university_application_id, form=FormKind.UNIVERSITY,
+                                                person_id=person_id)
+            return await candidate_groups(uow, university)
 
     async def choose(self, *, recommendation_id: int, choice: str | None, person_id: int) -> list[DemandCandidates]:
         """Marks a candidate 意向 (appended to the wanted list) or 不考虑, or clears the mark."""
@@ -231,9 +239,11 @@ class RecommendationService:
 
     # ------------------------------------------------------------ the expert's side
 
-    async def universities_for_expert(self, *, expert_application_id: int) -> list[UniversityOption]:
-        """The universities this expert was recommended to (and not turned down by), wanted ones first in order."""
+    async def universities_for_expert(self, *, expert_application_id: int, person_id: int) -> list[UniversityOption]:
+        """The universities this person's own expert application was recommended to (and not turned down by),
+        wanted ones first in order."""
         async with self._uow() as uow:
+            await _own_application(uow, expert_application_id, form=FormKind.EXPERT, person_id=person_id)
             return await _university_options(uow, expert_application_id)
 
     async def expert_choose(
@@ -244,10 +254,10 @@ class RecommendationService:
             raise DomainError(f"未知选项：{choice}")
         now = self._clock()
         async with self._uow() as uow:
-            await self._own_expert(uow, expert_application_id, person_id)
+            await _own_application(uow, expert_application_id, form=FormKind.EXPERT, person_id=person_id)
             options = {o.university_application_id for o in await _university_options(uow, expert_application_id)}
             if university_application_id not in options:
-                raise NotFound("没有找到该高校。")
+                raise NotFound(text("university.not_found"))
             row = await uow.session.scalar(select(ExpertPreference).where(
                 ExpertPreference.expert_application_id == expert_application_id,
                 ExpertPreference.university_application_id == university_application_id))
@@ -278,7 +288,7 @@ class RecommendationService:
     async def expert_move_up(self, *, expert_application_id: int, university_application_id: int, person_id: int
                              ) -> list[UniversityOption]:
         async with self._uow() as uow:
-            await self._own_expert(uow, expert_application_id, person_id)
+            await _own_application(uow, expert_application_id, form=FormKind.EXPERT, person_id=person_id)
             row = await uow.session.scalar(select(ExpertPreference).where(
                 ExpertPreference.expert_application_id == expert_application_id,
                 ExpertPreference.university_application_id == university_application_id))
@@ -298,12 +308,6 @@ class RecommendationService:
         for position, row in enumerate(wants, start=1):
             row.want_rank = position
 
-    async def _own_expert(self, uow: UnitOfWork, expert_application_id: int, person_id: int) -> Application:
-        app = await uow.applications.get(expert_application_id)
-        if app is None or app.form != FormKind.EXPERT or app.person_id != person_id:
-            raise NotFound("没有找到该专家申请。")
-        return app
-
     async def _renumber(self, uow: UnitOfWork, demand_id: int) -> None:
         wants = (await uow.session.scalars(select(Recommendation).where(
             Recommendation.demand_id == demand_id, Recommendation.choice == "want").order_by(Recommendation.want_rank))).all()
@@ -311,19 +315,24 @@ class RecommendationService:
             row.want_rank = position
 
     async def _owned(self, uow: UnitOfWork, row: Recommendation | None, person_id: int) -> Application:
+        """The university intent a candidate was recommended to, if it is this person's; one message for a
+        missing candidate and someone else's, so an id tells nothing about other universities."""
         if row is None:
-            raise NotFound("没有找到该推荐人选。")
+            raise NotFound(text("recommendation.not_found"))
         demand = await uow.session.get(CourseDemand, row.demand_id)
-        university = await uow.applications.get(demand.application_id)
+        university = await uow.applications.get(demand.application_id) if demand is not None else None
         if university is None or university.person_id != person_id:
-            raise NotFound("没有找到该推荐人选。")
+            raise NotFound(text("recommendation.not_found"))
         return university
 
-    async def _university(self, uow: UnitOfWork, application_id: int) -> Application:
-        app = await uow.applications.get(application_id)
-        if app is None or app.form != FormKind.UNIVERSITY:
-            raise NotFound("没有找到该高校意向表。")
-        return app
+
+async def _own_application(uow: UnitOfWork, application_id: int, *, form: str, person_id: int) -> Application:
+    """This person's own application of this form. A missing id, another form and someone else's application
+    raise the same NotFound: a foreign id looks exactly like a missing one."""
+    app = await uow.applications.get(application_id)
+    if app is None or app.form != form or app.person_id != person_id:
+        raise NotFound(text("application.not_found"))
+    return app
 
 
 async def _university_options(uow: UnitOfWork, expert_application_id: int) -> list[UniversityOption]:

@@ -32,6 +32,7 @@ class DraftView:
     answers: dict[str, Any]
     batch_name: str
     deadline: datetime
+    turn: int = 0  # moves of the cursor so far: the page token's half that changes
 
     @property
     def at_review(self) -> bool:

@@ -69,7 +69,7 @@ async def test_a_callback_with_an_out_of_range_or_negative_choice_index_is_refus
     driver, question = await _expert_at(people, USER + 3, "employer_type")
     valid = FormAction.unpack(question.callback_data("高新技术企业"))
     for index in (99, -1, -5):
-        forged = FormAction(action="c", app=valid.app, step=valid.step, i=index).pack()
+        forged = FormAction(action="c", tok=valid.tok, i=index).pack()
         query = await people.press_button(USER + 3, question, data=forged)
         answer = await people.callback_answer(USER + 3, query)
         assert "已过期" in answer["text"] or "无效" in answer["text"], answer

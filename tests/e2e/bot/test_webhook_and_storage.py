@@ -218,6 +218,8 @@ async def test_sql_storage_writes_one_row_only_when_something_changed(live_core)
     await storage.set_data(key, {"multi": {"picked": ["a", "b"]}})
     assert (await row())[1] == {"multi": {"picked": ["a", "b"]}}
     assert await SQLStorage(live_core.uow).get_data(key) == {"multi": {"picked": ["a", "b"]}}
+    async with live_core.uow() as uow:  # the owner erasure finds the row by, whatever the key's layout
+        assert (await uow.session.get(ChatState, "1:5:5:0:default")).telegram_id == 5
 
 
 async def test_redis_storage_is_used_when_redis_url_is_set(bot_settings):

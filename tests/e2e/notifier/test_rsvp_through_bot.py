@@ -9,6 +9,7 @@ import pytest
 from aiogram import Dispatcher
 
 from bot.factory import create_bot
+from bot.middlewares import UpdateContext
 from bot.routers import rsvp, staff_events
 from notifier.mail import FakeMailer
 from notifier.telegram import TelegramTransport
@@ -23,6 +24,8 @@ START = datetime(2025, 7, 10, 14, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 async def bot(stand_in, core):
     instance = create_bot(stand_in.token, stand_in.base_url)
     dispatcher = Dispatcher(core=core, staff_ids=frozenset({STAFF}))
+    # As in bot.main: the middleware names the person behind each update, whose invitation an RSVP must be.
+    dispatcher.update.outer_middleware(UpdateContext(core.updates))
     dispatcher.include_routers(rsvp.create_router(), staff_events.create_router())
     task = asyncio.create_task(
         dispatcher.start_polling(instance, polling_timeout=1, handle_signals=False, close_bot_session=False)
@@ -34,8 +37,8 @@ async def bot(stand_in, core):
 
 
 async def invited(core, people, bot):
-    await people.send_text(USER, "你好")
     person = await add_person(core, name="李四", email=None, telegram_id=USER, channel="telegram")
+    await people.send_text(USER, "你好")
     event = await core.events.create(kind="校企对接活动", title="华东片区校企对接会", starts_at=START,
                                      ends_at=START + timedelta(hours=2), online_url="https://meet.example.cn/9",
                                      actor="staff:1")

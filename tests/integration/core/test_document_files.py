@@ -77,7 +77,7 @@ async def test_an_upload_is_published_under_its_stored_name_after_commit(core):
     view = await core.intake.attach_document(application_id=draft.application_id, step_key="proof_files", content=SAMPLE_PDF)
     [stored] = await document_rows(core)
     assert files_in(core.settings.documents_dir) == [stored]
-    assert (await core.intake.read_document(document_id=view.id))[1] == SAMPLE_PDF
+    assert (await core.intake.read_document(document_id=view.id, person_id=draft.person_id))[1] == SAMPLE_PDF
 
 
 async def test_erasure_with_a_read_only_folder_says_so_and_the_deletion_survives_a_restart(
@@ -153,7 +153,7 @@ async def test_a_committed_upload_whose_rename_failed_is_still_read_and_reconcil
     monkeypatch.undo()
     [stored] = await document_rows(core)
     assert files_in(core.settings.documents_dir) == [stored + ".part"]
-    assert (await core.intake.read_document(document_id=view.id))[1] == SAMPLE_PDF
+    assert (await core.intake.read_document(document_id=view.id, person_id=draft.person_id))[1] == SAMPLE_PDF
 
     report = await core.privacy.files.reconcile()
     assert report.staged_published == [stored] and report.orphans_removed == [] and report.missing == []

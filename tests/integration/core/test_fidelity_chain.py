@@ -171,7 +171,9 @@ async def test_36_hours_is_accepted_and_put_to_staff_as_needing_judgement_with_t
 async def test_a_university_that_submitted_before_the_pool_existed_gets_candidates_once_experts_are_approved(core, clock):
     early = await submitted_university(core, {"创新思维": (32, 1, "online"), "创新管理": (16, 1, "online")},
                                        university_name="早报大学")
-    assert not any(g.candidates for g in await core.recommendations.candidates(university_application_id=early))
+    contact = (await core.intake.get(application_id=early)).person_id
+    assert not any(g.candidates for g in await core.recommendations.candidates(university_application_id=early,
+                                                                               person_id=contact))
     async with core.uow() as uow:
         assert not (await uow.session.scalars(select(OutboxMessage.id).where(OutboxMessage.kind == "recommendations"))).all()
 
@@ -182,7 +184,8 @@ async def test_a_university_that_submitted_before_the_pool_existed_gets_candidat
     clock.advance(minutes=1)
     await approved_expert(core, name="丙专家", courses=["技术创新方法"])
 
-    groups = {g.course: g for g in await core.recommendations.candidates(university_application_id=early)}
+    groups = {g.course: g for g in await core.recommendations.candidates(university_application_id=early,
+                                                                         person_id=contact)}
     assert {c.expert_application_id for c in groups["创新思维"].candidates} == {first, second}
     assert {c.expert_application_id for c in groups["创新管理"].candidates} == {second}
     # One message per channel for the whole burst of approvals, listing everyone, sent after the burst.
@@ -214,7 +217,7 @@ async def test_an_expert_ranks_or_declines_the_universities_proposed_to_them_and
     second = await submitted_university(core, {"创新思维": (32, 1, "online")}, university_name="乙理工大学")
     person = (await core.intake.get(application_id=expert)).person_id
 
-    options = await core.recommendations.universities_for_expert(expert_application_id=expert)
+    options = await core.recommendations.universities_for_expert(expert_application_id=expert, person_id=person)
     assert {o.university for o in options} == {"甲理工大学", "乙理工大学"}
     assert all(o.courses == ("创新思维",) and o.planned_start for o in options)
     with pytest.raises(Exception):

@@ -32,14 +32,14 @@ async def test_batch_from_recommendations_to_filing(core, clock):
     await submitted_university(core, {"创新思维": (32, 1, "online"), "创新管理": (16, 1, "online")}, university_name="第二大学")
 
     # Submitted intents got candidates right away, anonymised.
-    groups = await core.recommendations.candidates(university_application_id=u1)
+    person_u1 = (await core.intake.get(application_id=u1)).person_id
+    groups = await core.recommendations.candidates(university_application_id=u1, person_id=person_u1)
     thinking = next(g for g in groups if g.course == "创新思维")
     assert {c_.expert_application_id for c_ in thinking.candidates} == {a, b}
     assert all("name" not in c_.profile and "甲专家" not in str(c_.profile) for c_ in thinking.candidates)
     assert "recommendations" in await outbox_kinds(core)
 
     # 第一大学 wants 甲 for 创新思维 and does not consider 乙.
-    person_u1 = (await core.intake.get(application_id=u1)).person_id
     want_a = next(c_ for c_ in thinking.candidates if c_.expert_application_id == a)
     not_b = next(c_ for c_ in thinking.candidates if c_.expert_application_id == b)
     await core.recommendations.choose(recommendation_id=want_a.recommendation_id, choice="want", person_id=person_u1)

@@ -1,7 +1,7 @@
 """The /delete reply says what went, what could not be removed yet, and what the law keeps."""
 from __future__ import annotations
 
-from bot.routers.account import erasure_reply
+from core.dialog import erasure_message as erasure_reply
 from core.services.privacy import ErasureReport
 
 
