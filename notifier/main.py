@@ -20,6 +20,7 @@ from notifier.composing import Composer
 from notifier.mail import EmlFileMailer, InvalidAddress, Mailer, SmtpMailer, SmtpSettings, format_sender
 from notifier.rate_limit import smtp_rate_limiter
 from notifier.scheduler import Scheduler
+from notifier.sms import SmsChannel, build_sms_sender
 from notifier.telegram import TelegramTransport
 from notifier.worker import OutboxWorker, RetryPolicy, WorkerOptions, postgres_listen_dsn
 
@@ -69,7 +70,9 @@ def build_worker(
     clock: Callable[[], datetime] | None = None,
     mailers: list[Mailer] | None = None,
     notifications: NotificationService | None = None,
+    sms_sender=None,
 ) -> OutboxWorker:
+    """`sms_sender`: an SmsSender (core.ports.sms) instead of the one SMS_PROVIDER names."""
     settings = core.settings
     clock = clock or core.clock
     mailers = mailers or build_mailers(settings)
@@ -80,6 +83,7 @@ def build_worker(
                           clock=clock),
         mailers=mailers,
         telegram=TelegramTransport(bot, messages_per_s=settings.telegram_messages_per_s) if bot else None,
+        sms=SmsChannel.from_settings(settings, sms_sender or build_sms_sender(settings)),
         policy=RetryPolicy(
             max_age=timedelta(hours=settings.notifier_max_age_hours),
             base_s=settings.notifier_backoff_base_s,
@@ -88,6 +92,7 @@ def build_worker(
         ),
         options=WorkerOptions(
             lanes=len(mailers),
+            priority_lanes=settings.notifier_priority_lanes,
             batch_size=settings.notifier_batch_size,
             lease_s=settings.notifier_lease_s,
             poll_interval_s=settings.notifier_poll_interval_s,

@@ -10,6 +10,12 @@ overwrite the new holder's record.
 
 A worker puts the attempt on record (`begin_attempts`) before it calls the transport, in the
 same transaction that records the outcomes of the rows before: one round trip per chunk.
+
+Rows are claimed most urgent first (outbox.priority, by kind: core.domain.outbox), then oldest due;
+the index ix_outbox_claim (status, priority DESC, due_at, id) hands them over in that order, so a
+sign-in code queued behind thousands of bulk notices is the first row of the next claim. A row
+whose lease ran out before any attempt went on record is put back to queued first, so the claim
+itself reads one status in index order.
 """
 from __future__ import annotations
 
@@ -19,14 +25,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, delete, or_, select, update
+from sqlalchemy import bindparam, case, delete, func, literal_column, or_, select, update
 
 from core.db.models import ChannelPause, OutboxMessage
 from core.db.uow import UnitOfWorkFactory
 from core.services.notifications import QUEUED, SENDING, UNKNOWN
 from core.texts import text
 
-__all__ = ["ClaimedRow", "Claim", "OutboxQueue", "RowUpdate", "new_claim_token"]
+__all__ = ["ClaimedRow", "Claim", "OutboxQueue", "RowUpdate", "claim_pick", "new_claim_token"]
 
 _T = OutboxMessage.__table__
 _P = ChannelPause.__table__
@@ -49,6 +55,7 @@ class ClaimedRow:
     due_at: datetime
     give_up_at: datetime | None
     claim_token: str
+    priority: int = 0
 
 
 @dataclass(frozen=True)
@@ -73,40 +80,65 @@ class OutboxQueue:
         self._clock = clock
 
     async def claim(self, *, limit: int, lease_s: float, token: str, channels: Sequence[str],
-                    probe_interval_s: float = 300.0) -> "Claim":
-        """Due rows of the channels that are not paused. A paused channel whose probe time has come
-        is included for one worker (the one that moves its probe time on): that worker's next
-        send on it tells whether the channel works again."""
+                    probe_interval_s: float = 300.0, min_priority: int | None = None) -> "Claim":
+        """Due rows of the channels that are not paused, most urgent first. A paused channel whose
+        probe time has come is included for one worker (the one that moves its probe time on): that
+        worker's next send on it tells whether the channel works again. `min_priority`: only rows
+        at least that urgent (the priority lane)."""
         now = self._clock()
         async with self._uow() as uow:
             postgres = uow.session.bind.dialect.name == "postgresql"
             await self._mark_interrupted_attempts(uow, now=now, postgres=postgres)
-            channels, probing = await self._open_channels(uow, channels, now=now, probe_interval_s=probe_interval_s)
+            await self._requeue_lapsed_leases(uow, now=now, postgres=postgres)
+            # A priority lane leaves probing to the others: it might win the probe and have no row to try.
+            channels, probing = await self._open_channels(uow, channels, now=now, probe_interval_s=probe_interval_s,
+                                                          may_probe=min_priority is None)
             if not channels:
                 await uow.commit()
                 return Claim([], probing=())
-            due = or_(
-                and_(_T.c.status == QUEUED, _T.c.due_at <= now),
-                and_(_T.c.status == SENDING, _T.c.locked_until < now, _T.c.attempt_started_at.is_(None)),
-            )
-            pick = select(_T.c.id).where(due, _T.c.channel.in_(list(channels))).order_by(_T.c.due_at, _T.c.id).limit(limit)
-            if postgres:
-                pick = pick.with_for_update(skip_locked=True)
+            pick = claim_pick(channels=channels, now=now, limit=limit, min_priority=min_priority, postgres=postgres)
             stmt = (
                 update(_T).where(_T.c.id.in_(pick.scalar_subquery()))
                 .values(status=SENDING, locked_until=now + timedelta(seconds=lease_s), claim_token=token)
                 .returning(_T.c.id, _T.c.kind, _T.c.channel, _T.c.person_id, _T.c.address, _T.c.idempotency_key,
-                           _T.c.payload, _T.c.attempts, _T.c.due_at, _T.c.give_up_at)
+                           _T.c.payload, _T.c.attempts, _T.c.due_at, _T.c.give_up_at, _T.c.priority)
             )
             rows = (await uow.session.execute(stmt)).all()
             await uow.commit()
         claimed = [
             ClaimedRow(r.id, r.kind, r.channel, r.person_id, r.address, r.idempotency_key, r.payload or {},
-                       r.attempts, r.due_at, r.give_up_at, token)
+                       r.attempts, r.due_at, r.give_up_at, token, r.priority or 0)
             for r in rows
         ]
-        claimed.sort(key=lambda r: r.id)
+        # Sent in the claim's order: the urgent row of a batch goes first.
+        claimed.sort(key=lambda r: (-r.priority, r.due_at, r.id))
         return Claim(claimed, probing=tuple(probing))
+
+    async def _requeue_lapsed_leases(self, uow, *, now: datetime, postgres: bool) -> None:
+        """Rows whose worker vanished before putting any attempt on record: nothing was sent, so
+        they are simply queued again (due at once, as they were)."""
+        pick = select(_T.c.id).where(
+            _T.c.status == SENDING, _T.c.locked_until < now, _T.c.attempt_started_at.is_(None)
+        )
+        if postgres:
+            pick = pick.with_for_update(skip_locked=True)
+        await uow.session.execute(
+            update(_T).where(_T.c.id.in_(pick.scalar_subquery()))
+            .values(status=QUEUED, locked_until=None, claim_token=None)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def recent_sms_sends(self, *, address: str, since: datetime, exclude_id: int) -> dict[int, datetime]:
+        """Rows to this mobile attempted since `since` (per-number limits, across worker processes):
+        row id -> when its latest attempt started."""
+        attempted_at = func.coalesce(_T.c.attempt_started_at, _T.c.last_attempt_at)
+        async with self._uow() as uow:
+            rows = (await uow.session.execute(
+                select(_T.c.id, attempted_at).where(
+                    _T.c.channel == "sms", _T.c.address == address, attempted_at >= since, _T.c.id != exclude_id,
+                )
+            )).all()
+        return {row_id: at for row_id, at in rows}
 
     async def _mark_interrupted_attempts(self, uow, *, now: datetime, postgres: bool) -> None:
         """Rows whose worker vanished with an attempt on record: the message may have arrived.
@@ -124,14 +156,14 @@ class OutboxQueue:
         )
 
     async def _open_channels(self, uow, channels: Sequence[str], *, now: datetime,
-                             probe_interval_s: float) -> tuple[list[str], list[str]]:
+                             probe_interval_s: float, may_probe: bool = True) -> tuple[list[str], list[str]]:
         paused = dict((await uow.session.execute(select(_P.c.channel, _P.c.probe_at))).all())
         open_channels, probing = [], []
         for channel in channels:
             if channel not in paused:
                 open_channels.append(channel)
                 continue
-            if paused[channel] > now:
+            if paused[channel] > now or not may_probe:
                 continue
             won = await uow.session.execute(
                 update(_P).where(_P.c.channel == channel, _P.c.probe_at <= now)
@@ -189,6 +221,21 @@ class OutboxQueue:
         async with self._uow() as uow:
             await uow.session.execute(_RECORD, _record_params(updates))
             await uow.commit()
+
+
+def claim_pick(*, channels: Sequence[str], now: datetime, limit: int, min_priority: int | None,
+               postgres: bool):
+    """The ids a claim takes, in the order of ix_outbox_claim. SQLite's planner, without statistics,
+    would rather range-scan ix_outbox_status_due_at and sort every due row; a unary + on due_at (a
+    no-op on the value) keeps that index out of its choice, and it reads ix_outbox_claim in order."""
+    due_at = _T.c.due_at if postgres else literal_column("+outbox.due_at", type_=_T.c.due_at.type)
+    conditions = [_T.c.status == QUEUED, due_at <= now, _T.c.channel.in_(list(channels))]
+    if min_priority is not None:
+        conditions.append(_T.c.priority >= min_priority)
+    pick = select(_T.c.id).where(*conditions).order_by(_T.c.priority.desc(), _T.c.due_at, _T.c.id).limit(limit)
+    if postgres:
+        return pick.with_for_update(skip_locked=True)
+    return pick
 
 
 @dataclass(frozen=True)

@@ -19,9 +19,16 @@ A worker killed at any point therefore leaves each of its rows either never atte
 (claimed again after the lease) or attempted (unknown after the lease), never "queued as if
 nothing happened". What remains possible, and why it is accepted, is in README (Notifications).
 
-A channel that cannot deliver at all (Telegram: 401 or 404 on the bot token, API unreachable)
-is paused: its rows stay queued, staff are alerted once, and a worker tries one row again
-every probe interval until it works.
+Priority: rows are claimed most urgent first (outbox.priority, by kind: core.domain.outbox), and
+besides the ordinary lanes a priority lane claims only urgent rows (sign-in codes) in small batches,
+so a code goes out within seconds even while every other lane is busy with a batch of bulk mail.
+
+SMS (channel 'sms'): the row's kind names an approved template (core.ports.sms), its address is the
+mobile; per-number limits hold a row back in the queue (not attempted, not dropped) until it fits.
+
+A channel that cannot deliver at all (Telegram: 401 or 404 on the bot token, API unreachable; SMS:
+the provider refuses our key or signature) is paused: its rows stay queued, staff are alerted once,
+and a worker tries one row again every probe interval until it works.
 
 Wake-ups: PostgreSQL NOTIFY from the outbox trigger, `wake()` from the same process (the
 scheduler), or the poll interval, whichever comes first.
@@ -42,12 +49,15 @@ import jinja2
 
 from core.services.notifications import FAILED, OUTBOX_CHANNEL, QUEUED, SENT, SKIPPED, UNKNOWN, NotificationService
 from core.db.uow import UnitOfWorkFactory
+from core.domain.outbox import URGENT
+from core.ports.sms import SmsTemplateError
 from core.texts import text
 from notifier.composing import Composer, OutboxItem
 from notifier.mail import DeliveryOutcome, DeliveryResult, Mailer
 from notifier.outcome import Outcome, SendOutcome
 from notifier.queue import ClaimedRow, OutboxQueue, RowUpdate, new_claim_token
 from notifier.rate_limit import RateLimiter
+from notifier.sms.channel import SmsChannel, SmsMessage
 from notifier.telegram import TelegramTransport
 
 __all__ = ["OutboxWorker", "RetryPolicy", "WorkerOptions", "postgres_listen_dsn"]
@@ -85,6 +95,10 @@ class RetryPolicy:
 class WorkerOptions:
     lanes: int = 4
     batch_size: int = 50
+    # Lanes that claim only rows of at least `urgent_priority`, a few at a time (0: none).
+    priority_lanes: int = 1
+    priority_batch_size: int = 5
+    urgent_priority: int = URGENT
     lease_s: float = 300.0
     poll_interval_s: float = 2.0
 
@@ -105,6 +119,7 @@ class OutboxWorker:
         composer: Composer,
         mailers: Sequence[Mailer],
         telegram: TelegramTransport | None = None,
+        sms: SmsChannel | None = None,
         policy: RetryPolicy = RetryPolicy(),
         options: WorkerOptions = WorkerOptions(),
         smtp_limiter: RateLimiter | None = None,
@@ -119,6 +134,7 @@ class OutboxWorker:
         self._composer = composer
         self._mailers = list(mailers)
         self._telegram = telegram
+        self._sms = sms
         self._policy = policy
         self._options = options
         self._smtp_limiter = smtp_limiter
@@ -127,7 +143,9 @@ class OutboxWorker:
         self._rng = rng or random.Random()
         self._wakers: list[asyncio.Event] = []
         # The channels this worker can deliver; rows of others wait for a worker that can.
-        self.channels: tuple[str, ...] = ("email", "telegram") if telegram is not None else ("email",)
+        self.channels: tuple[str, ...] = (
+            ("email",) + (("telegram",) if telegram is not None else ()) + (("sms",) if sms is not None else ())
+        )
         self.processed = 0
 
     # ------------------------------------------------------------------ running
@@ -138,27 +156,38 @@ class OutboxWorker:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Runs the lanes until `stop` is set; a lane finishes the row in hand, then hands back the rest."""
-        self._wakers = [asyncio.Event() for _ in range(self._options.lanes)]
+        options = self._options
+        self._wakers = [asyncio.Event() for _ in range(options.lanes + options.priority_lanes)]
         listener = asyncio.create_task(self._listen(stop)) if self._listen_dsn else None
+        lanes = [self._lane(i, stop) for i in range(options.lanes)]
+        # A priority lane shares a mailer (its SMTP connection takes one message at a time, in turn).
+        lanes += [
+            self._lane(options.lanes + i, stop, mailer_index=i, min_priority=options.urgent_priority,
+                       batch_size=options.priority_batch_size)
+            for i in range(options.priority_lanes)
+        ]
         try:
-            await asyncio.gather(*(self._lane(i, stop) for i in range(self._options.lanes)))
+            await asyncio.gather(*lanes)
         finally:
             if listener is not None:
                 listener.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await listener
 
-    async def _lane(self, index: int, stop: asyncio.Event) -> None:
+    async def _lane(self, index: int, stop: asyncio.Event, *, mailer_index: int | None = None,
+                    min_priority: int | None = None, batch_size: int | None = None) -> None:
         waker = self._wakers[index]
-        mailer = self._mailers[index % len(self._mailers)]
+        mailer = self._mailers[(index if mailer_index is None else mailer_index) % len(self._mailers)]
+        batch_size = batch_size or self._options.batch_size
         while not stop.is_set():
             waker.clear()
             try:
-                handled = await self.process_batch(mailer=mailer, stop=stop)
+                handled = await self.process_batch(mailer=mailer, stop=stop, min_priority=min_priority,
+                                                   batch_size=batch_size)
             except Exception:  # the database went away, a bug: log, back off, keep the worker alive
                 log.exception("outbox lane %s failed; retrying after the poll interval", index)
                 handled = 0
-            if handled >= self._options.batch_size:
+            if handled >= batch_size:
                 continue
             await _wait_any(stop, waker, timeout=self._options.poll_interval_s)
 
@@ -196,13 +225,15 @@ class OutboxWorker:
 
     # ------------------------------------------------------------------ one batch
 
-    async def process_batch(self, *, mailer: Mailer | None = None, stop: asyncio.Event | None = None) -> int:
+    async def process_batch(self, *, mailer: Mailer | None = None, stop: asyncio.Event | None = None,
+                            min_priority: int | None = None, batch_size: int | None = None) -> int:
+        """One claim, sent and recorded. `min_priority`: only rows at least that urgent (a priority lane)."""
         mailer = mailer or self._mailers[0]
         token = new_claim_token()
         options = self._options
         claim = await self._queue.claim(
-            limit=options.batch_size, lease_s=options.lease_s, token=token, channels=self.channels,
-            probe_interval_s=self._policy.channel_probe_s,
+            limit=batch_size or options.batch_size, lease_s=options.lease_s, token=token, channels=self.channels,
+            probe_interval_s=self._policy.channel_probe_s, min_priority=min_priority,
         )
         if not claim:
             return 0
@@ -275,7 +306,7 @@ class OutboxWorker:
     async def _prepare(self, row: ClaimedRow) -> Any:
         """The message to send, or the outcome that makes sending unnecessary (nothing attempted)."""
         if not row.address:
-            channel = "电子邮箱" if row.channel == "email" else "Telegram"
+            channel = {"email": "电子邮箱", "sms": "手机号"}.get(row.channel, "Telegram")
             return SendOutcome(Outcome.PERMANENT, text("notifier.no_address", channel=channel))
         if row.kind in _LAPSABLE_KINDS:
             reason = await self._notifications.lapsed_reason(kind=row.kind, payload=row.payload)
@@ -287,15 +318,38 @@ class OutboxWorker:
                 return self._composer.email(item)
             if row.channel == "telegram":
                 return self._composer.telegram(item)
+            if row.channel == "sms":
+                return await self._prepare_sms(row)
             return SendOutcome(Outcome.PERMANENT, f"未知的发送渠道「{row.channel}」")
         except jinja2.TemplateNotFound:
             return SendOutcome(Outcome.PERMANENT, text("notifier.unknown_kind", kind=row.kind))
         except (jinja2.TemplateError, KeyError, TypeError, ValueError) as exc:
             return SendOutcome(Outcome.PERMANENT, f"通知内容生成失败（{type(exc).__name__}: {exc}）")
 
+    async def _prepare_sms(self, row: ClaimedRow) -> SmsMessage | SendOutcome:
+        if self._sms is None:  # not claimed without one; a row handed over by hand waits
+            return SendOutcome(Outcome.DEFERRED, "本进程未配置短信发送", retry_after=60)
+        try:
+            message = self._sms.compose(kind=row.kind, address=row.address, payload=row.payload)
+        except SmsTemplateError as exc:
+            return SendOutcome(Outcome.PERMANENT, str(exc))
+        limits = self._sms.limits
+        if limits.limits:
+            now = self._clock()
+            on_record = await self._queue.recent_sms_sends(address=row.address, since=now - limits.longest,
+                                                           exclude_id=row.id)
+            wait = limits.wait(message.phone, now=now, on_record=on_record)
+            if wait > timedelta(0):
+                return SendOutcome(Outcome.DEFERRED, "同一手机号发送过于频繁，稍后发送",
+                                   retry_after=wait.total_seconds())
+            limits.reserve(message.phone, row.id, now=now)
+        return message
+
     async def _transmit(self, row: ClaimedRow, message: Any, mailer: Mailer) -> SendOutcome:
         if row.channel == "email":
             return await self._send_email(message, mailer)
+        if row.channel == "sms":
+            return await self._sms.send(message)
         if self._telegram is None:
             return SendOutcome(Outcome.DEFERRED, "本进程未配置 Telegram 机器人", retry_after=60)
         return await self._telegram.send(message)

@@ -13,7 +13,7 @@ __all__ = ["register"]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    notifier = subparsers.add_parser("notifier", help="运行通知发送进程（邮件、Telegram、提醒、日报），Ctrl+C 停止")
+    notifier = subparsers.add_parser("notifier", help="运行通知发送进程（邮件、Telegram、短信、提醒、日报），Ctrl+C 停止")
     notifier.set_defaults(func=_run)
 
 
@@ -37,8 +37,10 @@ def _run(args: argparse.Namespace) -> int:
 
             bot = create_bot(settings.bot_token.get_secret_value(), settings.bot_api_url)
         where = settings.smtp_host or f"{settings.data_dir / 'outbox'}（.eml 文件）"
-        print(f"通知进程已启动：邮件 → {where}；Telegram → {'已启用' if bot else '未配置 BOT_TOKEN，Telegram 通知暂缓'}",
-              flush=True)
+        sms = ("阿里云短信" if settings.sms_provider == "aliyun"
+               else f"模拟（{settings.data_dir / 'outbox' / 'sms.jsonl'}，未配置 SMS_PROVIDER）")
+        print(f"通知进程已启动：邮件 → {where}；Telegram → {'已启用' if bot else '未配置 BOT_TOKEN，Telegram 通知暂缓'}"
+              f"；短信 → {sms}", flush=True)
         try:
             await run_notifier(core, bot=bot, stop=stop)
         finally:

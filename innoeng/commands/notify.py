@@ -16,7 +16,7 @@ __all__ = ["register"]
 _STATUS_LABELS = {
     "queued": "排队中", "sending": "发送中", "sent": "已发送", "failed": "失败", "unknown": "结果不明", "skipped": "已跳过",
 }
-_CHANNEL_LABELS = {"email": "电子邮件", "telegram": "Telegram"}
+_CHANNEL_LABELS = {"email": "电子邮件", "telegram": "Telegram", "sms": "短信"}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -67,8 +67,11 @@ def _run(action) -> int:
 
 def _status(args: argparse.Namespace) -> int:
     async def action(core):
+        from notifier.sms.usage import sms_usage
+
         status = await _service(core).status()
         zone = core.settings.zone
+        sms = await sms_usage(core.uow, now=core.clock(), zone=zone)
         oldest = status.oldest_due_at.astimezone(zone).isoformat() if status.oldest_due_at else None
         pauses = [
             {"channel": p.channel, "reason": p.reason, "paused_at": p.paused_at.astimezone(zone).isoformat(),
@@ -80,11 +83,15 @@ def _status(args: argparse.Namespace) -> int:
                 "by_status": status.by_status, "due": status.due, "oldest_due_at": oldest,
                 "failed_by_reason": [{"reason": r, "count": c} for r, c in status.failed_by_reason],
                 "paused_channels": pauses,
+                "sms": sms.as_dict() | {"provider": core.settings.sms_provider},
             })
             return
         for key, label in _STATUS_LABELS.items():
             print(f"{label}（{key}）：{status.by_status.get(key, 0)}")
         print(f"已到期待发送：{status.due}，最早到期：{oldest or '—'}")
+        provider = "阿里云" if core.settings.sms_provider == "aliyun" else "模拟（未配置短信服务商，不产生费用）"
+        print(f"短信（{provider}）：今日已发送 {sms.today} 条，本月 {sms.this_month} 条，累计 {sms.total} 条；"
+              f"排队中 {sms.queued} 条（按条计，超长短信服务商按多条计费）")
         for pause in pauses:
             print(f"渠道已暂停：{_CHANNEL_LABELS.get(pause['channel'], pause['channel'])}，自 {pause['paused_at']}，"
                   f"原因：{pause['reason']}；下次自动重试 {pause['next_probe_at']}"
