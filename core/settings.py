@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from typing import Annotated
+from typing import Annotated, Literal
 
 __all__ = ["Settings"]
 
@@ -95,6 +95,27 @@ class Settings(BaseSettings):
     smtp_quota_per_minute: int | None = None
     smtp_quota_per_day: int | None = None
     telegram_messages_per_s: int = 30
+    # Extra lanes that claim only urgent rows (sign-in codes, core.domain.outbox.URGENT and above).
+    notifier_priority_lanes: int = 1
+
+    # -- SMS (notifier/sms): fake unless a provider is configured ----------------------------------
+    # fake: recorded and written to DATA_DIR/outbox/sms.jsonl, nothing leaves the machine; aliyun: Dysmsapi SendSms.
+    sms_provider: Literal["fake", "aliyun"] = "fake"
+    aliyun_sms_access_key_id: str | None = None
+    aliyun_sms_access_key_secret: SecretStr | None = None
+    aliyun_sms_sign_name: str | None = None  # the approved signature (签名), e.g. 中国创造学会
+    # host, or http://host:port for a local stand-in
+    aliyun_sms_endpoint: str = "dysmsapi.aliyuncs.com"
+    aliyun_sms_timeout_s: float = 10.0
+    # Approved template codes (e.g. SMS_123456789), one per kind in core.ports.sms.SMS_TEMPLATES.
+    aliyun_sms_template_signin_code: str | None = None  # variable: code
+    aliyun_sms_template_match_proposal_waiting: str | None = None  # variable: link
+    aliyun_sms_template_match_deadline_tomorrow: str | None = None  # variable: link
+    aliyun_sms_template_workshop_tomorrow: str | None = None  # variables: title, link
+    # At most this many SMS to one mobile per minute / per hour; more wait in the queue (None: no limit).
+    sms_per_number_per_minute: int | None = 1
+    sms_per_number_per_hour: int | None = 5
+
     # Local (TIMEZONE) hours at which reminders and the staff digest are sent.
     reminder_hour: int = 10
     digest_hour: int = 9
@@ -128,9 +149,23 @@ class Settings(BaseSettings):
     console_max_failures_per_address: int = 20
     console_address_window_minutes: int = 15
 
+    # -- participants' web channel (issue 20) -------------------------------------------------------
+    web_host: str = "127.0.0.1"
+    web_port: int = 8000
+    # The public address of the web pages (links in e-mails, QR codes); None: http://WEB_HOST:WEB_PORT.
+    # An https:// address makes the session cookie Secure.
+    web_base_url: str | None = None
+    # Signs the links in notices (core.links); unset: a random secret kept in DATA_DIR/link_secret.
+    # Several processes or hosts must share it (set it, or share DATA_DIR). Changing it voids links sent.
+    link_secret: SecretStr | None = None
+
     @property
     def console_url(self) -> str:
         return (self.console_base_url or f"http://{self.console_host}:{self.console_port}").rstrip("/")
+
+    @property
+    def web_url(self) -> str:
+        return (self.web_base_url or f"http://{self.web_host}:{self.web_port}").rstrip("/")
 
     @field_validator("deadline_reminder_days", mode="before")
     @classmethod

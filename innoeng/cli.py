@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "notify",
     "maintenance",
     "console",
+    "web",
     "staff",
 )
 

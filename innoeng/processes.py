@@ -40,6 +40,7 @@ async def serve(settings: Settings, *, with_bot: bool, with_notifier: bool, sand
     core = bootstrap(settings)
     sandbox = None
     console_runner = None
+    web_runner = None
     bot: Bot | None = None
     try:
         await core.prepare()
@@ -75,6 +76,7 @@ async def serve(settings: Settings, *, with_bot: bool, with_notifier: bool, sand
             tasks.append(asyncio.create_task(run_notifier(core, bot=bot, stop=stop), name="notifier"))
         if with_console:
             console_runner = await _start_console(core, settings)
+            web_runner = await _start_web(core, settings)
         print("innoeng 正在运行，按 Ctrl+C 停止。", flush=True)
         done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
         stop.set()
@@ -87,6 +89,8 @@ async def serve(settings: Settings, *, with_bot: bool, with_notifier: bool, sand
     finally:
         if console_runner is not None:
             await console_runner.cleanup()
+        if web_runner is not None:
+            await web_runner.cleanup()
         if bot is not None:
             await bot.session.close()
         if sandbox is not None:
@@ -106,4 +110,19 @@ async def _start_console(core, settings: Settings):
         return None
     print(f"工作人员网页工作台：在浏览器打开 {address}/ 登录（新建账号：innoeng staff add 邮箱 --name 姓名 --role admin）。",
           flush=True)
+    return runner
+
+
+async def _start_web(core, settings: Settings):
+    """Starts the participants' web pages beside the console; a busy port leaves the rest running."""
+    from innoeng.commands.web import web_address_line
+    from web.app import start_web
+
+    try:
+        runner, address = await start_web(core, host=settings.web_host, port=settings.web_port)
+    except OSError as error:
+        print(f"参与者网页版未启动：无法监听 {settings.web_host}:{settings.web_port}（{error.strerror or error}）。"
+              f"请设置 WEB_PORT 为空闲端口后重新启动。", flush=True)
+        return None
+    print(web_address_line(address, settings), flush=True)
     return runner

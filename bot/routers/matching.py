@@ -11,7 +11,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 
 from bot.callbacks import CandidateMark, MoreCandidates
 from core.bootstrap import Core
-from core.domain import ApplicationStatus, DomainError, FormKind
+from core.domain import DomainError, FormKind
 from core.replies import parse_answer_callback_data
 from core.services import PersonView
 from core.services.appointments import AppointmentView
@@ -58,9 +58,7 @@ def candidate_keyboard(candidate: Candidate) -> InlineKeyboardMarkup:
 
 
 async def _university(core: Core, person: PersonView):
-    drafts = [d for d in await core.intake.find_for_person(person_id=person.id)
-              if d.form == FormKind.UNIVERSITY and d.status in (ApplicationStatus.SUBMITTED, ApplicationStatus.APPROVED)]
-    return drafts[-1] if drafts else None
+    return await core.dialog.in_matching(person, FormKind.UNIVERSITY)
 
 
 async def show_candidates(bot: Bot, chat_id: int, groups: list[DemandCandidates], application_id: int) -> None:
@@ -197,9 +195,7 @@ def university_option_keyboard(expert_application_id: int, option: UniversityOpt
 
 
 async def _pooled_expert(core: Core, person: PersonView):
-    drafts = [d for d in await core.intake.find_for_person(person_id=person.id)
-              if d.form == FormKind.EXPERT and d.status == ApplicationStatus.APPROVED]
-    return drafts[-1] if drafts else None
+    return await core.dialog.in_matching(person, FormKind.EXPERT)
 
 
 async def universities(message: Message, bot: Bot, core: Core, person: PersonView) -> None:

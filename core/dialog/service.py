@@ -10,6 +10,7 @@ reads exactly as a missing one. The token's turn is checked in the same versione
 """
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -105,6 +106,10 @@ class IntakeDialog:
         self._zone = zone
         self._retention_line = retention_line
         self._clock = clock
+        # The drafts behind the screens this process drew last, by token: a chat reads the screen and then acts
+        # on it, and this spares the act a second read of the same row. Only which question a token stands
+        # for is taken from here (fixed for an application and turn); the write still checks the turn.
+        self._drawn: OrderedDict[str, DraftView] = OrderedDict()
 
     # ------------------------------------------------------------------ reading
 
@@ -164,6 +169,15 @@ class IntakeDialog:
             ))
         return StatusScreen(title=text("status.title"), empty=None if items else text("status.empty"), items=tuple(items))
 
+    async def in_matching(self, person: PersonView | int, form: str) -> DraftView | None:
+        """The application of this person that two-way matching works with: a university's intent once
+        submitted (candidates are recommended at submit) or approved; an expert's once approved (in the pool)."""
+        person = await self._person(person)
+        taking_part = _IN_MATCHING[FormKind(form)]
+        applications = [d for d in await self._intake.find_for_person(person_id=person.id)
+                        if d.form == form and ApplicationStatus(d.status) in taking_part]
+        return applications[-1] if applications else None
+
     async def withdrawable(self, person: PersonView | int) -> StatusItem | None:
         """The application a 撤回 concerns: the most recent one still open."""
         items = [i for i in (await self.status(person)).items if i.kind == "application" and i.withdrawable]
@@ -199,7 +213,8 @@ class IntakeDialog:
             return Outcome(OutcomeKind.STALE, await self.screen(person))
         application_id, turn = parsed
         try:
-            draft = await self._intake.get(application_id=application_id, person_id=person.id)
+            draft = self._drawn_for(token, person) or await self._intake.get(application_id=application_id,
+                                                                            person_id=person.id)
         except NotFound:
             # Someone else's application, or none: the same answer as any page that is no longer current.
             return Outcome(OutcomeKind.STALE, await self.screen(person))
@@ -314,10 +329,23 @@ class IntakeDialog:
             return await self.status(person)
         return await self._draft_screen(person, fresh)
 
+    def _drawn_for(self, token: str, person: PersonView) -> DraftView | None:
+        draft = self._drawn.get(token)
+        if draft is None or draft.person_id != person.id or draft.step is None or draft.step.question.kind is Kind.FILE:
+            return None  # the review and file questions show uploads, which change without a new turn
+        return draft
+
+    def _remember(self, token: str, draft: DraftView) -> None:
+        self._drawn[token] = draft
+        self._drawn.move_to_end(token)
+        while len(self._drawn) > _DRAWN_KEPT:
+            self._drawn.popitem(last=False)
+
     async def _draft_screen(self, person: PersonView, draft: DraftView) -> Screen:
         if ApplicationStatus(draft.status) not in EDITABLE:
             return await self.status(person)
         token = page_token(draft.application_id, draft.turn)
+        self._remember(token, draft)
         step = draft.step
         needs_files = step is None or step.question.kind is Kind.FILE
         documents = await self._documents(draft) if needs_files else ()
@@ -448,6 +476,14 @@ class IntakeDialog:
 
     def _local(self, moment: datetime) -> str:
         return moment.astimezone(self._zone).strftime("%Y-%m-%d %H:%M")
+
+
+_DRAWN_KEPT = 4096  # screens remembered per process: the people answering within the same few seconds
+
+_IN_MATCHING = {
+    FormKind.UNIVERSITY: frozenset({ApplicationStatus.SUBMITTED, ApplicationStatus.APPROVED}),
+    FormKind.EXPERT: frozenset({ApplicationStatus.APPROVED}),
+}
 
 
 def _canonical(kind: Kind, value: Any) -> Any:

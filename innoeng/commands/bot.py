@@ -42,9 +42,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     bot.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)  # one of --workers N
     bot.set_defaults(func=_bot)
     run = subparsers.add_parser(
-        "run", help="运行全部服务：机器人 + 通知 + 工作人员网页工作台；未设置 BOT_TOKEN 时同时启动本地 Bot API 替身",
+        "run", help="运行全部服务：机器人 + 通知 + 工作人员网页工作台 + 参与者网页版；未设置 BOT_TOKEN 时同时启动本地 Bot API 替身",
         description="运行全部服务：Telegram 机器人、通知发送（邮件与 Telegram）和工作人员网页工作台"
                     "（默认 http://127.0.0.1:8090/，由 CONSOLE_HOST / CONSOLE_PORT 设置；innoeng console 只运行工作台）。"
+                    "以及参与者网页版（默认 http://127.0.0.1:8000/，由 WEB_HOST / WEB_PORT 设置；innoeng web 只运行网页版）。"
                     "未设置 BOT_TOKEN 时同时启动本地 Bot API 替身（http://127.0.0.1:8081/）。",
     )
     run.set_defaults(func=_run)

@@ -1,0 +1,109 @@
+"""The local mailbox: with no SMTP_HOST the e-mails stay in the outbox; this renders them as they would be sent,
+so a newcomer can sign in with the code and follow notices without a mail server.
+
+Its own jinja environment over templates/email/ (the notifier's templates; the notifier is not imported)."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from sqlalchemy import select
+
+from core.bootstrap import Core
+from core.db.models import OutboxMessage
+from core.formatting import format_datetime_cn
+from core.forms import get_form
+from core.texts import text
+
+__all__ = ["MailboxEntry", "email_environment", "mailbox_entries", "is_loopback"]
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+_ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2}|Z)?$")
+_BLANK_LINES = re.compile(r"\n{3,}")
+LOOPBACK = frozenset({"127.0.0.1", "::1", "::ffff:127.0.0.1"})
+
+
+@dataclass(frozen=True)
+class MailboxEntry:
+    id: int
+    channel: str
+    kind: str
+    address: str
+    status: str
+    created_at: datetime
+    created_text: str  # 2025年8月15日 18:00（北京时间）
+    subject: str
+    body: str
+
+
+def is_loopback(remote: str | None, headers) -> bool:
+    """The request comes from this machine itself, not through a proxy on it."""
+    forwarded = any(h in headers for h in ("X-Forwarded-For", "Forwarded", "X-Real-IP"))
+    return remote in LOOPBACK and not forwarded
+
+
+def email_environment() -> jinja2.Environment:
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
+        autoescape=False,  # plain-text bodies, escaped by the page that shows them
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.filters["datetime_cn"] = format_datetime_cn
+    environment.globals["reply_to"] = None
+    return environment
+
+
+def _revive(value: Any) -> Any:
+    if isinstance(value, str) and _ISO_DATETIME.match(value):
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if isinstance(value, list):
+        return [_revive(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _revive(v) for k, v in value.items()}
+    return value
+
+
+def _render(environment: jinja2.Environment, row: OutboxMessage, web_url: str) -> tuple[str, str]:
+    context = _revive(dict(row.payload or {}))
+    context.setdefault("name", "")
+    context.setdefault("web_url", web_url)
+    if "form" in context and "form_title" not in context:
+        try:
+            context["form_title"] = get_form(context["form"]).title
+        except (KeyError, ValueError):
+            context["form_title"] = ""
+    try:
+        subject = environment.get_template(f"email/{row.kind}.subject.txt").render(context)
+        body = environment.get_template(f"email/{row.kind}.txt").render(context)
+    except jinja2.TemplateError:
+        return text("web.mailbox.unrenderable", kind=row.kind), ""
+    return " ".join(subject.split()), _BLANK_LINES.sub("\n\n", body).strip()
+
+
+def _when(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)  # stored in UTC
+    return format_datetime_cn(moment)
+
+
+async def mailbox_entries(core: Core, environment: jinja2.Environment, *, limit: int = 200) -> list[MailboxEntry]:
+    async with core.uow() as uow:
+        rows = (await uow.session.scalars(
+            select(OutboxMessage).where(OutboxMessage.channel.in_(("email", "sms")))
+            .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc()).limit(limit))).all()
+        entries = []
+        for row in rows:
+            subject, body = _render(environment, row, core.settings.web_url)
+            entries.append(MailboxEntry(id=row.id, channel=row.channel, kind=row.kind, address=row.address or "",
+                                        status=row.status, created_at=row.created_at,
+                                        created_text=_when(row.created_at), subject=subject, body=body))
+    return entries
