@@ -14,6 +14,7 @@ from console.keys import CSRF_TOKEN, STAFF
 from console.navigation import navigation_for
 from core.domain import DomainError, NotFound
 from core.domain.staff import Role
+from core.domain.vocabulary import SIGN_IN_CHANNELS
 from core.texts import ZH_CN, text
 
 __all__ = ["TEMPLATES_DIR", "setup_templates", "render", "not_found", "error_page", "role_label", "act_then_redirect",
@@ -60,6 +61,7 @@ def setup_templates(app: web.Application, *, zone_name: str = "Asia/Shanghai") -
     )
     environment.globals.update(csrf_field=csrf_field, role_label=role_label, text=text, label=label, Role=Role)
     environment.filters["datetime"] = _datetime
+    environment.filters["sign_in_channel"] = lambda channel: SIGN_IN_CHANNELS.get(channel, channel)
     # A TOTP key typed by hand: blocks of four (authenticator apps ignore the spaces).
     environment.filters["grouped"] = lambda value, size=4: " ".join(value[i:i + size] for i in range(0, len(value), size))
     return environment

@@ -146,6 +146,13 @@ UNIVERSITY_LEVELS: dict[str, str] = {
     "vocational": "高职",
 }
 
+# How a person reaches the service (their sign-in identities), as staff read it beside an application.
+SIGN_IN_CHANNELS: dict[str, str] = {
+    "email": "网页（邮箱登录）",
+    "mobile": "网页（手机号登录）",
+    "telegram": "Telegram 机器人",
+}
+
 PREFERRED_CHANNELS: dict[str, str] = {
     "email": "电子邮件",
     "telegram": "Telegram 消息",

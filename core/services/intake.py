@@ -12,7 +12,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm.exc import StaleDataError
 
-from core.db.models import Application, CourseDemand, Document
+from sqlalchemy import select
+
+from core.db.models import Application, CourseDemand, Document, PersonIdentity
 from core.db.uow import UnitOfWork, UnitOfWorkFactory
 from core.documents import ACCEPTED_TYPES, DocumentStore, detect_mime
 from core.services.files import forget_document, stage_document
@@ -104,6 +106,8 @@ class IntakeService:
         documents = tuple(_document_view(d) for d in await uow.documents.list_for_application(app.id))
         person = await uow.people.get(app.person_id)
         name = app.answers.get("name") or app.answers.get("university_name") or (person.display_name if person else None)
+        channels = tuple(sorted(set((await uow.session.scalars(
+            select(PersonIdentity.channel).where(PersonIdentity.person_id == app.person_id))).all())))
         return ApplicationSummary(
             id=app.id,
             reference=reference_number(app),
@@ -120,6 +124,7 @@ class IntakeService:
             staff_message=app.staff_message,
             lines=lines,
             documents=documents,
+            channels=channels,
         )
 
     # ------------------------------------------------------------------ starting

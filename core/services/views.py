@@ -66,6 +66,7 @@ class ApplicationSummary:
     staff_message: str | None
     lines: tuple[SummaryLine, ...] = field(default_factory=tuple)
     documents: tuple[DocumentView, ...] = field(default_factory=tuple)
+    channels: tuple[str, ...] = ()  # how the applicant signs in (core.domain.vocabulary.SIGN_IN_CHANNELS keys)
 
 
 @dataclass(frozen=True)
