@@ -10,6 +10,7 @@ from core.dialog import IntakeDialog
 from core.db.migrate import upgrade
 from core.db.uow import UnitOfWorkFactory, sql_unit_of_work
 from core.documents import DocumentStore, LocalDocumentStore
+from core.links import LinkService
 from core.services import BatchService, IntakeService, PeopleService, PrivacyService, ReviewService
 from core.services.common import Clock, utc_now
 from core.services.appointments import AppointmentService
@@ -17,6 +18,7 @@ from core.services.deliveries import UpdateLog
 from core.services.retention import RetentionPeriods
 from core.services.events import EventService
 from core.services.matching import MatchingService
+from core.services.preferences import NotificationPreferences
 from core.services.recommendations import RecommendationService
 from core.services.signin import SignInService
 from core.services.staff_accounts import ConsolePolicy, StaffAccountService
@@ -45,6 +47,8 @@ class Core:
     staff: StaffAccountService
     signin: SignInService
     dialog: IntakeDialog
+    links: LinkService
+    preferences: NotificationPreferences
 
     async def prepare(self) -> None:
         """Brings the schema up to date and opens a first batch on an empty database."""
@@ -94,4 +98,6 @@ def bootstrap(settings: Settings, *, clock: Clock = utc_now, engine: AsyncEngine
         staff=StaffAccountService(uow=uow, policy=ConsolePolicy.from_settings(settings), clock=clock),
         signin=SignInService(uow=uow, clock=clock),
         dialog=dialog,
+        links=LinkService.from_settings(settings, clock=clock),
+        preferences=NotificationPreferences(uow=uow, clock=clock),
     )

@@ -630,6 +630,8 @@ ZH_CN: Mapping[str, str] = {
     "web.question.finish": "完成",
     "web.question.select_placeholder": "请选择",
     "web.question.date_hint": "也可以输入 2025-08-15、2025/8/15 或 2025年8月15日。",
+    "web.question.date_formats": "可以点选日期；如果显示的是输入框，请按以下任一格式输入：2025-08-15、2025/8/15、2025年8月15日 或 20250815。",
+    "web.question.year_month_formats": "请输入年和月，以下格式都可以：2026-03、2026/3、2026年3月 或 202603。",
     "web.question.too_large": "文件过大：单个文件不能超过 {max_mb} MB。请压缩后重新上传。",
     "web.question.declined_sensitive": "您选择了暂不上传。上传证书前需要您的同意；已填写的内容都已保存，可以随时回来继续。",
     "web.review.hint": "请逐项核对。需要修改的，点击该项旁的「修改」；确认无误后点击「提交申请」。",

@@ -14,7 +14,9 @@ from typing import Any
 from core.forms import get_form
 from core.replies import ANSWER_KINDS, RSVP_KINDS, answer_callback_data, rsvp_callback_data
 from core.texts import text
-from notifier.calendar import event_ics
+from core.services.preferences import UNSUBSCRIBABLE_KINDS
+from core.calendar import event_ics
+from core.notice_links import NoticeLinks
 from notifier.mail import EmailMessageSpec, calendar_invitation, make_message_id
 from notifier.rendering import DEFAULT_TEMPLATES_DIR, EmailRenderer, build_environment
 from notifier.telegram import Button, TelegramMessage
@@ -38,6 +40,7 @@ class OutboxItem:
     address: str | None
     idempotency_key: str
     payload: Mapping[str, Any]
+    person_id: int | None = None  # whom the signed links in it are for (none without)
 
 
 def _revive(value: Any) -> Any:
@@ -63,8 +66,11 @@ class Composer:
         organizer_name: str = "中国创造学会创新工程学分会",
         templates_dir: str | Path = DEFAULT_TEMPLATES_DIR,
         clock=None,
+        links: NoticeLinks | None = None,
     ) -> None:
         self._emails = EmailRenderer(templates_dir)
+        # Signed links to the web pages where people act (None: notices name the web without a link).
+        self._links = links
         self._telegram = build_environment(templates_dir)
         self._mail_from = mail_from
         # Where answers go (Reply-To, the calendar organizer); None: nothing may invite a reply.
@@ -77,6 +83,16 @@ class Composer:
         context = _revive(dict(item.payload))
         context.setdefault("name", "")
         context["reply_to"] = self._reply_to
+        context["decision"] = NoticeLinks.is_decision(item.kind)  # "cannot be unsubscribed, because"
+        if self._links is not None:
+            context["web_home"] = self._links.base_url
+            web_url = self._links.page(item.kind, item.person_id, item.payload)
+            if web_url:
+                context["web_url"] = web_url
+            unsubscribe_url = self._links.unsubscribe(item.kind, item.person_id)
+            if unsubscribe_url:
+                context["unsubscribe_url"] = unsubscribe_url
+                context["unsubscribe_label"] = UNSUBSCRIBABLE_KINDS[item.kind]
         if "form" in context and "form_title" not in context:
             try:
                 context["form_title"] = get_form(context["form"]).title
@@ -100,6 +116,11 @@ class Composer:
             attachments = (calendar_invitation(ics, filename="invite.ics", method=method),)
         name = str(context.get("name") or "")
         recipient = f"{name} <{item.address}>" if name and not _UNSAFE_DISPLAY.search(name) else str(item.address)
+        headers: tuple[tuple[str, str], ...] = ()
+        if context.get("unsubscribe_url"):
+            # RFC 2369 + RFC 8058: mail clients offer "unsubscribe" and POST List-Unsubscribe=One-Click to it.
+            headers = (("List-Unsubscribe", f"<{context['unsubscribe_url']}>"),
+                       ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"))
         return EmailMessageSpec(
             to=(recipient,),
             subject=subject,
@@ -108,7 +129,17 @@ class Composer:
             message_id=make_message_id(item.idempotency_key, self._domain),
             attachments=attachments,
             reply_to=self._reply_to,
+            headers=headers,
         )
+
+    def sms_payload(self, item: OutboxItem) -> dict[str, Any]:
+        """The row's payload with its signed link as the template variable "link" (core.ports.sms)."""
+        payload = dict(item.payload)
+        if self._links is not None:
+            link = self._links.page(item.kind, item.person_id, item.payload)
+            if link:
+                payload["link"] = link
+        return payload
 
     def telegram(self, item: OutboxItem) -> TelegramMessage:
         """Raises jinja2.TemplateNotFound for a kind without a template, ValueError for a bad chat id."""

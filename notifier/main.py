@@ -17,6 +17,7 @@ from core.services.notifications import NotificationService
 from core.services.retention import RetentionService
 from core.settings import Settings
 from notifier.composing import Composer
+from core.notice_links import NoticeLinks
 from notifier.mail import EmlFileMailer, InvalidAddress, Mailer, SmtpMailer, SmtpSettings, format_sender
 from notifier.rate_limit import smtp_rate_limiter
 from notifier.scheduler import Scheduler
@@ -80,7 +81,7 @@ def build_worker(
         uow=core.uow,
         notifications=notifications or notification_service(core, clock),
         composer=Composer(mail_from=settings.mail_from, reply_to=settings.mail_reply_to, organizer_name=SENDER_NAME,
-                          clock=clock),
+                          clock=clock, links=NoticeLinks.from_core(core, clock)),
         mailers=mailers,
         telegram=TelegramTransport(bot, messages_per_s=settings.telegram_messages_per_s) if bot else None,
         sms=SmsChannel.from_settings(settings, sms_sender or build_sms_sender(settings)),

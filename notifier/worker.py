@@ -71,7 +71,11 @@ _MAX_INLINE_WAIT_S = 1.5
 _ATTEMPT_CHUNK_ROWS = 10
 # A slow chunk has the outcomes so far written after this long, so that fewer become unknown.
 _RECORD_EVERY_S = 0.5
-_LAPSABLE_KINDS = frozenset({"deadline_reminder", "workshop_invitation", "workshop_updated", "workshop_reminder"})
+_LAPSABLE_KINDS = frozenset({
+    "deadline_reminder", "workshop_invitation", "workshop_updated", "workshop_reminder", "match_answer_reminder",
+    # SMS for what cannot wait: not once it no longer applies (answered, moved, cancelled, unsubscribed).
+    "match_proposal_waiting", "match_deadline_tomorrow", "workshop_tomorrow",
+})
 
 
 @dataclass(frozen=True)
@@ -309,28 +313,30 @@ class OutboxWorker:
             channel = {"email": "电子邮箱", "sms": "手机号"}.get(row.channel, "Telegram")
             return SendOutcome(Outcome.PERMANENT, text("notifier.no_address", channel=channel))
         if row.kind in _LAPSABLE_KINDS:
-            reason = await self._notifications.lapsed_reason(kind=row.kind, payload=row.payload)
+            reason = await self._notifications.lapsed_reason(kind=row.kind, payload=row.payload,
+                                                             person_id=row.person_id)
             if reason:
                 return SendOutcome(Outcome.SKIPPED, reason)
-        item = OutboxItem(row.id, row.kind, row.channel, row.address, row.idempotency_key, row.payload)
+        item = OutboxItem(row.id, row.kind, row.channel, row.address, row.idempotency_key, row.payload,
+                          person_id=row.person_id)
         try:
             if row.channel == "email":
                 return self._composer.email(item)
             if row.channel == "telegram":
                 return self._composer.telegram(item)
             if row.channel == "sms":
-                return await self._prepare_sms(row)
+                return await self._prepare_sms(row, self._composer.sms_payload(item))
             return SendOutcome(Outcome.PERMANENT, f"未知的发送渠道「{row.channel}」")
         except jinja2.TemplateNotFound:
             return SendOutcome(Outcome.PERMANENT, text("notifier.unknown_kind", kind=row.kind))
         except (jinja2.TemplateError, KeyError, TypeError, ValueError) as exc:
             return SendOutcome(Outcome.PERMANENT, f"通知内容生成失败（{type(exc).__name__}: {exc}）")
 
-    async def _prepare_sms(self, row: ClaimedRow) -> SmsMessage | SendOutcome:
+    async def _prepare_sms(self, row: ClaimedRow, payload: dict[str, Any]) -> SmsMessage | SendOutcome:
         if self._sms is None:  # not claimed without one; a row handed over by hand waits
             return SendOutcome(Outcome.DEFERRED, "本进程未配置短信发送", retry_after=60)
         try:
-            message = self._sms.compose(kind=row.kind, address=row.address, payload=row.payload)
+            message = self._sms.compose(kind=row.kind, address=row.address, payload=payload)
         except SmsTemplateError as exc:
             return SendOutcome(Outcome.PERMANENT, str(exc))
         limits = self._sms.limits

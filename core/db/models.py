@@ -595,3 +595,15 @@ class ParticipantSession(Base):
     ended_at: Mapped[datetime | None]
     ip: Mapped[str | None] = mapped_column(String(64))
     user_agent: Mapped[str | None] = mapped_column(String(255))
+
+
+class NotificationOptOut(Base):
+    """A kind of notice a person asked not to receive (core.services.preferences: reminders and workshop
+    invitations only; decisions cannot be unsubscribed). Queueing that kind for them writes a skipped row."""
+
+    __tablename__ = "notification_opt_outs"
+
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40), primary_key=True)
+    created_at: Mapped[datetime]
+    via: Mapped[str] = mapped_column(String(16))  # link | one_click | web | staff

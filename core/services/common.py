@@ -5,12 +5,14 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
-from core.db.models import AuditEntry, Batch, OutboxMessage, Person
+from sqlalchemy import select
+
+from core.db.models import AuditEntry, Batch, OutboxMessage, Person, PersonIdentity
 from core.db.uow import UnitOfWork
 from core.services.views import BatchView, PersonView
 
 __all__ = ["Clock", "utc_now", "audit", "queue_notification", "queue_to_address", "channels_for", "reachable_on",
-           "with_channels", "person_view", "batch_view", "CHANNELS"]
+           "with_channels", "person_view", "batch_view", "CHANNELS", "queue_sms", "verified_mobile"]
 
 Clock = Callable[[], datetime]
 
@@ -72,8 +74,12 @@ async def queue_notification(
     The idempotency key (kind, occasion, person, channel) makes queueing the same notice twice a no-op.
     A route with no address is still written: the notifier marks it failed for staff to see.
     """
+    from core.services.preferences import UNSUBSCRIBED_REASON, opted_out  # (imports this module)
+
     rows = []
     payload = with_channels(person, payload)
+    # A kind the person unsubscribed from is written as skipped: on record, never sent, not queued again.
+    off = await opted_out(uow, person.id, kind)
     for channel, address in channels_for(person):
         key = f"{kind}:{occasion}:person-{person.id}:{channel}"
         if await uow.outbox.get_by_key(key) is not None:
@@ -85,7 +91,8 @@ async def queue_notification(
             address=address,
             idempotency_key=key,
             payload=payload,
-            status="queued",
+            status="skipped" if off else "queued",
+            last_error=UNSUBSCRIBED_REASON if off else None,
             due_at=due_at or now,
             attempts=0,
             created_at=now,
@@ -117,6 +124,51 @@ async def queue_to_address(
     )
     uow.outbox.add(row)
     return row
+
+async def verified_mobile(uow: UnitOfWork, person_id: int) -> str | None:
+    """The mobile the person proved is theirs with a code (person_identities, channel 'mobile'), the latest
+    verified if several; None without one. The mobile typed into a form is never used for SMS."""
+    return await uow.session.scalar(
+        select(PersonIdentity.identifier).where(
+            PersonIdentity.person_id == person_id, PersonIdentity.channel == "mobile",
+            PersonIdentity.verified_at.is_not(None),
+        ).order_by(PersonIdentity.verified_at.desc(), PersonIdentity.id.desc()).limit(1)
+    )
+
+
+async def queue_sms(
+    uow: UnitOfWork,
+    *,
+    kind: str,
+    person: Person,
+    occasion: str,
+    payload: dict[str, Any],
+    now: datetime,
+    due_at: datetime | None = None,
+) -> OutboxMessage | None:
+    """One SMS row (an approved template, core.ports.sms) to the person's verified mobile, in the caller's
+    transaction; nothing for a person without one. Idempotency key (kind, occasion, person, 'sms'). The
+    notifier adds the signed link (payload "link") when it sends. A kind the person unsubscribed from
+    (an SMS reminder follows its e-mail kind) is written as skipped."""
+    from core.services.preferences import UNSUBSCRIBED_REASON, opted_out  # (imports this module)
+
+    if person is None or person.erased_at is not None:
+        return None
+    mobile = await verified_mobile(uow, person.id)
+    if mobile is None:
+        return None
+    key = f"{kind}:{occasion}:person-{person.id}:sms"
+    if await uow.outbox.get_by_key(key) is not None:
+        return None
+    off = await opted_out(uow, person.id, kind)
+    row = OutboxMessage(
+        kind=kind, channel="sms", person_id=person.id, address=mobile, idempotency_key=key,
+        payload=with_channels(person, payload), status="skipped" if off else "queued",
+        last_error=UNSUBSCRIBED_REASON if off else None, due_at=due_at or now, attempts=0, created_at=now,
+    )
+    uow.outbox.add(row)
+    return row
+
 
 def person_view(person: Person) -> PersonView:
     return PersonView(

@@ -21,7 +21,7 @@ from core.domain.appointments import (
 from core.domain.vocabulary import PRIORITY_CONDITIONS, TEACHING_MODES, TITLES
 import core.matching as matching
 from core.matching import build_instance, score_pair
-from core.services.common import Clock, audit, queue_notification, utc_now
+from core.services.common import Clock, audit, queue_notification, queue_sms, utc_now
 from core.services.matching_jobs import MatchingJobService
 from core.services.profiles import (
     active_universities,
@@ -410,6 +410,10 @@ async def _notify_offer(uow: UnitOfWork, appointment: Appointment, now) -> None:
             uow, kind="match_proposal", person=person, now=now, occasion=f"appointment-{appointment.id}-offer-{side}",
             payload={**common, "side": side, "name": name or ""},
         )
+        # What cannot wait also goes by SMS, to a verified mobile only (the notifier adds the signed link).
+        sms = {"appointment_id": appointment.id, "answer_by": common["answer_by"], "side": side}
+        await queue_sms(uow, kind="match_proposal_waiting", person=person, now=now,
+                        occasion=f"appointment-{appointment.id}-offer-{side}", payload=sms)
         reminder_at = appointment.answer_by - timedelta(days=1)
         if reminder_at > now:
             await queue_notification(
@@ -417,3 +421,5 @@ async def _notify_offer(uow: UnitOfWork, appointment: Appointment, now) -> None:
                 occasion=f"appointment-{appointment.id}-remind-{side}",
                 payload={**common, "side": side, "name": name or ""},
             )
+            await queue_sms(uow, kind="match_deadline_tomorrow", person=person, now=now, due_at=reminder_at,
+                            occasion=f"appointment-{appointment.id}-remind-{side}", payload=sms)

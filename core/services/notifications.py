@@ -18,7 +18,7 @@ from sqlalchemy import and_, func, select, text as sql_text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from core.db.models import (
-    Appointment, Application, Batch, ChannelPause, Event, EventInvitation, OutboxMessage, Person,
+    Appointment, Application, Batch, ChannelPause, Event, EventInvitation, OutboxMessage, Person, PersonIdentity,
 )
 from core.db.uow import UnitOfWork, UnitOfWorkFactory
 from core.domain.appointments import AppointmentStatus
@@ -26,6 +26,7 @@ from core.domain import ApplicationStatus, NotFound
 from core.forms import get_form
 from core.services.common import Clock, channels_for, audit, utc_now, with_channels
 from core.services.events import CANCELLED, event_payload
+from core.services.preferences import UNSUBSCRIBED_REASON, opted_out, opted_out_people, preference_kind, skipped
 from core.services.privacy import mask_email, mask_phone
 from core.texts import ZH_CN
 
@@ -155,7 +156,7 @@ class NotificationService:
                         occasion = f"batch-{batch.id}-deadline-{deadline_date.isoformat()}-T{days}-application-{app.id}"
                         rows += _route_rows(kind="deadline_reminder", person=person, occasion=occasion,
                                             payload=payload, now=now, due_at=max(send_at, now))
-                    written += await _insert_new(uow, rows)
+                    written += await _insert_new(uow, await _honour_opt_outs(uow, "deadline_reminder", rows))
             await uow.commit()
         return written
 
@@ -186,7 +187,12 @@ class NotificationService:
                         occasion = f"event-{event.id}-{event.starts_at.strftime('%Y%m%dT%H%MZ')}-{label}"
                         rows += _route_rows(kind="workshop_reminder", person=person, occasion=occasion,
                                             payload=payload, now=now, due_at=max(send_at, now))
-                    written += await _insert_new(uow, rows)
+                    written += await _insert_new(uow, await _honour_opt_outs(uow, "workshop_reminder", rows))
+                    if label == "T-1d":
+                        # A workshop tomorrow cannot wait: also an SMS, to a verified mobile only.
+                        sms = await _sms_rows(uow, kind="workshop_tomorrow", attendees=attendees, event=event,
+                                              label=label, now=now, due_at=max(send_at, now))
+                        written += await _insert_new(uow, await _honour_opt_outs(uow, "workshop_tomorrow", sms))
             await uow.commit()
         return written
 
@@ -341,14 +347,17 @@ class NotificationService:
 
     # ------------------------------------------------------------------ at send time
 
-    async def lapsed_reason(self, *, kind: str, payload: dict[str, Any]) -> str | None:
-        """Why a queued notice no longer applies (it is then skipped, not sent), or None."""
+    async def lapsed_reason(self, *, kind: str, payload: dict[str, Any], person_id: int | None = None) -> str | None:
+        """Why a queued notice no longer applies (it is then skipped, not sent), or None. With `person_id`,
+        a kind the person unsubscribed from after it was queued lapses too."""
         check = _LAPSE_CHECKS.get(kind)
-        if check is None:
+        if check is None and (person_id is None or preference_kind(kind) is None):
             return None
         now = self._clock()
         async with self._uow() as uow:
-            return await check(self, uow, payload, now)
+            if await opted_out(uow, person_id, kind):
+                return UNSUBSCRIBED_REASON
+            return await check(self, uow, payload, now) if check is not None else None
 
     async def _deadline_reminder_lapsed(self, uow: UnitOfWork, payload: dict[str, Any], now: datetime) -> str | None:
         app = await uow.session.get(Application, payload.get("application_id"))
@@ -534,8 +543,19 @@ async def _publicity_end_lapsed(service, uow: UnitOfWork, payload: dict[str, Any
     return None
 
 
+def _about(field: str, check):
+    """`check`, for rows whose payload names their object; a row that names none is not judged here (an
+    SMS row without its object cannot become an SMS and fails when composed, for staff to see)."""
+    async def lapsed(service, uow: UnitOfWork, payload: dict[str, Any], now: datetime) -> str | None:
+        return await check(service, uow, payload, now) if payload.get(field) is not None else None
+    return lapsed
+
+
 _LAPSE_CHECKS = {
     "match_answer_reminder": _answer_reminder_lapsed,
+    "match_proposal_waiting": _about("appointment_id", _answer_reminder_lapsed),
+    "match_deadline_tomorrow": _about("appointment_id", _answer_reminder_lapsed),
+    "workshop_tomorrow": _about("event_id", NotificationService._event_reminder_lapsed),
     "publicity_ended": _publicity_end_lapsed,
     "deadline_reminder": NotificationService._deadline_reminder_lapsed,
     "workshop_invitation": NotificationService._event_notice_lapsed,
@@ -564,6 +584,7 @@ def _row(*, kind: str, channel: str, person_id: int | None, address: str | None,
     return {
         "kind": kind, "channel": channel, "person_id": person_id, "address": address, "idempotency_key": key,
         "payload": payload, "status": QUEUED, "due_at": due_at, "attempts": 0, "created_at": now,
+        "last_error": None,  # every row of one bulk insert has the same keys (a skipped row sets it)
     }
 
 
@@ -575,6 +596,42 @@ def _route_rows(*, kind: str, person: Person, occasion: str, payload: dict[str, 
         _row(kind=kind, channel=channel, person_id=person.id, address=address,
              key=f"{kind}:{occasion}:person-{person.id}:{channel}", payload=payload, now=now, due_at=due_at)
         for channel, address in channels_for(person)
+    ]
+
+
+async def _honour_opt_outs(uow: UnitOfWork, kind: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows, those to people who unsubscribed from `kind` written as skipped (core.services.preferences)."""
+    off = await opted_out_people(uow, kind, (r["person_id"] for r in rows if r["person_id"] is not None))
+    return [skipped(r) if r["person_id"] in off else r for r in rows]
+
+
+# An SMS template variable is short (the provider limits each); a longer title is cut.
+_SMS_TITLE_CHARS = 20
+
+
+async def _sms_rows(uow: UnitOfWork, *, kind: str, attendees, event: Event, label: str, now: datetime,
+                    due_at: datetime) -> list[dict[str, Any]]:
+    """SMS rows (core.services.common.queue_sms, same key scheme) for the attendees with a verified mobile."""
+    ids = [person.id for _, person in attendees]
+    mobiles: dict[int, str] = {}
+    for start in range(0, len(ids), 500):
+        for person_id, mobile in (await uow.session.execute(
+            select(PersonIdentity.person_id, PersonIdentity.identifier).where(
+                PersonIdentity.person_id.in_(ids[start:start + 500]), PersonIdentity.channel == "mobile",
+                PersonIdentity.verified_at.is_not(None),
+            ).order_by(PersonIdentity.verified_at, PersonIdentity.id)
+        )).all():
+            mobiles[person_id] = mobile  # the latest verified wins
+    title = event.title if len(event.title) <= _SMS_TITLE_CHARS else event.title[:_SMS_TITLE_CHARS - 1] + "…"
+    occasion = f"event-{event.id}-{event.starts_at.strftime('%Y%m%dT%H%MZ')}-{label}"
+    return [
+        _row(kind=kind, channel="sms", person_id=person.id, address=mobiles[person.id],
+             key=f"{kind}:{occasion}:person-{person.id}:sms", now=now, due_at=due_at,
+             payload=with_channels(person, {
+                 "event_id": event.id, "invitation_id": invitation.id, "title": title,
+                 "starts_at": event.starts_at.isoformat(), "sequence": event.sequence, "lead": label,
+             }))
+        for invitation, person in attendees if person.id in mobiles
     ]
 
 

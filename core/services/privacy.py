@@ -29,6 +29,7 @@ from core.db.models import (
     Event,
     EventInvitation,
     MatchProposal,
+    NotificationOptOut,
     OutboxMessage,
     ParticipantSession,
     Person,
@@ -233,6 +234,7 @@ class PrivacyService:
                     OutboxMessage.kind == "signin_code", OutboxMessage.address == identifier))
             await uow.session.execute(delete(PersonIdentity).where(PersonIdentity.person_id == person_id))
             await uow.session.execute(delete(ParticipantSession).where(ParticipantSession.person_id == person_id))
+            await uow.session.execute(delete(NotificationOptOut).where(NotificationOptOut.person_id == person_id))
             await uow.session.execute(delete(EventInvitation).where(EventInvitation.person_id == person_id))
             for app in apps:
                 if app.id in kept_apps:

@@ -98,6 +98,7 @@ async def recommend_in(uow: UnitOfWork, university: Application, *, now, k: int 
     forbidden = [(f"e{e}", f"d{d}") for d, experts_shown in shown.items() for e in experts_shown]
     per_demand = recommend([expert_profile(e, exceptions) for e in experts], profiles, k=k, forbidden=forbidden)
     added = 0
+    recommended: set[int] = set()
     for demand_key_, recommendations in per_demand.items():
         demand_id = parse_key(demand_key_)
         round_ = 1 + (await uow.session.scalar(
@@ -115,7 +116,30 @@ async def recommend_in(uow: UnitOfWork, university: Application, *, now, k: int 
                 created_at=now,
             ))
             added += 1
+            recommended.add(parse_key(item.pair.expert_id))
+    await notify_experts_recommended(uow, recommended, now=now)
     return added
+
+
+async def notify_experts_recommended(uow: UnitOfWork, expert_application_ids, *, now) -> None:
+    """Tells each expert that they were recommended to (more) universities, pointing them to where they mark
+    them (the bot's /universities, the web's /universities). One notice per REFRESH_DELAY: while one is
+    still waiting to go out, later recommendations ride on it."""
+    for expert_id in sorted(set(expert_application_ids)):
+        expert = await uow.applications.get(expert_id)
+        person = await uow.people.get(expert.person_id) if expert is not None else None
+        if person is None or person.erased_at is not None:
+            continue
+        waiting = await uow.session.scalar(select(OutboxMessage.id).where(
+            OutboxMessage.kind == "expert_recommendations", OutboxMessage.person_id == person.id,
+            OutboxMessage.status == "queued", OutboxMessage.due_at > now).limit(1))
+        if waiting is not None:
+            continue
+        await queue_notification(
+            uow, kind="expert_recommendations", person=person, now=now, due_at=now + REFRESH_DELAY,
+            occasion=f"expert-{expert_id}-recommended-{now.isoformat()}",
+            payload={"application_id": expert_id, "name": expert.answers.get("name") or person.display_name or ""},
+        )
 
 
 async def offer_new_expert(uow: UnitOfWork, expert: Application, *, now, k: int = 5) -> int:
@@ -170,6 +194,8 @@ async def offer_new_expert(uow: UnitOfWork, expert: Application, *, now, k: int 
         gained.add(row.application_id)
     for university_id in sorted(gained):
         await notify_recommendations(uow, await uow.applications.get(university_id), now=now, coalesce=True)
+    if gained:
+        await notify_experts_recommended(uow, [expert.id], now=now)
     return len(gained)
 
 

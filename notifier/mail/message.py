@@ -76,6 +76,8 @@ class EmailMessageSpec:
     attachments: tuple[EmailAttachment, ...] = ()
     reply_to: str | None = None
     envelope_to: tuple[str, ...] = field(default=())
+    # Extra header fields, e.g. List-Unsubscribe; names and values without line breaks.
+    headers: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         # A lone string is a common slip; a tuple of its characters would be nonsense.
@@ -86,6 +88,10 @@ class EmailMessageSpec:
             else:
                 object.__setattr__(self, name, tuple(value))
         object.__setattr__(self, "attachments", tuple(self.attachments))
+        object.__setattr__(self, "headers", tuple((str(k), str(v)) for k, v in self.headers))
+        for name, value in self.headers:
+            if not name or any(ch in name + value for ch in "\r\n") or ":" in name:
+                raise ValueError(f"unsafe header {name!r}")
         if not (self.message_id.startswith("<") and self.message_id.endswith(">") and "@" in self.message_id):
             raise ValueError(f"message_id must look like <left@right>, got {self.message_id!r}")
 
@@ -155,6 +161,8 @@ def build_email_message(
     message["Message-ID"] = spec.message_id
     # Tells vacation responders not to answer; people can still reply by hand.
     message["Auto-Submitted"] = "auto-generated"
+    for name, value in spec.headers:
+        message[name] = value
 
     message.set_content(spec.text, subtype="plain", charset="utf-8")
     if spec.html is not None:

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 import icalendar
 import vobject
 
-from notifier.calendar import event_ics, event_uid
+from core.calendar import event_ics, event_uid
 
 EVENT = {
     "event_id": 42, "sequence": 3, "kind_label": "岗前示范交流活动", "title": "创新方法, 第一讲; 线下\\分场",
