@@ -76,7 +76,8 @@ def bootstrap(settings: Settings, *, clock: Clock = utc_now, engine: AsyncEngine
     appointments = AppointmentService(
         uow=uow, zone=zone, clock=clock, publicity_days=settings.publicity_working_days, holidays=settings.holidays
     )
-    dialog = IntakeDialog(intake=intake, people=people, appointments=appointments, zone=zone, clock=clock,
+    events = EventService(uow=uow, zone=zone, clock=clock)
+    dialog = IntakeDialog(intake=intake, people=people, appointments=appointments, events=events, zone=zone, clock=clock,
                           retention_line=RetentionPeriods.from_settings(settings).notice_line())
     return Core(
         settings=settings,
@@ -90,7 +91,7 @@ def bootstrap(settings: Settings, *, clock: Clock = utc_now, engine: AsyncEngine
                              recommendations_per_course=settings.recommendations_per_course),
         privacy=PrivacyService(uow=uow, intake=intake, documents=documents, clock=clock),
         clock=clock,
-        events=EventService(uow=uow, zone=zone, clock=clock),
+        events=events,
         recommendations=RecommendationService(uow=uow, clock=clock, per_course=settings.recommendations_per_course),
         matching=MatchingService(uow=uow, zone=zone, clock=clock, answer_days=settings.proposal_answer_days),
         appointments=appointments,

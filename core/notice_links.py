@@ -10,6 +10,7 @@ they expire and never act by themselves. A proposal's link expires at the answer
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -17,7 +18,7 @@ from typing import Any
 from core.links import LinkService
 from core.services.preferences import DECISION_KINDS, UNSUBSCRIBABLE_KINDS
 
-__all__ = ["LINKED_KINDS", "NoticeLinks", "UNSUBSCRIBE_LIFETIME"]
+__all__ = ["LINKED_KINDS", "NoticeLinks", "UNSUBSCRIBE_LIFETIME", "notice_context", "revive"]
 
 # kind -> (link purpose, the payload field naming its object). Proposals' links expire at answer_by.
 LINKED_KINDS: dict[str, tuple[str, str]] = {
@@ -94,3 +95,49 @@ class NoticeLinks:
     @staticmethod
     def is_decision(kind: str) -> bool:
         return kind in DECISION_KINDS
+
+
+_ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2}|Z)?$")
+
+
+def revive(value: Any) -> Any:
+    """An outbox payload as the templates read it: the ISO times it was stored with become datetimes again."""
+    if isinstance(value, str) and _ISO_DATETIME.match(value):
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if isinstance(value, list):
+        return [revive(v) for v in value]
+    if isinstance(value, dict):
+        return {k: revive(v) for k, v in value.items()}
+    return value
+
+
+def notice_context(kind: str, person_id: int | None, payload: Mapping[str, Any], links: NoticeLinks | None,
+                   *, reply_to: str | None = None) -> dict[str, Any]:
+    """What a notice's templates are rendered with: its payload, the signed link to the page where the person
+    acts, the unsubscribe link of a reminder, and whether it is a decision (which cannot be unsubscribed).
+    The notifier renders with it, and so does the web's local mailbox page, so both show the same e-mail."""
+    from core.forms import get_form
+    from core.services.preferences import UNSUBSCRIBABLE_KINDS
+
+    context = revive(dict(payload))
+    context.setdefault("name", "")
+    context["reply_to"] = reply_to
+    context["decision"] = NoticeLinks.is_decision(kind)
+    if links is not None:
+        context["web_home"] = links.base_url
+        web_url = links.page(kind, person_id, payload)
+        if web_url:
+            context["web_url"] = web_url
+        unsubscribe_url = links.unsubscribe(kind, person_id)
+        if unsubscribe_url:
+            context["unsubscribe_url"] = unsubscribe_url
+            context["unsubscribe_label"] = UNSUBSCRIBABLE_KINDS[kind]
+    if "form" in context and "form_title" not in context:
+        try:
+            context["form_title"] = get_form(context["form"]).title
+        except (KeyError, ValueError):
+            context["form_title"] = ""
+    return context

@@ -11,19 +11,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from core.forms import get_form
 from core.replies import ANSWER_KINDS, RSVP_KINDS, answer_callback_data, rsvp_callback_data
 from core.texts import text
-from core.services.preferences import UNSUBSCRIBABLE_KINDS
 from core.calendar import event_ics
-from core.notice_links import NoticeLinks
+from core.notice_links import NoticeLinks, notice_context
 from notifier.mail import EmailMessageSpec, calendar_invitation, make_message_id
 from notifier.rendering import DEFAULT_TEMPLATES_DIR, EmailRenderer, build_environment
 from notifier.telegram import Button, TelegramMessage
 
 __all__ = ["Composer", "OutboxItem"]
 
-_ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2}|Z)?$")
 # Plain "Name <addr>" is safe only when the name cannot be mistaken for address syntax.
 _UNSAFE_DISPLAY = re.compile(r'[<>@,;:"\\\[\]()\r\n]')
 
@@ -41,20 +38,6 @@ class OutboxItem:
     idempotency_key: str
     payload: Mapping[str, Any]
     person_id: int | None = None  # whom the signed links in it are for (none without)
-
-
-def _revive(value: Any) -> Any:
-    """Payloads are JSON: times travel as ISO strings and come back as datetimes for the templates."""
-    if isinstance(value, str) and _ISO_DATETIME.match(value):
-        try:
-            return datetime.fromisoformat(value)
-        except ValueError:
-            return value
-    if isinstance(value, list):
-        return [_revive(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _revive(v) for k, v in value.items()}
-    return value
 
 
 class Composer:
@@ -80,25 +63,7 @@ class Composer:
         self._clock = clock or (lambda: datetime.now().astimezone())
 
     def context(self, item: OutboxItem) -> dict[str, Any]:
-        context = _revive(dict(item.payload))
-        context.setdefault("name", "")
-        context["reply_to"] = self._reply_to
-        context["decision"] = NoticeLinks.is_decision(item.kind)  # "cannot be unsubscribed, because"
-        if self._links is not None:
-            context["web_home"] = self._links.base_url
-            web_url = self._links.page(item.kind, item.person_id, item.payload)
-            if web_url:
-                context["web_url"] = web_url
-            unsubscribe_url = self._links.unsubscribe(item.kind, item.person_id)
-            if unsubscribe_url:
-                context["unsubscribe_url"] = unsubscribe_url
-                context["unsubscribe_label"] = UNSUBSCRIBABLE_KINDS[item.kind]
-        if "form" in context and "form_title" not in context:
-            try:
-                context["form_title"] = get_form(context["form"]).title
-            except (KeyError, ValueError):
-                context["form_title"] = ""
-        return context
+        return notice_context(item.kind, item.person_id, item.payload, self._links, reply_to=self._reply_to)
 
     def email(self, item: OutboxItem) -> EmailMessageSpec:
         """Raises jinja2.TemplateNotFound for a kind without templates."""

@@ -8,7 +8,6 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 
 import jinja2
 from sqlalchemy import select
@@ -16,13 +15,12 @@ from sqlalchemy import select
 from core.bootstrap import Core
 from core.db.models import OutboxMessage
 from core.formatting import format_datetime_cn
-from core.forms import get_form
+from core.notice_links import NoticeLinks, notice_context
 from core.texts import text
 
 __all__ = ["MailboxEntry", "email_environment", "mailbox_entries", "is_loopback"]
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
-_ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2}|Z)?$")
 _BLANK_LINES = re.compile(r"\n{3,}")
 LOOPBACK = frozenset({"127.0.0.1", "::1", "::ffff:127.0.0.1"})
 
@@ -59,28 +57,9 @@ def email_environment() -> jinja2.Environment:
     return environment
 
 
-def _revive(value: Any) -> Any:
-    if isinstance(value, str) and _ISO_DATETIME.match(value):
-        try:
-            return datetime.fromisoformat(value)
-        except ValueError:
-            return value
-    if isinstance(value, list):
-        return [_revive(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _revive(v) for k, v in value.items()}
-    return value
-
-
-def _render(environment: jinja2.Environment, row: OutboxMessage, web_url: str) -> tuple[str, str]:
-    context = _revive(dict(row.payload or {}))
-    context.setdefault("name", "")
-    context.setdefault("web_url", web_url)
-    if "form" in context and "form_title" not in context:
-        try:
-            context["form_title"] = get_form(context["form"]).title
-        except (KeyError, ValueError):
-            context["form_title"] = ""
+def _render(environment: jinja2.Environment, row: OutboxMessage, links: NoticeLinks) -> tuple[str, str]:
+    context = notice_context(row.kind, row.person_id, row.payload or {}, links)
+    context.setdefault("web_url", links.base_url)
     try:
         subject = environment.get_template(f"email/{row.kind}.subject.txt").render(context)
         body = environment.get_template(f"email/{row.kind}.txt").render(context)
@@ -96,13 +75,16 @@ def _when(moment: datetime) -> str:
 
 
 async def mailbox_entries(core: Core, environment: jinja2.Environment, *, limit: int = 200) -> list[MailboxEntry]:
+    """The newest e-mails and SMS first, rendered as they are sent: the same signed links (made now, as the
+    notifier makes them when it sends), so a newcomer can follow a notice to its page."""
+    links = NoticeLinks.from_core(core)
     async with core.uow() as uow:
         rows = (await uow.session.scalars(
             select(OutboxMessage).where(OutboxMessage.channel.in_(("email", "sms")))
             .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc()).limit(limit))).all()
         entries = []
         for row in rows:
-            subject, body = _render(environment, row, core.settings.web_url)
+            subject, body = _render(environment, row, links)
             entries.append(MailboxEntry(id=row.id, channel=row.channel, kind=row.kind, address=row.address or "",
                                         status=row.status, created_at=row.created_at,
                                         created_text=_when(row.created_at), subject=subject, body=body))

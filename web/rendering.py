@@ -9,6 +9,8 @@ import jinja2
 from aiohttp import web
 from markupsafe import Markup, escape
 
+from core.links import path_for
+from core.services.recommendations import profile_line
 from core.texts import text
 from web.keys import CSRF_TOKEN, PERSON_ID
 
@@ -41,7 +43,7 @@ def setup_templates(app: web.Application) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    environment.globals.update(csrf_field=csrf_field, text=text)
+    environment.globals.update(csrf_field=csrf_field, text=text, profile_line=profile_line, path_for=path_for)
     environment.filters["paragraphs"] = _paragraphs
     environment.filters["filesize"] = _filesize
     return environment

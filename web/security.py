@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from core.domain import DomainError, NotFound
+from core.links import LinkInvalid
 from core.texts import text
 from web.keys import CORE, CSRF_TOKEN, NEW_CSRF, PERSON_ID, SECURE, SESSION_ID
 
@@ -28,6 +29,11 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 CONTENT_SECURITY_POLICY = "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
 SESSION_MAX_AGE = 30 * 24 * 3600  # WeChat's browser drops session cookies: a persistent one, renewed on use
 CSRF_COOKIE = "innoeng_web_csrf"
+# A link in a notice signs its person in for its one page: this cookie, scoped to that page's path, holds the
+# link's token (web.routes.links). It counts only when no session does.
+LINK_COOKIE = "innoeng_link"
+# The one-click unsubscribe POST comes from a mail provider without cookies: its signed link is the authority.
+CSRF_EXEMPT_PREFIXES = ("/unsubscribe/",)
 CSRF_FIELD = "csrf_token"
 # An upload is at most MAX_UPLOAD_MB; the rest of a form is small. aiohttp refuses a bigger body while reading it.
 FORM_SLACK_BYTES = 256 * 1024
@@ -141,10 +147,15 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
     session = None
     if session_id and len(session_id) <= 128:
         session = await request.app[CORE].signin.session(session_id=session_id)
+    link = None if session is not None else await _link_for_page(request)
     if session is not None:
         request[PERSON_ID] = session.person_id
         request[SESSION_ID] = session_id
         request[CSRF_TOKEN] = csrf_for_session(session_id)
+    elif link is not None:
+        person_id, token = link
+        request[PERSON_ID] = person_id
+        request[CSRF_TOKEN] = hashlib.sha256(f"csrf-link:{token}".encode()).hexdigest()
     else:
         anonymous = request.cookies.get(CSRF_COOKIE, "")
         if not (20 <= len(anonymous) <= 64):
@@ -157,6 +168,25 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
         raise
     _finish_cookies(request, response, session_id if session is not None else None, bool(session_id))
     return response
+
+
+async def _link_for_page(request: web.Request) -> tuple[int, str] | None:
+    """(person, token) when this browser opened a notice's link to exactly this page and it is still good."""
+    token = request.cookies.get(LINK_COOKIE, "")
+    if not token:
+        return None
+    core = request.app[CORE]
+    try:
+        grant = core.links.open(token)
+    except LinkInvalid:
+        return None
+    if grant.path != request.path or grant.purpose == "unsubscribe":
+        return None
+    try:
+        person = await core.people.get(person_id=grant.person_id)
+    except NotFound:
+        return None
+    return (person.id, token) if person.consented else None
 
 
 def _finish_cookies(request: web.Request, response: web.StreamResponse, live: str | None, had_cookie: bool) -> None:
@@ -182,7 +212,7 @@ def set_anonymous_csrf(request: web.Request, response: web.StreamResponse) -> No
 @web.middleware
 async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Every POST carries the page's token and comes from a page of this site (Origin, Sec-Fetch-Site)."""
-    if request.method in SAFE_METHODS:
+    if request.method in SAFE_METHODS or request.path.startswith(CSRF_EXEMPT_PREFIXES):
         return await handler(request)
     submitted = ""
     if request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):

@@ -185,6 +185,9 @@ class StatusItem:
     editable: bool = False
     withdrawable: bool = False
     waiting: bool = False  # the person has something to answer here
+    # Where the person acts on it, as link purposes (core.links.path_for gives the page): "apply" to go on
+    # filling in, "candidates" / "universities" for two-way matching, "proposal", "event".
+    pages: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -99,8 +99,9 @@ def parse_token(token: str | None) -> tuple[int, int] | None:
 
 class IntakeDialog:
     def __init__(self, *, intake: IntakeService, people: PeopleService, appointments, zone: ZoneInfo,
-                 retention_line: str, clock: Clock = utc_now) -> None:
+                 retention_line: str, events=None, clock: Clock = utc_now) -> None:
         self._intake = intake
+        self._events = events
         self._people = people
         self._appointments = appointments
         self._zone = zone
@@ -146,12 +147,15 @@ class IntakeDialog:
             summary = await self._intake.summary(application_id=draft.application_id, person_id=person.id)
             if summary.staff_message:
                 lines.append(text("status.message", message=summary.staff_message))
+            pages = ("apply",) if status in EDITABLE else ()
+            if status in _IN_MATCHING[FormKind(draft.form)]:
+                pages = ("candidates",) if draft.form == FormKind.UNIVERSITY else ("universities",)
             items.append(StatusItem(
                 kind="application", id=draft.application_id, name=get_form(draft.form).title,
                 title=text("status.line", title=get_form(draft.form).title, batch=draft.batch_name, status=draft.status_label),
                 status=draft.status, status_label=draft.status_label, reference=summary.reference, lines=tuple(lines),
                 editable=status in EDITABLE, withdrawable=status in OPEN,
-                waiting=status is ApplicationStatus.NEEDS_INFO,
+                waiting=status is ApplicationStatus.NEEDS_INFO, pages=pages,
             ))
         for side, appointment in await self._appointments.for_person(person_id=person.id):
             lines = []
@@ -166,6 +170,19 @@ class IntakeDialog:
                 title=text("match.status_line", university=appointment.university_name, course=appointment.course,
                            expert=appointment.expert_name, status=appointment.status_label),
                 status=appointment.status, status_label=appointment.status_label, lines=tuple(lines), waiting=waiting,
+                pages=("proposal",),
+            ))
+        now = self._clock()
+        for invitation in await self._events.invitations_for(person_id=person.id) if self._events else ():
+            event = invitation.event
+            if event.cancelled or event.ends_at <= now:
+                continue
+            items.append(StatusItem(
+                kind="event", id=event.id, name=event.title,
+                title=text("status.event_line", kind=event.kind_label, title=event.title,
+                           starts=self._local(event.starts_at), rsvp=invitation.rsvp_label),
+                status=invitation.rsvp, status_label=invitation.rsvp_label, waiting=invitation.rsvp == "pending",
+                pages=("event",),
             ))
         return StatusScreen(title=text("status.title"), empty=None if items else text("status.empty"), items=tuple(items))
 

@@ -34,6 +34,10 @@ _S = AppointmentStatus
 # One message for an appointment that does not exist and for someone else's: an id tells a participant nothing.
 
 
+# A reason read by staff and by the other side: a few sentences, which read well in a chat, a page and a mail.
+DECLINE_REASON_MAX = 500
+
+
 def side_of(row: Appointment, application_ids: Collection[int]) -> str | None:
     """The side of the pair ("expert" or "university") held by whoever owns these applications; None if neither."""
     if row.expert_application_id in application_ids:
@@ -137,6 +141,17 @@ class AppointmentService:
             views = [replace(view, side=side_of(row, mine)) for row, view in zip(rows, await self._views(uow, rows))]
             return [(view.side, view) for view in views]
 
+    async def of_person(self, *, appointment_id: int, person_id: int) -> AppointmentView:
+        """One proposal as this person's side sees it; someone else's reads exactly as a missing one."""
+        async with self._uow() as uow:
+            mine = await _application_ids(uow, person_id)
+            row = await uow.session.get(Appointment, appointment_id)
+            side = side_of(row, mine) if row is not None else None
+            if side is None:
+                raise NotFound(text("appointment.not_found"))
+            [view] = await self._views(uow, [row])
+            return replace(view, side=side)
+
     async def respond(self, *, appointment_id: int, person_id: int, accept: bool, reason: str | None = None) -> AppointmentView:
         """The expert accepts or declines; the university confirms or declines. Both yes: the pair waits for
         staff to start its publicity (start_publicity), and both sides are told so.
@@ -155,7 +170,10 @@ class AppointmentService:
             if getattr(row, f"{side}_response") is not None:
                 raise DomainError("您已经答复过了。")
             if not accept and not (reason or "").strip():
-                raise DomainError("谢绝时请简要说明原因，以便分会改进匹配。", code="reason_required")
+                raise DomainError(text("appointment.reason_required"), code="reason_required")
+            if len((reason or "").strip()) > DECLINE_REASON_MAX:
+                raise DomainError(text("appointment.reason_too_long", max=DECLINE_REASON_MAX,
+                                       got=len((reason or "").strip())), code="reason_too_long")
             setattr(row, f"{side}_response", "accepted" if accept else "declined")
             setattr(row, f"{side}_reason", (reason or "").strip() or None)
             setattr(row, f"{side}_responded_at", now)

@@ -357,6 +357,31 @@ class EventService:
 
     # ------------------------------------------------------------------ invitees
 
+    async def invitations_for(self, *, person_id: int) -> list[InvitationView]:
+        """This person's invitations, the next event first; cancelled and past ones after, for the record."""
+        async with self._uow() as uow:
+            person = await uow.people.get(person_id)
+            if person is None:
+                return []
+            rows = (await uow.session.execute(
+                select(EventInvitation, Event).join(Event, Event.id == EventInvitation.event_id)
+                .where(EventInvitation.person_id == person_id).order_by(Event.starts_at, Event.id))).all()
+            now = self._clock()
+            views = [_invitation_view(i, _view(e, await self._tally(uow, e.id)), person) for i, e in rows]
+        return sorted(views, key=lambda v: (v.event.cancelled or v.event.ends_at <= now, v.event.starts_at))
+
+    async def invitation_for(self, *, person_id: int, event_id: int) -> InvitationView:
+        """This person's invitation to one event (a signed link names the event); not invited reads as missing."""
+        async with self._uow() as uow:
+            row = (await uow.session.execute(
+                select(EventInvitation, Event).join(Event, Event.id == EventInvitation.event_id)
+                .where(EventInvitation.person_id == person_id, EventInvitation.event_id == event_id))).first()
+            person = await uow.people.get(person_id) if row is not None else None
+            if row is None or person is None:
+                raise NotFound(text("events.invitation_not_found"))
+            invitation, event = row
+            return _invitation_view(invitation, _view(event, await self._tally(uow, event.id)), person)
+
     async def respond(self, *, invitation_id: int, attending: bool, person_id: int) -> InvitationView:
         """Records this person's RSVP to their own invitation. Someone else's invitation is NotFound with the
         same message as a missing one, and is checked before anything about its event is told."""
