@@ -155,6 +155,9 @@ class Settings(BaseSettings):
     # The public address of the web pages (links in e-mails, QR codes); None: http://WEB_HOST:WEB_PORT.
     # An https:// address makes the session cookie Secure.
     web_base_url: str | None = None
+    # The reverse proxies in front of the web (their addresses): behind them the visitor's address is the last
+    # X-Forwarded-For hop they added, which sign-in throttles count per IP. Empty: the connection's address.
+    web_trusted_proxies: list[str] = []
     # Signs the links in notices (core.links); unset: a random secret kept in DATA_DIR/link_secret.
     # Several processes or hosts must share it (set it, or share DATA_DIR). Changing it voids links sent.
     link_secret: SecretStr | None = None

@@ -39,12 +39,19 @@ def create_app(core: Core, *, secure: bool | None = None) -> web.Application:
     return app
 
 
-async def start_web(core: Core, *, host: str, port: int) -> tuple[web.AppRunner, str]:
-    """Starts serving; returns the runner (to clean up) and the address it listens on (port 0 picks one)."""
+async def start_web(core: Core, *, host: str, port: int, reuse_port: bool = False) -> tuple[web.AppRunner, str]:
+    """Starts serving; returns the runner (to clean up) and the address it listens on (port 0 picks one).
+
+    reuse_port: several processes listen on the same port (SO_REUSEPORT, `innoeng web --workers N`); the kernel
+    spreads the connections over them."""
     runner = web.AppRunner(create_app(core), access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, host, port)
-    await site.start()
+    site = web.TCPSite(runner, host, port, reuse_port=reuse_port or None)
+    try:
+        await site.start()
+    except BaseException:
+        await runner.cleanup()
+        raise
     bound_port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     return runner, f"http://{host}:{bound_port}"
 

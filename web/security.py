@@ -62,7 +62,18 @@ def csrf_for_session(session_id: str) -> str:
 
 
 def client_ip(request: web.Request) -> str:
-    return request.remote or ""
+    """The visitor's address: the connection's, or behind a trusted reverse proxy (WEB_TRUSTED_PROXIES) the
+    nearest X-Forwarded-For hop that is not one of those proxies. A hop a visitor wrote themselves stands
+    further left and is never read, so nobody escapes the per-IP limits by sending the header."""
+    remote = request.remote or ""
+    trusted = request.app[CORE].settings.web_trusted_proxies
+    if remote not in trusted:
+        return remote
+    hops = [hop.strip() for hop in request.headers.get("X-Forwarded-For", "").split(",") if hop.strip()]
+    for hop in reversed(hops):
+        if hop not in trusted:
+            return hop[:64]
+    return remote
 
 
 def redirect(location: str) -> web.Response:

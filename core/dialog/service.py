@@ -547,7 +547,7 @@ def receipt_of(summary: ApplicationSummary) -> Receipt:
         application_id=summary.id, reference=summary.reference, form=summary.form, form_title=summary.form_title,
         submitted_at=summary.submitted_at,
         submitted_at_text=format_datetime_cn(summary.submitted_at) if summary.submitted_at else "",
-        outcome=outcome, details=details, next_steps=text("receipt.next_steps"),
+        outcome=outcome, details=details, next_steps=text(f"receipt.next_steps.{summary.form}"),
     )
 
 

@@ -41,10 +41,9 @@ UNIVERSITY_FORM = Form(
             questions=(
                 Question(
                     "hours", Kind.INTEGER, "学时",
-                    f"这门课计划多少学时？（通知：一门课程总学时一般不超过 {MAX_COURSE_HOURS} 学时；"
-                    f"确需超过的请如实填写，分会工作人员会审核）",
+                    "这门课计划多少学时？",
                     min_value=1, max_value=COURSE_HOURS_CEILING,
-                    help=f"依据通知：一门课程总学时一般不超过 {MAX_COURSE_HOURS} 学时，超过的需分会审核",
+                    help=f"通知规定一门课程总学时一般不超过 {MAX_COURSE_HOURS} 学时；确需超过的请如实填写，分会工作人员会审核。",
                 ),
                 Question("experts_needed", Kind.INTEGER, "所需专家数", "这门课需要几位产业兼职教师？", min_value=1, max_value=5),
                 Question("mode", Kind.SINGLE, "授课方式", "这门课的授课方式？", choices=labelled_choices(TEACHING_MODES)),

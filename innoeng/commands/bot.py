@@ -3,34 +3,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import signal
-import subprocess
 import sys
-import time
 
 from core.settings import Settings
 from core.texts import text
 
 log = logging.getLogger("innoeng.bot")
-
-# A worker that dies sooner than this after its start died "at start". Our own refusals (webhook secret
-# missing, port taken) exit with _REFUSED at start: a restart cannot help. Any other death at start (a crash,
-# a kill by the OOM killer or an operator) is restarted, unless one slot dies at start _CRASH_LOOP times in a
-# row: then it fails on something a restart won't fix.
-_FAILING_START_S = 5.0
-_REFUSED = 2
-_CRASH_LOOP = 3
-_RESTART_DELAY_S = 1.0
-
-
-def _after_exit(returncode: int, lived_s: float, deaths_at_start: int) -> bool:
-    """True: start the worker again; False: stop them all. `deaths_at_start`: this slot's earlier ones in a row."""
-    if lived_s >= _FAILING_START_S:
-        return True
-    if returncode == _REFUSED:
-        return False
-    return deaths_at_start + 1 < _CRASH_LOOP
-
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     bot = subparsers.add_parser("bot", help="运行 Telegram 机器人（需要 BOT_TOKEN；BOT_API_URL 指定 Bot API 地址）")
@@ -109,56 +87,11 @@ def _prepare_once(settings: Settings) -> None:
 
 def _supervise(settings: Settings, workers: int) -> int:
     """N processes `innoeng bot --worker` on one port; one that dies is started again, the others keep serving."""
+    from innoeng.supervisor import supervise
+
     _prepare_once(settings)
-    stopping = False
-
-    def stop(signum, frame) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    argv = [sys.executable, "-m", "innoeng", "bot", "--worker"]
-    running: dict[int, tuple[subprocess.Popen, float]] = {}
-    deaths_at_start: dict[int, int] = {}
-
-    def start(slot: int) -> None:
-        process = subprocess.Popen(argv)
-        running[slot] = (process, time.monotonic())
-        log.info("bot worker %s started (pid %s)", slot + 1, process.pid)
-
-    for slot in range(workers):
-        start(slot)
     log.info("%s bot workers share %s:%s", workers, settings.webhook_host, settings.webhook_port)
-    code = 0
-    try:
-        while not stopping:
-            time.sleep(0.2)
-            for slot, (process, started) in list(running.items()):
-                returncode = process.poll()
-                if returncode is None or stopping:
-                    continue
-                lived = time.monotonic() - started
-                if not _after_exit(returncode, lived, deaths_at_start.get(slot, 0)):
-                    log.error("bot worker %s exited with %s right after its start; stopping", slot + 1, returncode)
-                    stopping, code = True, returncode or 1
-                    break
-                deaths_at_start[slot] = deaths_at_start.get(slot, 0) + 1 if lived < _FAILING_START_S else 0
-                log.error("bot worker %s (pid %s) exited with %s after %.1f s; starting it again",
-                          slot + 1, process.pid, returncode, lived)
-                time.sleep(_RESTART_DELAY_S)
-                start(slot)
-    finally:
-        for process, _ in running.values():
-            if process.poll() is None:
-                process.terminate()
-        for process, _ in running.values():
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-    return code
+    return supervise("bot", [sys.executable, "-m", "innoeng", "bot", "--worker"], workers)
 
 
 def _run(args: argparse.Namespace) -> int:
