@@ -15,7 +15,7 @@ from aiohttp import web
 from core.domain import DomainError, NotFound
 from core.links import LinkInvalid
 from core.texts import text
-from web.keys import CORE, CSRF_TOKEN, NEW_CSRF, PERSON_ID, SECURE, SESSION_ID
+from web.keys import CORE, CSRF_TOKEN, NEW_CSRF, PERSON, PERSON_ID, SECURE, SESSION_ID
 
 __all__ = [
     "CONTENT_SECURITY_POLICY", "SESSION_MAX_AGE", "middlewares", "session_cookie_name", "set_session_cookie",
@@ -161,6 +161,8 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
     link = None if session is not None else await _link_for_page(request)
     if session is not None:
         request[PERSON_ID] = session.person_id
+        if session.person is not None:
+            request[PERSON] = session.person
         request[SESSION_ID] = session_id
         request[CSRF_TOKEN] = csrf_for_session(session_id)
     elif link is not None:

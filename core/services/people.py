@@ -89,7 +89,7 @@ class PeopleService:
         self._clock = clock
 
     async def get(self, *, person_id: int) -> PersonView:
-        async with self._uow() as uow:
+        async with self._uow.autocommit() as uow:
             return person_view(await self._load(uow, person_id))
 
     async def get_by_telegram_id(self, *, telegram_id: int) -> PersonView | None:

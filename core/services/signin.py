@@ -85,6 +85,7 @@ class WebSession:
     created_at: datetime
     last_seen_at: datetime
     expires_at: datetime  # if not used again before then (for the cookie's Max-Age)
+    person: PersonView | None = None  # read with the session: a page needs no second read of the person
 
 
 class Claimable(NamedTuple):
@@ -313,14 +314,16 @@ class SignInService:
             return None
         now = self._clock()
         idle = self._policy.session_idle
-        async with self._uow() as uow:
+        # Every page asks this first: a statement that commits as it runs (no BEGIN/ROLLBACK around a read),
+        # with the person read in the same statement.
+        async with self._uow.autocommit() as uow:
             row = (await uow.session.execute(
-                select(ParticipantSession, Person.erased_at).join(Person, Person.id == ParticipantSession.person_id)
+                select(ParticipantSession, Person).join(Person, Person.id == ParticipantSession.person_id)
                 .where(ParticipantSession.id == hash_session_id(session_id)))).first()
             if row is None:
                 return None
-            session, erased_at = row
-            if session.ended_at is not None or erased_at is not None or session.last_seen_at + idle <= now:
+            session, person = row
+            if session.ended_at is not None or person.erased_at is not None or session.last_seen_at + idle <= now:
                 await uow.session.delete(session)
                 await uow.commit()
                 return None
@@ -328,7 +331,8 @@ class SignInService:
                 session.last_seen_at = now
                 await uow.commit()
             return WebSession(person_id=session.person_id, created_at=session.created_at,
-                              last_seen_at=session.last_seen_at, expires_at=session.last_seen_at + idle)
+                              last_seen_at=session.last_seen_at, expires_at=session.last_seen_at + idle,
+                              person=person_view(person))
 
     async def close(self, *, session_id: str) -> None:
         if not session_id:

@@ -22,7 +22,7 @@ from core.dialog import (
 )
 from core.texts import text
 from web.rendering import render
-from web.routes.common import core_of, person_of, signed_in
+from web.routes.common import core_of, person_of, person_view_of, signed_in
 from web.security import redirect
 
 routes = web.RouteTableDef()
@@ -67,7 +67,7 @@ def render_screen(request: web.Request, screen: Screen, *, status: int = 200, er
 @signed_in
 async def apply_page(request: web.Request) -> web.Response:
     core = core_of(request)
-    screen = await core.dialog.screen(person_of(request))
+    screen = await core.dialog.screen(person_view_of(request))
     if isinstance(screen, StatusScreen):
         return redirect("/status")
     notice = error = None
@@ -99,7 +99,7 @@ def _value(action: Action, form: MultiDictProxy) -> Any:
 @signed_in
 async def apply_post(request: web.Request) -> web.Response:
     core = core_of(request)
-    person_id = person_of(request)
+    person_id = person_view_of(request)
     form = await request.post()
     try:
         action = Action(str(form.get("action", "")))

@@ -7,10 +7,11 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from core.bootstrap import Core
-from web.keys import CORE, PERSON_ID
+from core.services.views import PersonView
+from web.keys import CORE, PERSON, PERSON_ID
 from web.security import redirect
 
-__all__ = ["core_of", "person_of", "signed_in"]
+__all__ = ["core_of", "person_of", "person_view_of", "signed_in"]
 
 
 def core_of(request: web.Request) -> Core:
@@ -19,6 +20,12 @@ def core_of(request: web.Request) -> Core:
 
 def person_of(request: web.Request) -> int:
     return request[PERSON_ID]
+
+
+def person_view_of(request: web.Request) -> PersonView | int:
+    """The signed-in person as read with the session, for core.dialog (which then need not read them again);
+    their id when the page was opened through a notice's link."""
+    return request.get(PERSON) or request[PERSON_ID]
 
 
 def signed_in(handler: Callable[[web.Request], Awaitable[web.StreamResponse]]):
