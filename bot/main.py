@@ -17,6 +17,7 @@ from bot.middlewares import UpdateContext
 from bot.ports import listening
 from bot.ordering import ChatQueueIsolation, MemoryWatermarks, MessageOrderGuard, RedisWatermarks, Watermarks
 from bot.routers import build_router
+from bot.routers.staff_matching import report_matching_runs
 from bot.storage import SQLStorage
 from core.bootstrap import Core
 from core.settings import Settings
@@ -96,12 +97,17 @@ async def run_polling(core: Core, bot: Bot, stop: asyncio.Event) -> None:
             tasks_concurrency_limit=core.settings.bot_max_concurrent_updates,
         )
     )
+    reports = asyncio.create_task(report_matching_runs(core, bot, stop))
     stopper = asyncio.create_task(stop.wait())
     done, _ = await asyncio.wait({polling, stopper}, return_when=asyncio.FIRST_COMPLETED)
     if stopper in done:
         await dispatcher.stop_polling()
-    await polling
-    stopper.cancel()
+    try:
+        await polling
+    finally:
+        stopper.cancel()
+        reports.cancel()
+        await asyncio.gather(reports, return_exceptions=True)
     await dispatcher.storage.close()
 
 
@@ -174,7 +180,11 @@ async def run_webhook(core: Core, bot: Bot, stop: asyncio.Event, *, reuse_port: 
                           max_connections=settings.webhook_max_connections)
     log.info("webhook listening on %s:%s%s", settings.webhook_host, settings.webhook_port,
              " (port shared with the other workers)" if reuse_port else "")
+    # The outcome of each matching run asked for from a chat is posted there when its job finishes.
+    reports = asyncio.create_task(report_matching_runs(core, bot, stop))
     try:
         await stop.wait()
     finally:
+        reports.cancel()
+        await asyncio.gather(reports, return_exceptions=True)
         await runner.cleanup()

@@ -31,21 +31,7 @@ def create_app(core: Core, *, secure_cookies: bool = False) -> web.Application:
     for name in ROUTE_MODULES:
         app.add_routes(importlib.import_module(f"console.routes.{name}").routes)
     app.router.add_static("/static/", STATIC_DIR, append_version=True)
-    app.on_startup.append(_interrupt_stale_matching_jobs)
     return app
-
-
-async def _interrupt_stale_matching_jobs(app: web.Application) -> None:
-    """A console that stopped mid-solve left its job unfinished with a heartbeat that no longer moves: on
-    startup such jobs are written down as interrupted at once (not only when a page looks), so the runs page
-    and every process agree. Jobs other processes are solving keep a fresh heartbeat and are left alone."""
-    try:
-        count = await app[CORE].matching.jobs.interrupt_stale()
-    except Exception:  # the database is not reachable yet: the next look at the jobs marks them
-        log.warning("could not mark stale matching jobs interrupted at startup", exc_info=True)
-        return
-    if count:
-        log.info("marked %d stale matching job(s) interrupted", count)
 
 
 async def start_console(core: Core, *, host: str, port: int, secure_cookies: bool | None = None) -> tuple[web.AppRunner, str]:

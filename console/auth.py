@@ -12,7 +12,7 @@ from urllib.parse import quote, urlsplit
 from aiohttp import web
 
 from console.keys import CORE, CSRF_TOKEN, SECURE_COOKIES, SESSION_TOKEN, STAFF
-from console.rendering import error_page, role_label
+from console.rendering import error_page, ids_in_range_middleware, role_label
 from core.domain import DomainError, NotFound
 from core.domain.staff import Role, StaffIdentity
 from core.services.common import audit
@@ -255,4 +255,7 @@ def _same_origin(request: web.Request) -> bool:
 
 
 # Outermost first: headers on every response, including error pages; errors see the staff member.
-middlewares = (security_headers_middleware, error_middleware, session_middleware, csrf_middleware)
+# Last: a path id beyond what the database holds is the 404 page for a signed-in staff member (the sign-in page
+# for anyone else), before any handler reads it.
+middlewares = (security_headers_middleware, error_middleware, session_middleware, csrf_middleware,
+               ids_in_range_middleware)

@@ -6,7 +6,7 @@ from aiohttp import web
 from core.bootstrap import Core
 from core.domain.staff import StaffIdentity
 
-__all__ = ["CORE", "SECURE_COOKIES", "STAFF", "CSRF_TOKEN", "SESSION_TOKEN"]
+__all__ = ["CORE", "SECURE_COOKIES", "STAFF", "CSRF_TOKEN", "SESSION_TOKEN", "FIELD_ERRORS"]
 
 CORE = web.AppKey("core", Core)
 SECURE_COOKIES = web.AppKey("secure_cookies", bool)
@@ -15,3 +15,5 @@ SECURE_COOKIES = web.AppKey("secure_cookies", bool)
 STAFF = web.RequestKey("staff", StaffIdentity)  # the signed-in staff member; absent when anonymous
 CSRF_TOKEN = web.RequestKey("csrf_token", str)
 SESSION_TOKEN = web.RequestKey("session_token", str)
+# After a refused POST: the message for each field it concerns (a key of core.domain.limits.LIMITS or a field name).
+FIELD_ERRORS = web.RequestKey("field_errors", dict)

@@ -280,7 +280,6 @@ ZH_CN: Mapping[str, str] = {
     "match.staff.run_button": "▶️ 运行匹配",
     "match.staff.run_cancel_button": "取消",
     "match.staff.run_cancelled": "已取消，未运行匹配。",
-    "match.job_not_running": "匹配任务 {job} 不在计算中（已结束、已中断或不属于这个批次），未运行匹配。",
     "match.staff.running": "正在对「{batch}」运行匹配，请稍候……",
     "match.staff.run_queued": "已开始对「{batch}」运行匹配（任务 {job}），计算在后台进行，算完后结果会发到这里。",
     "match.staff.run_failed": "对「{batch}」的匹配没有完成（任务 {job}）：{reason}",

@@ -2,6 +2,8 @@
 
 `run_notifier` is what `innoeng notifier` runs on its own and what `innoeng run` starts beside
 the bot in one process (handing over its aiogram Bot, so Telegram goes through the same API URL).
+It also runs a matching worker (core.services.matching_worker): queued matching runs are claimed
+and solved here, so a pilot needs no process of its own for them.
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from email.headerregistry import Address
 from typing import TYPE_CHECKING
 
 from core.bootstrap import Core
+from core.services.matching_worker import MatchingWorker
 from core.services.notifications import NotificationService
 from core.services.retention import RetentionService
 from core.settings import Settings
@@ -117,8 +120,9 @@ async def run_notifier(
     retention = RetentionService.from_settings(core.settings, uow=core.uow, documents=core.documents, clock=clock or core.clock)
     scheduler = Scheduler(notifications, interval_s=core.settings.notifier_schedule_interval_s, on_queued=worker.wake,
                           retention=retention, retention_interval_s=core.settings.retention_interval_s)
+    matching = MatchingWorker(core.matching)
     try:
-        await asyncio.gather(worker.run(stop), scheduler.run(stop))
+        await asyncio.gather(worker.run(stop), scheduler.run(stop), matching.run(stop))
     finally:
         for mailer in mailers:
             await mailer.aclose()

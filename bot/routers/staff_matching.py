@@ -1,6 +1,7 @@
 """Staff running two-way matching from the chat: run and confirm, publicity, objections, agreements, filing."""
 from __future__ import annotations
 
+import asyncio
 import logging
 import shlex
 
@@ -18,6 +19,7 @@ from core.domain.appointments import AppointmentStatus
 from core.domain.staff import chat_actor
 from core.forms.normalize import parse_date
 from core.services import PersonView
+from core.services.matching_jobs import JobState
 from core.texts import text
 
 log = logging.getLogger(__name__)
@@ -101,21 +103,59 @@ async def choose_batch(callback: CallbackQuery, callback_data: MatchBatch, core:
         demands=preview.demands, slots=preview.slots), reply_markup=markup)
 
 
-async def start_run(callback: CallbackQuery, callback_data: StartRun, bot: Bot, core: Core) -> None:
+async def start_run(callback: CallbackQuery, callback_data: StartRun, core: Core) -> None:
+    """Step 3: asks for the run (a queued job a worker solves) and answers at once: the chat's queue (and a
+    webhook's request) is not held for the solve. The outcome is posted here when the job finishes
+    (report_matching_runs), whichever bot process is running then."""
     await callback.answer()
     await _drop_buttons(callback)
     if not callback_data.go:
         await callback.message.answer(text("match.staff.run_cancelled"))
         return
     try:
-        run = await core.matching.run(batch_id=callback_data.batch, staff=chat_actor(callback.from_user.id))
+        job = await core.matching.request_run(batch_id=callback_data.batch, staff=chat_actor(callback.from_user.id),
+                                              reply_chat=callback.message.chat.id)
     except DomainError as error:
         await callback.message.answer(error.message)
         return
-    await _send_run(callback.message, bot, run, core)
+    await callback.message.answer(text("match.staff.run_queued", batch=job.batch_name, job=job.id[:8]))
 
 
-async def _send_run(message: Message, bot: Bot, run, core: Core) -> None:
+# How often a bot process looks for finished runs to post (a read of a few rows).
+REPORT_INTERVAL_S = 1.0
+
+
+async def report_matching_runs(core: Core, bot: Bot, stop: asyncio.Event, *,
+                               interval_s: float = REPORT_INTERVAL_S) -> None:
+    """Posts each finished run asked for from a chat to that chat, once, until `stop` is set. Every bot
+    process runs it; a job's report is claimed in the database, so one process posts it. A job that finished
+    while no bot ran is posted when one starts."""
+    jobs = core.matching.jobs
+    while not stop.is_set():
+        try:
+            for job in await jobs.claim_reports():
+                try:
+                    await _report(bot, core, job)
+                except Exception:
+                    log.warning("matching job %s: could not post its outcome; trying again", job.id, exc_info=True)
+                    await jobs.unreport(job_id=job.id)
+        except Exception:  # the database went away for a moment: look again later
+            log.warning("could not look for finished matching runs", exc_info=True)
+        try:
+            await asyncio.wait_for(stop.wait(), interval_s)
+        except asyncio.TimeoutError:
+            pass
+
+
+async def _report(bot: Bot, core: Core, job) -> None:
+    if job.state is JobState.DONE:
+        await _send_run(bot, job.reply_chat, await core.matching.get(run_id=job.run_id), core)
+    else:
+        await bot.send_message(job.reply_chat, text("match.staff.run_failed", batch=job.batch_name, job=job.id[:8],
+                                                     reason=job.error or ""))
+
+
+async def _send_run(bot: Bot, chat_id: int, run, core: Core) -> None:
     lines = [text("match.staff.run_summary", id=run.id, status=run.solver_status, filled=run.filled, need=run.total_need,
                   score=run.score, gap=run.gap, time=run.time_s)]
     for slot in run.unfilled:
@@ -131,10 +171,10 @@ async def _send_run(message: Message, bot: Bot, run, core: Core) -> None:
         [InlineKeyboardButton(text=text("match.staff.confirm_button"), callback_data=ConfirmRun(run=run.id).pack())],
         [InlineKeyboardButton(text=text("match.staff.pairs_button"), callback_data=ShowPairs(run=run.id).pack())],
     ])
-    await message.answer("\n".join(lines)[:4000], reply_markup=markup)
+    await bot.send_message(chat_id, "\n".join(lines)[:4000], reply_markup=markup)
     from core.exports import run_workbook  # openpyxl: 17 MB and 0.25 s the bot need not pay until staff export
 
-    await bot.send_document(message.chat.id, BufferedInputFile(
+    await bot.send_document(chat_id, BufferedInputFile(
         run_workbook(run, kept=await core.appointments.kept_by(run=run)), filename=f"match-run-{run.id}.xlsx"))
 
 

@@ -10,9 +10,10 @@ from aiohttp import web
 
 from console.auth import require
 from console.keys import CORE, STAFF
-from console.rendering import act_then_redirect, form_integer, not_found, render
+from console.rendering import act_then_redirect, form_id, form_integer, not_found, path_id, render
 from core.domain import DomainError, NotFound
 from core.domain.appointments import APPOINTMENT_LABELS, MAX_AGREEMENT_YEARS, AppointmentStatus
+from core.domain.limits import MAX_AGREEMENT_HOURS
 from core.domain.staff import Role
 from core.exports import filing_workbook, publicity_workbook
 from core.forms.normalize import parse_date
@@ -78,7 +79,7 @@ async def start_publicity(request: web.Request) -> web.StreamResponse:
     """Start the publicity of the ticked pairs, all or none, from the start whose end date the page showed."""
     async def start(posted):
         await request.app[CORE].appointments.start_publicity(
-            appointment_ids=[form_integer(v, "聘任编号") for v in posted.getall("appointment", [])],
+            appointment_ids=[form_id(v, "聘任", key="appointment") for v in posted.getall("appointment", [])],
             starts_on=_date(posted.get("starts_on"), "公示开始日期"), staff=request[STAFF].actor)
 
     return await act_then_redirect(request, act=start, redisplay=_list,
@@ -103,7 +104,7 @@ async def _detail(request: web.Request, *, error: str | None = None, entered: di
                   status: int = 200) -> web.Response:
     core = request.app[CORE]
     try:
-        view = await core.appointments.get(appointment_id=int(request.match_info["appointment_id"]))
+        view = await core.appointments.get(appointment_id=path_id(request, "appointment_id"))
     except NotFound:
         not_found(request)
     actor_names = await core.staff.actor_names()
@@ -114,6 +115,7 @@ async def _detail(request: web.Request, *, error: str | None = None, entered: di
     return render(request, "console/appointment.html", status=status, a=view, error=error or preview_error,
                   entered=entered or {}, objections=objections, preview=preview,
                   label=APPOINTMENT_LABELS[AppointmentStatus(view.status)], max_years=MAX_AGREEMENT_YEARS,
+                  max_hours=MAX_AGREEMENT_HOURS,
                   publicity_days=core.settings.publicity_working_days, actor_names=actor_names,
                   today=core.clock().astimezone(core.settings.zone).date())
 
@@ -132,7 +134,7 @@ def _date(raw: object, field: str):
 
 
 async def _act(request: web.Request, action, done: str) -> web.StreamResponse:
-    object_id = int(request.match_info["appointment_id"])
+    object_id = path_id(request, "appointment_id")
     return await act_then_redirect(
         request,
         act=lambda posted: action(request.app[CORE].appointments, object_id, posted, request[STAFF].actor),
@@ -169,7 +171,9 @@ async def agreement(request: web.Request) -> web.StreamResponse:
     async def record(service, appointment_id, posted, staff):
         await service.record_agreement(
             appointment_id=appointment_id, staff=staff, signed_on=_date(posted.get("signed_on"), "协议签订日期"),
-            term_years=form_integer(posted.get("term_years"), "聘期（年）"), hours=form_integer(posted.get("hours"), "授课学时"),
+            term_years=form_integer(posted.get("term_years"), "聘期（年）", key="term_years", minimum=1,
+                                    maximum=MAX_AGREEMENT_YEARS),
+            hours=form_integer(posted.get("hours"), "授课学时", key="hours", minimum=1, maximum=MAX_AGREEMENT_HOURS),
             content=str(posted.get("content", "")), employer_consent=posted.get("employer_consent") == "yes",
         )
 

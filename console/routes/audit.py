@@ -8,7 +8,7 @@ from aiohttp import web
 from console.audit_data import search_audit
 from console.auth import require
 from console.keys import CORE
-from console.rendering import render
+from console.rendering import query_id, render
 from core.domain.staff import Role
 from core.forms.normalize import parse_date
 from core.texts import text
@@ -31,12 +31,11 @@ async def audit_log(request: web.Request) -> web.StreamResponse:
             if days[key] is None:
                 problems.append(text("console.filter_bad_date", field=label, value=filters[key]))
     actor_query = filters.get("actor", "")
-    before = request.query.get("before", "")
     page = await search_audit(
         core.uow, actor_names=await core.staff.actor_names(), actor_query=actor_query,
         actors_named=await core.staff.actors_of(name_or_email=actor_query) if actor_query else [],
         subject=filters.get("subject", ""), action=filters.get("action", ""), day_from=days.get("from"),
-        day_to=days.get("to"), zone=core.settings.zone, before=int(before) if before.isdigit() else None,
+        day_to=days.get("to"), zone=core.settings.zone, before=query_id(request, "before"),
     )
     next_url = f"/audit?{urlencode({**filters, 'before': page.next_before})}" if page.next_before else None
     return render(request, "console/audit.html", page=page, filters=filters, problems=problems, next_url=next_url)

@@ -7,7 +7,7 @@ from aiohttp import web
 
 from console.auth import require
 from console.keys import CORE, STAFF
-from console.rendering import not_found, render
+from console.rendering import not_found, path_id, refused, render
 from core.domain import DomainError, NotFound
 from core.domain.staff import Role
 from core.forms.normalize import parse_date
@@ -57,26 +57,20 @@ async def create_batch(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     kept = {key: str(form.get(key, "")) for key in ("name", "opens", "closes", "matching", "publicity")}
     try:
-        name = kept["name"].strip()
-        if not name:
-            raise DomainError(text("console.batch_name_required"))
         dates = _dates(form)
-        await core.batches.create(name=name, registration_opens=dates["opens"], registration_closes=dates["closes"],
+        await core.batches.create(name=kept["name"], registration_opens=dates["opens"], registration_closes=dates["closes"],
                                   matching_starts=dates["matching"], publicity_starts=dates["publicity"],
                                   actor=request[STAFF].actor)
     except DomainError as refusal:
-        return await _list_page(request, form=kept, error=refusal.message, status=400)
+        return await _list_page(request, form=kept, error=refused(request, refusal), status=400)
     raise web.HTTPSeeOther("/batches?ok=batch_created")
 
 
 def _batch_id(request: web.Request) -> str:
-    raw = request.match_info["batch_id"]
-    if not raw.isdigit():
-        not_found(request)
-    return raw
+    return str(path_id(request, "batch_id"))
 
 
-@routes.get("/batches/{batch_id}")
+@routes.get("/batches/{batch_id:\\d+}")
 @require(Role.ADMIN)
 async def edit_batch(request: web.Request) -> web.StreamResponse:
     core = request.app[CORE]
@@ -87,7 +81,7 @@ async def edit_batch(request: web.Request) -> web.StreamResponse:
     return render(request, "console/batch_edit.html", batch=batch, form=None, error=None, zone=core.settings.zone)
 
 
-@routes.post("/batches/{batch_id}")
+@routes.post("/batches/{batch_id:\\d+}")
 @require(Role.ADMIN)
 async def update_batch(request: web.Request) -> web.StreamResponse:
     core = request.app[CORE]
@@ -104,6 +98,6 @@ async def update_batch(request: web.Request) -> web.StreamResponse:
                                   matching_starts=dates["matching"], publicity_starts=dates["publicity"],
                                   actor=request[STAFF].actor)
     except DomainError as refusal:
-        return render(request, "console/batch_edit.html", status=400, batch=batch, form=kept, error=refusal.message,
+        return render(request, "console/batch_edit.html", status=400, batch=batch, form=kept, error=refused(request, refusal),
                       zone=core.settings.zone)
     raise web.HTTPSeeOther("/batches?ok=batch_updated")

@@ -6,7 +6,7 @@ from aiohttp import web
 from console.auth import require
 from console.dashboard_data import load_dashboard
 from console.keys import CORE
-from console.rendering import render
+from console.rendering import query_id, render
 from core.domain.staff import Role
 
 routes = web.RouteTableDef()
@@ -16,7 +16,5 @@ routes = web.RouteTableDef()
 @require(Role.REVIEWER)
 async def dashboard(request: web.Request) -> web.StreamResponse:
     core = request.app[CORE]
-    raw = request.query.get("batch", "")
-    board = await load_dashboard(core.uow, zone=core.settings.zone, now=core.clock(),
-                                 batch_id=int(raw) if raw.isdigit() else None)
+    board = await load_dashboard(core.uow, zone=core.settings.zone, now=core.clock(), batch_id=query_id(request, "batch"))
     return render(request, "console/dashboard.html", board=board, zone=core.settings.zone)

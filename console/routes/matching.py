@@ -1,19 +1,18 @@
 """Console pages: matching runs for a batch, their proposals and explanations, confirming, lifting the cap."""
 from __future__ import annotations
 
-import asyncio
 import logging
-import uuid
 
 from aiohttp import web
 
 from console.auth import require
 from console.keys import CORE, STAFF
-from console.rendering import form_integer, not_found, render
+from console.rendering import form_id, form_integer, not_found, path_id, refused, render
 from console.routes.review import queue_service
-from core.bootstrap import Core, bootstrap
+from core.bootstrap import Core
 from core.domain import ApplicationStatus, DomainError, NotFound
 from core.domain.appointments import DEFAULT_MAX_UNIVERSITIES
+from core.domain.limits import MAX_LIFTED_UNIVERSITIES, shown
 from core.domain.staff import Role
 from core.exports import run_workbook
 from core.services.matching_jobs import (
@@ -36,47 +35,9 @@ def job_service(request_or_core: web.Request | Core) -> MatchingJobService:
     return core.matching.jobs
 
 
-# The tasks following this process's solves (heartbeat while the thread solves), by job id. Only for the
-# process's own bookkeeping: what a page shows comes from the `matching_jobs` rows, so a restart forgets nothing.
-_followers: dict[str, asyncio.Task] = {}
-
-
-def _solve_on_own_loop(core: Core, job_id: str, batch_id: int, staff: str, time_limit: float) -> None:
-    """The solver is CPU-bound and synchronous: it runs in a worker thread with its own event loop and
-    database engine (an engine belongs to one loop), so the console keeps answering while it solves.
-    The outcome goes on the job's row through the same engine, right after the run is stored."""
-
-    async def solve() -> None:
-        # The same composition root as every process, so the service is built exactly as the console's own.
-        own = bootstrap(core.settings, clock=core.clock, documents=core.documents)
-        try:
-            await job_service(own).settle(job_id=job_id, outcome=own.matching.run(
-                batch_id=batch_id, staff=staff, time_limit=time_limit, job_id=job_id))
-        except Exception:  # settled: the refusal, or the error under its reference, is on the job's row
-            pass
-        finally:
-            await own.close()
-
-    try:
-        asyncio.run(solve())
-    except Exception:  # its own engine failed to open or close; a job left unfinished shows as interrupted
-        log.exception("matching job %s: the solving thread failed", job_id)
-
-
-async def _follow(core: Core, job_id: str, batch_id: int, staff: str, time_limit: float) -> None:
-    """Solves in a thread and renews the job's heartbeat while it does; the heartbeat stops with the process."""
-    solving = asyncio.ensure_future(asyncio.to_thread(_solve_on_own_loop, core, job_id, batch_id, staff, time_limit))
-    try:
-        await job_service(core).beat_until_done(job_id=job_id, task=solving)
-    finally:
-        _followers.pop(job_id, None)
-
-
 async def start_job(core: Core, *, batch_id: int, staff: str, time_limit: float) -> MatchingJobView:
-    """Records the job (refused while the batch has one solving), then solves it in the background."""
-    job = await job_service(core).start(job_id=uuid.uuid4().hex, batch_id=batch_id, staff=staff)
-    _followers[job.id] = asyncio.get_running_loop().create_task(_follow(core, job.id, batch_id, staff, time_limit))
-    return job
+    """Asks for a run (a queued job, refused while the batch has one unfinished); a worker solves it."""
+    return await core.matching.request_run(batch_id=batch_id, staff=staff, time_limit=time_limit)
 
 
 async def _overview(request: web.Request, *, error: str | None = None, entered: dict | None = None,
@@ -86,15 +47,16 @@ async def _overview(request: web.Request, *, error: str | None = None, entered: 
     current = await core.batches.current()
     runs = await core.matching.list()
     jobs = job_service(request)
-    # Solving now, and each batch's last job if it was interrupted (until that batch is started again).
+    # Queued or solving now, and each batch's last job if it was interrupted (until that batch is started again).
     current_jobs = await jobs.current()
-    running = [job for job in current_jobs if job.state is JobState.RUNNING]
+    running = [job for job in current_jobs if job.state in (JobState.QUEUED, JobState.RUNNING)]
     interrupted = [(job, text("console.run_interrupted_notice", batch=job.batch_name, started=jobs.local_time(job.started_at)))
                    for job in current_jobs if job.state is JobState.INTERRUPTED]
     return render(request, "console/matching.html", status=status, batches=batches, current=current,
                   runs=list(reversed(runs)), running=running, error=error, entered=entered or {},
                   interrupted=interrupted,
                   default_time_limit=DEFAULT_TIME_LIMIT_S, default_cap=DEFAULT_MAX_UNIVERSITIES,
+                  max_cap=MAX_LIFTED_UNIVERSITIES,
                   running_job=running_job)
 
 
@@ -109,16 +71,15 @@ async def overview(request: web.Request) -> web.Response:
 async def start_run(request: web.Request) -> web.StreamResponse:
     posted = await request.post()
     try:
-        batch_id = form_integer(posted.get("batch_id", ""), "批次")
-        time_limit = form_integer(posted.get("time_limit", DEFAULT_TIME_LIMIT_S) or DEFAULT_TIME_LIMIT_S, "计算时限（秒）")
-        if not 1 <= time_limit <= MAX_TIME_LIMIT_S:
-            raise DomainError(text("console.bad_number", field=f"计算时限（1–{MAX_TIME_LIMIT_S} 秒）", value=time_limit))
+        batch_id = form_id(posted.get("batch_id", ""), "批次", key="batch_id")
+        time_limit = form_integer(posted.get("time_limit", DEFAULT_TIME_LIMIT_S) or DEFAULT_TIME_LIMIT_S, "计算时限（秒）",
+                                  key="time_limit", minimum=1, maximum=MAX_TIME_LIMIT_S)
         job = await start_job(request.app[CORE], batch_id=batch_id, staff=request[STAFF].actor, time_limit=time_limit)
     except JobAlreadyRunning as refusal:
         return await _overview(request, error=refusal.message, entered=dict(posted), status=409,
                                running_job=refusal.job_id)
     except DomainError as refusal:
-        return await _overview(request, error=refusal.message, entered=dict(posted), status=400)
+        return await _overview(request, error=refused(request, refusal), entered=dict(posted), status=400)
     raise web.HTTPSeeOther(f"/matching/jobs/{job.id}")
 
 
@@ -132,7 +93,7 @@ async def job_progress(request: web.Request) -> web.StreamResponse:
         not_found(request)
     if job.state is JobState.DONE:
         raise web.HTTPSeeOther(f"/matching/runs/{job.run_id}?ok=run_done")
-    if job.state is JobState.RUNNING:
+    if job.state in (JobState.QUEUED, JobState.RUNNING):
         message = text("console.run_running", seconds=job.seconds)
     elif job.state is JobState.INTERRUPTED:
         message = text("console.run_interrupted", batch=job.batch_name, reason=job.error,
@@ -140,7 +101,7 @@ async def job_progress(request: web.Request) -> web.StreamResponse:
     else:
         message = text("console.run_failed", reason=job.error)
     return render(request, "console/matching_job.html", job=job, message=message,
-                  default_time_limit=DEFAULT_TIME_LIMIT_S)
+                  following=not job.state.finished, default_time_limit=DEFAULT_TIME_LIMIT_S)
 
 
 async def _run_page(request: web.Request, run_id: int, *, error: str | None = None, status: int = 200) -> web.Response:
@@ -176,14 +137,14 @@ async def _run_page(request: web.Request, run_id: int, *, error: str | None = No
 @routes.get("/matching/runs/{run_id:\\d+}")
 @require(Role.COORDINATOR)
 async def run_detail(request: web.Request) -> web.Response:
-    return await _run_page(request, int(request.match_info["run_id"]))
+    return await _run_page(request, path_id(request, "run_id"))
 
 
 @routes.get("/matching/runs/{run_id:\\d+}.xlsx")
 @require(Role.COORDINATOR)
 async def run_export(request: web.Request) -> web.Response:
     try:
-        run = await request.app[CORE].matching.get(run_id=int(request.match_info["run_id"]))
+        run = await request.app[CORE].matching.get(run_id=path_id(request, "run_id"))
     except NotFound:
         not_found(request)
     core = request.app[CORE]
@@ -196,19 +157,19 @@ async def run_export(request: web.Request) -> web.Response:
 @routes.post("/matching/runs/{run_id:\\d+}/confirm")
 @require(Role.COORDINATOR)
 async def confirm(request: web.Request) -> web.StreamResponse:
-    run_id = int(request.match_info["run_id"])
+    run_id = path_id(request, "run_id")
     posted = await request.post()
     chosen = None
     try:
         if posted.get("scope") != "all":
-            chosen = [form_integer(value, "配对编号") for value in posted.getall("proposal", [])]
+            chosen = [form_id(value, "配对", key="proposal") for value in posted.getall("proposal", [])]
             if not chosen:
                 raise DomainError(text("console.pick_pairs"))
         await request.app[CORE].matching.confirm(run_id=run_id, staff=request[STAFF].actor, proposal_ids=chosen)
     except NotFound:
         not_found(request)
     except DomainError as refusal:
-        return await _run_page(request, run_id, error=refusal.message, status=400)
+        return await _run_page(request, run_id, error=refused(request, refusal), status=400)
     raise web.HTTPSeeOther(f"/matching/runs/{run_id}?ok=confirmed")
 
 
@@ -220,10 +181,14 @@ async def lift_cap(request: web.Request) -> web.StreamResponse:
         raw = str(posted.get("expert_application_id", ""))
         expert_id = application_id_from_reference(raw)
         if expert_id is None:
-            raise DomainError(text("console.bad_number", field="专家编号", value=raw))
-        maximum = form_integer(posted.get("max_universities", ""), "最多受聘高校数")
+            raise DomainError(text("console.bad_number", field="专家编号", value=shown(raw)), field="expert_application_id")
+        maximum = form_integer(posted.get("max_universities", ""), "最多受聘高校数", key="max_universities",
+                               minimum=DEFAULT_MAX_UNIVERSITIES + 1, maximum=MAX_LIFTED_UNIVERSITIES)
         await request.app[CORE].matching.lift_cap(expert_application_id=expert_id, max_universities=maximum,
                                                   reason=str(posted.get("reason", "")), staff=request[STAFF].actor)
-    except (DomainError, NotFound) as refusal:
-        return await _overview(request, error=refusal.message, entered=dict(posted), status=400)
+    except NotFound as refusal:  # the expert named does not exist: said beside the field
+        return await _overview(request, error=refused(request, DomainError(refusal.message, field="expert_application_id")),
+                               entered=dict(posted), status=400)
+    except DomainError as refusal:
+        return await _overview(request, error=refused(request, refusal), entered=dict(posted), status=400)
     raise web.HTTPSeeOther("/matching?ok=cap_lifted")

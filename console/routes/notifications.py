@@ -8,7 +8,7 @@ from aiohttp import web
 from console.auth import require
 from console.keys import CORE, STAFF
 from console.notifications_data import OUTBOX_STATES, load_outbox
-from console.rendering import render
+from console.rendering import form_id, query_id, refused, render
 from core.domain import DomainError
 from core.domain.staff import Role
 from core.services.common import CHANNELS
@@ -30,9 +30,8 @@ def _filters(source) -> dict[str, str]:
 async def _page(request: web.Request, *, filters: dict[str, str] | None = None, error: str | None = None,
                 status: int = 200) -> web.StreamResponse:
     filters = _filters(request.query) if filters is None else filters
-    before = request.query.get("before", "")
     page = await load_outbox(request.app[CORE].uow, status=filters.get("status"), channel=filters.get("channel"),
-                             kind=filters.get("kind"), before=int(before) if before.isdigit() else None)
+                             kind=filters.get("kind"), before=query_id(request, "before"))
     summary = await _service(request).status()
     next_url = f"/notifications?{urlencode({**filters, 'before': page.next_before})}" if page.next_before else None
     return render(request, "console/notifications.html", status=status, page=page, summary=summary, filters=filters,
@@ -56,11 +55,11 @@ async def retry(request: web.Request) -> web.StreamResponse:
     if form.get("all_failed") == "1":
         count = await service.retry(all_failed=True, actor=staff.actor)
     else:
-        ids = sorted({int(v) for v in form.getall("id", []) if str(v).isdigit()})
-        if not ids:
-            return await _page(request, filters=back, error=text("console.retry_none_selected"), status=400)
         try:
+            ids = sorted({form_id(v, "通知", key="id") for v in form.getall("id", [])})
+            if not ids:
+                raise DomainError(text("console.retry_none_selected"))
             count = await service.retry(message_ids=ids, actor=staff.actor)
         except DomainError as refusal:
-            return await _page(request, filters=back, error=refusal.message, status=400)
+            return await _page(request, filters=back, error=refused(request, refusal), status=400)
     raise web.HTTPSeeOther(f"/notifications?{urlencode({**back, 'ok': 'retried', 'count': count})}")

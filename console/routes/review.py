@@ -8,8 +8,9 @@ from aiohttp import web
 
 from console.auth import require
 from console.keys import CORE, STAFF
-from console.rendering import not_found, render
+from console.rendering import not_found, path_id, refused, render
 from core.domain import CORE_COURSES, DomainError, FormKind, NotFound
+from core.domain.limits import SEARCH, parse_int
 from core.domain.staff import Role
 from core.domain.status import STATUS_LABELS, ApplicationStatus
 from core.domain.vocabulary import EMPLOYER_TYPES, PRIORITY_CONDITIONS, PROVINCES, TEACHING_MODES
@@ -52,6 +53,9 @@ class FilterForm:
         if default_status and "status" not in query:
             self.values["status"] = default_status  # the queue opens on what waits for review
         self.problems: list[str] = []
+        if len(self.values["q"]) > SEARCH.max:
+            self.problems.append(text("limits.too_long", field=SEARCH.label, max=SEARCH.max, got=len(self.values["q"])))
+            self.values["q"] = self.values["q"][:SEARCH.max]
         status = self.values["status"]
         if not fixed_status and status and status != ALL_STATES:
             if status in {s.value for s in ApplicationStatus}:
@@ -117,7 +121,8 @@ def choices() -> dict:
 
 def page_size(request: web.Request) -> int:
     raw = request.query.get("size", "")
-    return min(max(int(raw), 10), MAX_PAGE_SIZE) if raw.isdigit() else PAGE_SIZE
+    size = parse_int(raw)
+    return min(max(size, 10), MAX_PAGE_SIZE) if size is not None else PAGE_SIZE
 
 
 async def queue_page(request: web.Request, form: FilterForm):
@@ -144,7 +149,7 @@ async def application_detail(request: web.Request) -> web.Response:
 
 async def detail_page(request: web.Request, *, error: str | None = None, entered: dict | None = None,
                       status: int = 200) -> web.Response:
-    application_id = int(request.match_info["application_id"])
+    application_id = path_id(request, "application_id")
     kind = request.query.get("list", "")
     if kind == "intents":
         form = filters_from(request, form=FormKind.UNIVERSITY.value)
@@ -169,7 +174,7 @@ async def detail_page(request: web.Request, *, error: str | None = None, entered
 
 
 async def _decide(request: web.Request, action: str) -> web.StreamResponse:
-    application_id = int(request.match_info["application_id"])
+    application_id = path_id(request, "application_id")
     posted = await request.post()
     message = str(posted.get("message", ""))
     staff = request[STAFF].actor
@@ -185,7 +190,7 @@ async def _decide(request: web.Request, action: str) -> web.StreamResponse:
         not_found(request)
     except DomainError as refusal:
         # The reason typed so far stays in the box; the refusal says what to change.
-        return await detail_page(request, error=refusal.message, entered={action: message}, status=400)
+        return await detail_page(request, error=refused(request, refusal), entered={action: message}, status=400)
     query = str(posted.get("return_query", ""))
     done = {"approve": "approved", "reject": "rejected", "request-info": "needs_info"}[action]
     raise web.HTTPSeeOther(f"/applications/{application_id}?ok={done}" + (f"&{query}" if query else ""))
@@ -214,7 +219,7 @@ async def request_info(request: web.Request) -> web.StreamResponse:
 async def document(request: web.Request) -> web.StreamResponse:
     try:
         view, content = await queue_service(request).document(
-            application_id=int(request.match_info["application_id"]), document_id=int(request.match_info["document_id"]))
+            application_id=path_id(request, "application_id"), document_id=path_id(request, "document_id"))
     except NotFound:
         not_found(request)
     inline = view.mime in INLINE_TYPES

@@ -5,8 +5,9 @@ from aiohttp import web
 
 from console.auth import require
 from console.keys import CORE, STAFF
-from console.rendering import not_found, render
+from console.rendering import form_integer, not_found, path_id, refused, render
 from core.domain import DomainError, NotFound
+from core.domain.limits import MAX_BIGINT, MIN_BIGINT, parse_int, shown
 from core.domain.staff import Role
 from core.texts import text
 
@@ -37,17 +38,14 @@ async def add_account(request: web.Request) -> web.StreamResponse:
         link = await request.app[CORE].staff.add(email=kept["email"], name=kept["name"], role=kept["role"],
                                                  actor=request[STAFF].actor)
     except DomainError as refusal:
-        return await _list_page(request, form=kept, error=refusal.message, status=400)
+        return await _list_page(request, form=kept, error=refused(request, refusal), status=400)
     # Shown once, on this response only (no-store): the link is as good as a password until used.
     return await _list_page(request, link=link)
 
 
 async def _account(request: web.Request):
-    raw = request.match_info["account_id"]
-    if not raw.isdigit():
-        not_found(request)
     try:
-        return await request.app[CORE].staff.get(account_id=int(raw))
+        return await request.app[CORE].staff.get(account_id=path_id(request, "account_id"))
     except NotFound:
         not_found(request)
 
@@ -83,13 +81,15 @@ async def change_account(request: web.Request) -> web.StreamResponse:
                 link = await service.reissue_setup(ref=ref, actor=actor)
         elif action == "telegram":
             raw = str(form.get("telegram_id", "")).strip()
-            if raw and not raw.lstrip("-").isdigit():
-                raise DomainError(text("console.telegram_id_invalid", raw=raw))
-            await service.link_telegram(ref=ref, telegram_id=int(raw) if raw else None, actor=actor)
+            if raw and parse_int(raw) is None:
+                raise DomainError(text("console.telegram_id_invalid", raw=shown(raw)), field="telegram_id")
+            telegram_id = form_integer(raw, "Telegram 编号", key="telegram_id", minimum=MIN_BIGINT,
+                                       maximum=MAX_BIGINT) if raw else None
+            await service.link_telegram(ref=ref, telegram_id=telegram_id, actor=actor)
         else:
             not_found(request)
     except DomainError as refusal:
-        return await _list_page(request, error=refusal.message, status=400)
+        return await _list_page(request, error=refused(request, refusal), status=400)
     if link is not None:
         return await _list_page(request, link=link)
     raise web.HTTPSeeOther("/staff?ok=staff_updated")

@@ -5,8 +5,9 @@ from aiohttp import web
 
 from console.auth import require
 from console.keys import CORE, STAFF
-from console.rendering import act_then_redirect, not_found, render
+from console.rendering import act_then_redirect, form_id, not_found, path_id, refused, render
 from core.domain import DomainError, NotFound
+from core.domain.limits import shown
 from core.domain.staff import Role
 from core.services.events import AUDIENCES, EVENT_KINDS, RSVP_LABELS, parse_event_time
 from core.texts import text
@@ -19,10 +20,10 @@ FIELDS = {"title": "活动名称", "starts_at": "开始时间", "ends_at": "结�
 def _when(request: web.Request, raw: object, key: str):
     value = str(raw or "").strip()
     if not value:
-        raise DomainError(text("console.field_required", field=FIELDS[key]))
+        raise DomainError(text("console.field_required", field=FIELDS[key]), field=key)
     moment = parse_event_time(value, request.app[CORE].settings.zone)
     if moment is None:
-        raise DomainError(text("console.bad_datetime", field=FIELDS[key], value=value))
+        raise DomainError(text("console.bad_datetime", field=FIELDS[key], value=shown(value)), field=key)
     return moment
 
 
@@ -59,14 +60,14 @@ async def create(request: web.Request) -> web.StreamResponse:
             description=str(posted.get("description", "")), actor=request[STAFF].actor,
         )
     except DomainError as refusal:
-        return await _list_page(request, error=refusal.message, entered=dict(posted), status=400)
+        return await _list_page(request, error=refused(request, refusal), entered=dict(posted), status=400)
     raise web.HTTPSeeOther(f"/workshops/{event.id}?ok=workshop_created")
 
 
 async def _detail(request: web.Request, *, error: str | None = None, entered: dict | None = None,
                   status: int = 200) -> web.Response:
     core = request.app[CORE]
-    event_id = int(request.match_info["event_id"])
+    event_id = path_id(request, "event_id")
     try:
         event = await core.events.get(event_id=event_id)
         invitations = await core.events.invitations(event_id=event_id)
@@ -89,7 +90,7 @@ async def workshop(request: web.Request) -> web.Response:
 
 
 async def _act(request: web.Request, action, done: str) -> web.StreamResponse:
-    object_id = int(request.match_info["event_id"])
+    object_id = path_id(request, "event_id")
     return await act_then_redirect(
         request,
         act=lambda posted: action(request.app[CORE].events, object_id, posted, request[STAFF].actor),
@@ -127,6 +128,6 @@ async def invite(request: web.Request) -> web.StreamResponse:
     async def send(service, event_id, posted, actor):
         batch = str(posted.get("batch_id", "")).strip()
         await service.invite(event_id=event_id, actor=actor, audience=str(posted.get("audience", "")),
-                             batch_id=int(batch) if batch.isdigit() else None)
+                             batch_id=form_id(batch, "批次", key="batch_id") if batch else None)
 
     return await _act(request, send, "workshop_invited")

@@ -3,9 +3,12 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from sqlalchemy import event, exc
+from sqlalchemy import BigInteger, event, exc
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine, AsyncSession
+
+from core.domain.limits import MAX_ID
 
 __all__ = ["create_engine", "create_session_factory", "is_sqlite", "PING_IDLE_AFTER_S"]
 
@@ -68,5 +71,19 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+class Session(AsyncSession):
+    """The services' session. `get` by an id no INTEGER column can hold (a number typed in a chat command, a URL
+    or a form, beyond core.domain.limits.MAX_ID) finds nothing, as on a missing row, instead of failing in the
+    driver (SQLite: OverflowError beyond 64 bits; PostgreSQL: out of range for int4 beyond 31 bits). Every
+    entry point (console, bot, CLI) then answers "not found", on both databases alike."""
+
+    async def get(self, entity, ident, **kwargs):
+        if isinstance(ident, int) and not isinstance(ident, bool) and not -MAX_ID - 1 <= ident <= MAX_ID:
+            key = sa_inspect(entity).primary_key
+            if len(key) == 1 and not isinstance(key[0].type, BigInteger):
+                return None
+        return await super().get(entity, ident, **kwargs)
+
+
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+    return async_sessionmaker(engine, class_=Session, expire_on_commit=False, autoflush=False)

@@ -499,12 +499,15 @@ class PendingFileDeletion(Base):
 
 
 class MatchingJob(Base):
-    """A matching run the console is solving in the background, so that a restarted console still knows it.
+    """A matching run asked for by the console, the bot or the CLI, solved by whichever worker claims it.
 
-    The console process that solves it renews `heartbeat_at` every few seconds; an unfinished job whose
-    heartbeat has gone stale belonged to a process that died, and is then marked interrupted (`error` set,
-    `finished_at` left empty: it never finished). A job that finished has `finished_at` and either the
-    run it stored or the reason it failed. At most one unfinished job per batch (the partial index).
+    Asked for: a queued row (`worker` empty). A worker claims it (`worker`, `claimed_at`, `attempts` + 1), renews
+    `heartbeat_at` while it solves and writes `progress`; it stores the run and finishes the job (`finished_at`,
+    `run_id`) in one transaction, or records why it failed (`finished_at`, `error`). A running job whose
+    heartbeat has gone stale lost its worker: another worker takes it over, or after `attempts` claims it is
+    marked interrupted (`error` set, `finished_at` left empty: it never finished). At most one unfinished job
+    per batch (the partial index). `reply_chat`: the Telegram chat that asked; the bot posts the outcome there
+    once (`reported_at`).
     """
 
     __tablename__ = "matching_jobs"
@@ -512,16 +515,26 @@ class MatchingJob(Base):
         Index("uq_matching_jobs_one_running_per_batch", "batch_id", unique=True,
               sqlite_where=sa_text("finished_at IS NULL AND error IS NULL"),
               postgresql_where=sa_text("finished_at IS NULL AND error IS NULL")),
+        Index("ix_matching_jobs_unfinished", "started_at",
+              sqlite_where=sa_text("finished_at IS NULL AND error IS NULL"),
+              postgresql_where=sa_text("finished_at IS NULL AND error IS NULL")),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id", ondelete="CASCADE"), index=True)
     staff: Mapped[str] = mapped_column(String(64))
-    started_at: Mapped[datetime]
+    started_at: Mapped[datetime]  # when it was asked for
     finished_at: Mapped[datetime | None]
     run_id: Mapped[int | None] = mapped_column(ForeignKey("match_runs.id", ondelete="SET NULL"))
     error: Mapped[str | None] = mapped_column(Text)
     heartbeat_at: Mapped[datetime]
+    time_limit: Mapped[float] = mapped_column(server_default=sa_text("10"), default=10.0)
+    worker: Mapped[str | None] = mapped_column(String(128))
+    claimed_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, server_default=sa_text("0"), default=0)
+    progress: Mapped[dict[str, Any] | None]
+    reply_chat: Mapped[int | None] = mapped_column(BigInteger)
+    reported_at: Mapped[datetime | None]
 
 
 class PersonIdentity(Base):

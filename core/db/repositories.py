@@ -9,6 +9,7 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db.models import Application, AuditEntry, Batch, CourseDemand, Document, ExpertCourse, OutboxMessage, Person
+from core.domain.limits import id_in_range
 
 __all__ = [
     "BatchRepository",
@@ -90,6 +91,8 @@ class ApplicationRepository:
         self.session.add(application)
 
     async def get(self, application_id: int, *, for_update: bool = False) -> Application | None:
+        if not id_in_range(application_id):  # no row has it (and PostgreSQL could not even compare with it)
+            return None
         stmt = _APPLICATION_FOR_UPDATE if for_update else _APPLICATION
         return await self.session.scalar(stmt, {"application_id": application_id})
 

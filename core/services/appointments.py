@@ -21,6 +21,7 @@ from core.domain.appointments import (
     check_appointment_transition,
     first_working_day,
 )
+from core.domain.limits import AGREEMENT_CONTENT, DECLINE_REASON, FILING_NOTE, MAX_AGREEMENT_HOURS, OBJECTION_NOTE
 from core.domain.vocabulary import EMPLOYER_TYPES, TEACHING_MODES
 from core.services.common import Clock, audit, queue_notification, utc_now
 from core.texts import text
@@ -35,7 +36,7 @@ _S = AppointmentStatus
 
 
 # A reason read by staff and by the other side: a few sentences, which read well in a chat, a page and a mail.
-DECLINE_REASON_MAX = 500
+DECLINE_REASON_MAX = DECLINE_REASON.max
 
 
 def side_of(row: Appointment, application_ids: Collection[int]) -> str | None:
@@ -173,7 +174,8 @@ class AppointmentService:
                 raise DomainError(text("appointment.reason_required"), code="reason_required")
             if len((reason or "").strip()) > DECLINE_REASON_MAX:
                 raise DomainError(text("appointment.reason_too_long", max=DECLINE_REASON_MAX,
-                                       got=len((reason or "").strip())), code="reason_too_long")
+                                       got=len((reason or "").strip())), code="reason_too_long",
+                                  field=DECLINE_REASON.key)
             setattr(row, f"{side}_response", "accepted" if accept else "declined")
             setattr(row, f"{side}_reason", (reason or "").strip() or None)
             setattr(row, f"{side}_responded_at", now)
@@ -261,8 +263,7 @@ class AppointmentService:
 
     async def record_objection(self, *, appointment_id: int, staff: str, note: str, upheld: bool | None) -> AppointmentView:
         """An objection raised during publicity: pending (None), dismissed (False) or upheld (True, cancels)."""
-        if not (note or "").strip():
-            raise DomainError("请填写异议内容和处理情况。")
+        note = OBJECTION_NOTE.check(note)
         now = self._clock()
         async with self._uow() as uow:
             row = await self._load(uow, appointment_id)
@@ -292,10 +293,13 @@ class AppointmentService:
         problems = []
         if not 1 <= term_years <= MAX_AGREEMENT_YEARS:
             problems.append(f"聘期应为 1–{MAX_AGREEMENT_YEARS} 年（《普通本科高校产业兼职教师管理办法》规定每次聘期一般不超过 5 年）")
-        if hours <= 0:
-            problems.append("授课学时应大于 0")
+        if not 1 <= hours <= MAX_AGREEMENT_HOURS:
+            problems.append(f"授课学时应为 1–{MAX_AGREEMENT_HOURS}")
         if not (content or "").strip():
             problems.append("请填写授课内容")
+        elif len(content.strip()) > AGREEMENT_CONTENT.max:
+            problems.append(text("limits.too_long", field=AGREEMENT_CONTENT.label, max=AGREEMENT_CONTENT.max,
+                                 got=len(content.strip())).rstrip("。"))
         if not employer_consent:
             problems.append("协议须有专家所在单位同意（请确认单位同意书已存档）")
         if problems:
@@ -322,6 +326,7 @@ class AppointmentService:
             return await self._view(uow, row)
 
     async def record_filing(self, *, appointment_id: int, staff: str, filed_on: date, note: str | None = None) -> AppointmentView:
+        note = FILING_NOTE.optional(note)
         now = self._clock()
         async with self._uow() as uow:
             row = await self._load(uow, appointment_id)

@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from core.db.models import Batch
 from core.db.uow import UnitOfWorkFactory
 from core.domain import DomainError, NotFound
+from core.domain.limits import BATCH_NAME, id_in_range, parse_int
 from core.services.common import Clock, audit, batch_view, utc_now
 from core.services.views import BatchView
 from core.texts import text
@@ -60,6 +61,7 @@ class BatchService:
         publicity_starts: date | None = None,
         actor: str = "cli",
     ) -> BatchView:
+        name = BATCH_NAME.check(name)
         now = self._clock()
         async with self._uow() as uow:
             if await uow.batches.get_by_name(name) is not None:
@@ -96,7 +98,7 @@ class BatchService:
             batch = await self._find(uow, ref)
             changes: dict[str, str] = {}
             if name is not None:
-                batch.name = name
+                batch.name = name = BATCH_NAME.check(name)
                 changes["name"] = name
             if registration_opens is not None:
                 batch.registration_opens_at = start_of_day(registration_opens, self._zone)
@@ -145,8 +147,9 @@ class BatchService:
     @staticmethod
     async def _find(uow, ref: str) -> Batch:
         batch = None
-        if ref.isdigit():
-            batch = await uow.batches.get(int(ref))
+        number = parse_int(ref)
+        if number is not None and id_in_range(number):
+            batch = await uow.batches.get(number)
         if batch is None:
             batch = await uow.batches.get_by_name(ref)
         if batch is None:

@@ -23,6 +23,7 @@ from core.db.models import Appointment, Application, Event, EventInvitation, Per
 from core.db.uow import UnitOfWork, UnitOfWorkFactory
 from core.domain.appointments import AppointmentStatus
 from core.domain import ApplicationStatus, DomainError, FormKind, NotFound
+from core.domain.limits import WORKSHOP_CANCEL_REASON, WORKSHOP_DESCRIPTION, WORKSHOP_TITLE, WORKSHOP_VENUE, check_link
 from core.forms.normalize import parse_date
 from core.services.common import Clock, audit, queue_notification, utc_now
 from core.texts import text
@@ -191,12 +192,12 @@ class EventService:
         now = self._clock()
         event = Event(
             kind=event_kind(kind),
-            title=(title or "").strip(),
+            title=WORKSHOP_TITLE.check(title),
             starts_at=starts_at,
             ends_at=ends_at,
-            venue=_blank_to_none(venue),
-            online_url=_blank_to_none(online_url),
-            description=_blank_to_none(description),
+            venue=WORKSHOP_VENUE.optional(venue),
+            online_url=check_link(online_url),
+            description=WORKSHOP_DESCRIPTION.optional(description),
             status=SCHEDULED,
             sequence=0,
             created_by=actor,
@@ -225,6 +226,11 @@ class EventService:
         description: str | None = _UNSET,
     ) -> EventView:
         """Changes what invitees were told; they get an update (with a newer calendar SEQUENCE)."""
+        # Every text within its limit and the link a web address, before anything is loaded.
+        title = WORKSHOP_TITLE.check(title) if title is not None else None
+        venue = WORKSHOP_VENUE.optional(venue) if venue is not _UNSET else venue
+        online_url = check_link(online_url) if online_url is not _UNSET else online_url
+        description = WORKSHOP_DESCRIPTION.optional(description) if description is not _UNSET else description
         now = self._clock()
         async with self._uow() as uow:
             event = await self._load(uow, event_id, for_update=True)
@@ -264,6 +270,7 @@ class EventService:
             return _view(event, await self._tally(uow, event.id))
 
     async def cancel(self, *, event_id: int, actor: str, reason: str | None = None) -> EventView:
+        reason = WORKSHOP_CANCEL_REASON.optional(reason)
         now = self._clock()
         async with self._uow() as uow:
             event = await self._load(uow, event_id, for_update=True)

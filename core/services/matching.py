@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
@@ -18,11 +18,12 @@ from core.domain.appointments import (
     DEFAULT_MAX_UNIVERSITIES,
     AppointmentStatus,
 )
+from core.domain.limits import CAP_REASON, MAX_LIFTED_UNIVERSITIES
 from core.domain.vocabulary import PRIORITY_CONDITIONS, TEACHING_MODES, TITLES
 import core.matching as matching
 from core.matching import build_instance, score_pair
 from core.services.common import Clock, audit, queue_notification, queue_sms, utc_now
-from core.services.matching_jobs import MatchingJobService
+from core.services.matching_jobs import ClaimedJob, JobState, MatchingJobService, MatchingJobView, new_worker_id
 from core.services.profiles import (
     active_universities,
     cap_exceptions,
@@ -36,8 +37,12 @@ from core.services.profiles import (
     university_key,
 )
 from core.services.recommendations import expert_rankings
+from core.texts import text
 
 __all__ = ["MatchingService", "RunView", "ProposalView", "RunPreview"]
+
+# A solve tells where it stands: report("solving", experts=..., ...); the worker writes it on the job.
+Progress = Callable[..., None]
 
 # University intents that take part in a run: submitted ones and those staff accepted.
 MATCHED_INTENTS = (ApplicationStatus.SUBMITTED, ApplicationStatus.APPROVED)
@@ -113,24 +118,42 @@ class MatchingService:
             return RunPreview(batch_id=batch.id, batch_name=batch.name, experts=len(experts), universities=len(universities),
                               demands=len(demands), slots=sum(d.experts_needed for d in demands))
 
-    async def run(self, *, batch_id: int, staff: str, time_limit: float = 10.0, job_id: str | None = None) -> RunView:
-        """Solves the batch as it stands: accepted pairs stay fixed, declined ones are never proposed again.
+    async def request_run(self, *, batch_id: int, staff: str, time_limit: float = 10.0,
+                          reply_chat: int | None = None) -> MatchingJobView:
+        """Asks for a run of the batch as it stands: a queued job that a worker (the notifier process,
+        `innoeng run` or `innoeng match worker`) claims and solves. What the console, the bot's /match and
+        `innoeng match run` call; they follow the job (`jobs.get`, `jobs.wait`), not the solve.
 
-        One run per batch at a time, whoever starts it: the run is a job on record (`matching_jobs`), refused
-        with JobAlreadyRunning (the same Chinese reason for the console, the bot and the CLI) while another job
-        of the batch is unfinished. Without job_id the job is recorded here, its heartbeat renewed while it
-        solves and its outcome written (the bot's /match, `innoeng match run`). The console records the job
-        itself when staff start it, answers at once and follows the solve from its own loop: it passes job_id,
-        and only that unfinished job's batch is solved."""
-        if job_id is not None:
-            await self.jobs.ensure_running(job_id=job_id, batch_id=batch_id)
-            return await self._solve(batch_id=batch_id, staff=staff, time_limit=time_limit)
-        job = await self.jobs.start(job_id=uuid.uuid4().hex, batch_id=batch_id, staff=staff)
-        return await self.jobs.follow(job_id=job.id, solving=self._solve(batch_id=batch_id, staff=staff,
-                                                                         time_limit=time_limit))
+        One run per batch at a time, whoever asks: refused with JobAlreadyRunning (the same Chinese reason
+        for the console, the bot and the CLI) while another job of the batch is unfinished."""
+        return await self.jobs.request(batch_id=batch_id, staff=staff, time_limit=time_limit, reply_chat=reply_chat)
 
-    async def _solve(self, *, batch_id: int, staff: str, time_limit: float) -> RunView:
+    async def run(self, *, batch_id: int, staff: str, time_limit: float = 10.0) -> RunView:
+        """Asks for a run and solves it in this process, as a worker would (the same claim, heartbeat and
+        recording), or waits for the worker that claimed it first: for tests and scripts that want the run
+        itself. A refusal or failure raises DomainError with the job's reason."""
+        from core.services.matching_worker import MatchingWorker
+
+        job = await self.request_run(batch_id=batch_id, staff=staff, time_limit=time_limit)
+        worker = MatchingWorker(self, worker_id=new_worker_id("inline"))
+        claimed = await self.jobs.claim(worker=worker.id, job_id=job.id)
+        if claimed is not None:
+            await worker.execute(claimed)
+        done = await self.jobs.wait(job_id=job.id, poll_s=0.1)
+        if done.state is JobState.DONE:
+            return await self.get(run_id=done.run_id)
+        raise DomainError(done.error or text("console.run_interrupted_reason"))
+
+    async def solve_job(self, job: ClaimedJob, *, report: Progress = lambda stage, **details: None) -> RunView:
+        """A worker's solve of the job it claimed: the run is stored only while the worker still holds the job,
+        in the transaction that finishes the job (JobLost otherwise)."""
+        return await self._solve(batch_id=job.batch_id, staff=job.staff, time_limit=job.time_limit, job=job,
+                                 report=report)
+
+    async def _solve(self, *, batch_id: int, staff: str, time_limit: float, job: ClaimedJob | None = None,
+                     report: Progress = lambda stage, **details: None) -> RunView:
         now = self._clock()
+        report("loading")
         async with self._uow() as uow:
             if await uow.batches.get(batch_id) is None:
                 raise NotFound(f"没有找到批次 {batch_id}。")
@@ -167,10 +190,13 @@ class MatchingService:
                         for profile in (expert_profile(e, exceptions) for e in experts)]
             # Universities an expert already serves outside this batch use up part of their cap.
             profiles = _with_outside_load(profiles, held, demand_rows)
+            report("solving", experts=len(profiles), demands=len(demands), slots=sum(d.need for d in demands),
+                   time_limit=time_limit)
             # CPU-bound and synchronous: in a worker thread, so the process keeps answering (and renewing the
             # job's heartbeat) while it solves. The solver loads on first use.
             instance, solution = await asyncio.to_thread(
                 _build_and_solve, profiles, demands, fixed, sorted(forbidden), time_limit)
+            report("storing")
             result = solution.to_dict()
             run = MatchRun(
                 batch_id=batch_id, created_by=staff, created_at=now,
@@ -200,6 +226,9 @@ class MatchingService:
                 ))
             audit(uow, at=now, actor=staff, action="match.run", subject=f"match_run:{run.id}",
                   filled=solution.filled, total_need=solution.total_need, gap=solution.gap)
+            if job is not None:
+                # The run and the end of its job commit together: a worker that lost the job stores nothing.
+                await self.jobs.record_run(uow, job=job, run_id=run.id)
             await uow.commit()
             return await self._view(uow, run)
 
@@ -271,10 +300,13 @@ class MatchingService:
             return await self._view(uow, run)
 
     async def lift_cap(self, *, expert_application_id: int, max_universities: int, reason: str, staff: str) -> None:
-        if not (reason or "").strip():
-            raise DomainError("放宽受聘高校数上限必须填写理由。")
         if max_universities <= DEFAULT_MAX_UNIVERSITIES:
-            raise DomainError(f"上限本就是 {DEFAULT_MAX_UNIVERSITIES} 所；放宽时请填写大于 {DEFAULT_MAX_UNIVERSITIES} 的数。")
+            raise DomainError(f"上限本就是 {DEFAULT_MAX_UNIVERSITIES} 所；放宽时请填写大于 {DEFAULT_MAX_UNIVERSITIES} 的数。",
+                              field="max_universities")
+        if max_universities > MAX_LIFTED_UNIVERSITIES:
+            raise DomainError(text("limits.max_universities", min=DEFAULT_MAX_UNIVERSITIES + 1, max=MAX_LIFTED_UNIVERSITIES,
+                                   value=max_universities), field="max_universities")
+        reason = CAP_REASON.check(reason)
         now = self._clock()
         async with self._uow() as uow:
             expert = await uow.applications.get(expert_application_id)

@@ -22,6 +22,7 @@ from core.db.models import Application, AuditEntry, CourseDemand, Document, Expe
 from core.db.uow import UnitOfWork, UnitOfWorkFactory
 from core.documents import DocumentStore
 from core.domain import ApplicationStatus, FormKind, NotFound
+from core.domain.limits import MAX_ID, id_in_range
 from core.domain.status import STATUS_LABELS
 from core.domain.vocabulary import AVAILABLE_TIMES, EDUCATION_LEVELS, EMPLOYER_TYPES, PRIORITY_CONDITIONS, TEACHING_MODES, TITLES
 from core.eligibility import OUTCOME_LABELS, Eligibility, Outcome
@@ -157,10 +158,14 @@ def _uncursor(token: str, order: str) -> tuple[Any, ...] | None:
         values = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
         if order == QueueOrder.PRIORITY_FIRST:
             score, submitted, row_id = values
+            if not (id_in_range(int(row_id)) and abs(int(score)) <= MAX_ID):
+                return None  # no row has it: an INTEGER column could not even compare with it on PostgreSQL
             return int(score), datetime.fromisoformat(submitted), int(row_id)
         submitted, row_id = values
+        if not id_in_range(int(row_id)):
+            return None
         return datetime.fromisoformat(submitted), int(row_id)
-    except (ValueError, TypeError, json.JSONDecodeError):
+    except (ValueError, TypeError, OverflowError, json.JSONDecodeError):
         return None
 
 
@@ -371,7 +376,7 @@ class QueueService:
         pattern = f"%{_escape_like(term)}%"
         by_name = or_(*(_json_text(k).like(pattern, escape="\\") for k in ("name", "university_name", "contact_name")))
         reference = _REFERENCE.match(term)
-        if reference is not None:
+        if reference is not None:  # at most 9 digits: always an INTEGER
             return or_(Application.id == int(reference.group(1)), by_name)
         return by_name
 

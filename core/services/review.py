@@ -13,6 +13,7 @@ from core.db.models import Application
 from core.db.uow import UnitOfWork, UnitOfWorkFactory
 from core.forms import REVIEW
 from core.domain import ApplicationStatus, DomainError, FormKind, NotFound, check_transition
+from core.domain.limits import REVIEW_NOTE, REVIEW_REASON
 from core.domain.status import STATUS_LABELS, AlreadyInState
 from core.services.common import Clock, audit, queue_notification, utc_now
 from core.services.intake import IntakeService, reference_number
@@ -81,18 +82,19 @@ class ReviewService:
             chosen = chosen[offset:] if limit is None else chosen[offset:offset + limit]
             return [await self._summary(uow, app) for app in chosen]
 
+    # What the applicant reads (a note with an approval, a reason for a rejection or a request for more) is
+    # bounded by core.domain.limits so that it reads as one message in every channel.
     async def approve(self, *, application_id: int, staff: str, note: str | None = None) -> ApplicationSummary:
-        return await self._decide(application_id, ApplicationStatus.APPROVED, staff, note, "review_approved")
+        return await self._decide(application_id, ApplicationStatus.APPROVED, staff, REVIEW_NOTE.optional(note),
+                                  "review_approved")
 
     async def reject(self, *, application_id: int, staff: str, reason: str) -> ApplicationSummary:
-        if not (reason or "").strip():
-            raise DomainError(text("application.reason_required"), code="reason_required")
-        return await self._decide(application_id, ApplicationStatus.REJECTED, staff, reason.strip(), "review_rejected")
+        return await self._decide(application_id, ApplicationStatus.REJECTED, staff, REVIEW_REASON.check(reason),
+                                  "review_rejected")
 
     async def request_info(self, *, application_id: int, staff: str, message: str) -> ApplicationSummary:
-        if not (message or "").strip():
-            raise DomainError(text("application.reason_required"), code="reason_required")
-        return await self._decide(application_id, ApplicationStatus.NEEDS_INFO, staff, message.strip(), "review_needs_info")
+        return await self._decide(application_id, ApplicationStatus.NEEDS_INFO, staff, REVIEW_REASON.check(message),
+                                  "review_needs_info")
 
     async def _decide(
         self, application_id: int, target: ApplicationStatus, staff: str, message: str | None, kind: str

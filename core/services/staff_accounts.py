@@ -18,6 +18,7 @@ from sqlalchemy import func, select, update
 from core.db.models import StaffAccount, StaffLoginAttempt, StaffSession
 from core.db.uow import UnitOfWork, UnitOfWorkFactory
 from core.domain import DomainError, NotFound
+from core.domain.limits import MAX_BIGINT, MIN_BIGINT, STAFF_EMAIL, STAFF_NAME, id_in_range, parse_int, shown
 from core.domain.staff import Role, StaffIdentity, chat_actor, console_actor
 from core.services.common import Clock, audit, utc_now
 from core.texts import text
@@ -145,9 +146,9 @@ def parse_role(raw: str) -> Role:
 
 
 def _normalise_email(raw: str) -> str:
-    email = raw.strip().lower()
-    if not _EMAIL.match(email) or len(email) > 254:
-        raise DomainError(text("staff.email_invalid", raw=raw))
+    email = STAFF_EMAIL.check(raw).lower()
+    if not _EMAIL.match(email):
+        raise DomainError(text("staff.email_invalid", raw=shown(raw, 60)), field=STAFF_EMAIL.key)
     return email
 
 
@@ -218,9 +219,7 @@ class StaffAccountService:
     # -- accounts ------------------------------------------------------------------------------------
     async def add(self, *, email: str, name: str, role: Role | str, actor: str = "cli") -> SetupLink:
         email = _normalise_email(email)
-        name = name.strip()
-        if not name:
-            raise DomainError(text("staff.name_required"))
+        name = STAFF_NAME.check(name)
         role = role if isinstance(role, Role) else parse_role(role)
         now = self._clock()
         token = secrets.token_urlsafe(32)
@@ -313,6 +312,8 @@ class StaffAccountService:
             return _view(account)
 
     async def link_telegram(self, *, ref: str, telegram_id: int | None, actor: str) -> StaffAccountView:
+        if telegram_id is not None and not MIN_BIGINT <= telegram_id <= MAX_BIGINT:
+            raise DomainError(text("staff.telegram_id_out_of_range", value=shown(telegram_id)), field="telegram_id")
         now = self._clock()
         async with self._uow() as uow:
             account = await self._find(uow, ref)
@@ -536,8 +537,9 @@ class StaffAccountService:
     async def _find(uow: UnitOfWork, ref: str) -> StaffAccount:
         ref = str(ref).strip()
         account = None
-        if ref.isdigit():
-            account = await uow.session.get(StaffAccount, int(ref))
+        number = parse_int(ref)
+        if number is not None and id_in_range(number):
+            account = await uow.session.get(StaffAccount, number)
         if account is None:
             account = await uow.session.scalar(select(StaffAccount).where(StaffAccount.email == ref.lower()))
         if account is None:

@@ -7,13 +7,18 @@ benchmarks use. Workflow commands (run a batch, show a proposal) belong here too
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import json
+import logging
+import signal
 import sys
 from pathlib import Path
 
 from core.domain import DomainError
 from core.matching import InstanceError, parse_instance
-from innoeng.runtime import run_or_refuse
+from core.texts import text as text_of
+from innoeng.runtime import run_or_refuse, run_with_core
 
 __all__ = ["register"]
 
@@ -37,12 +42,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     solve_parser.add_argument("--indent", type=int, default=None, help="JSON 缩进空格数（便于阅读）")
     solve_parser.set_defaults(func=run_solve)
 
-    run = commands.add_parser("run", help="对一个批次运行匹配，保存为编号的、不可更改的匹配结果"
-                                          "（同一批次一次只计算一次：控制台、机器人或命令行的另一次计算未结束时拒绝）")
+    run = commands.add_parser(
+        "run", help="对一个批次运行匹配，保存为编号的、不可更改的匹配结果"
+                    "（同一批次一次只计算一次：控制台、机器人或命令行的另一次计算未结束时拒绝）",
+        description="提交一个匹配任务，由计算进程（innoeng notifier、innoeng run 或 innoeng match worker）领取并计算；"
+                    "默认等待它完成并在标准错误输出进度，结果输出到标准输出。中途按 Ctrl+C 只停止等待，计算照常进行。")
     run.add_argument("--batch", required=True, help="批次编号或名称")
     run.add_argument("--time-limit", type=float, default=10.0, metavar="S", help="时间上限（秒，默认 10）")
     run.add_argument("--json", action="store_true", help="以 JSON 输出结果（供脚本读取）")
+    run.add_argument("--no-wait", action="store_true", help="只提交任务，输出任务编号后立即返回（innoeng match job 任务编号 查看）")
     run.set_defaults(func=run_batch)
+
+    job = commands.add_parser("job", help="查看一个匹配任务（排队、计算中、完成、失败或中断）；--wait 等待它完成")
+    job.add_argument("job", help="任务编号（match run --no-wait 输出的）")
+    job.add_argument("--wait", action="store_true", help="等待任务完成，输出进度和结果")
+    job.add_argument("--json", action="store_true", help="以 JSON 输出（供脚本读取）")
+    job.set_defaults(func=show_job)
+
+    worker = commands.add_parser("worker", help="单独运行一个匹配计算进程，领取并计算排队的匹配任务，Ctrl+C 停止"
+                                                "（通知进程和 innoeng run 已含一个）")
+    worker.set_defaults(func=run_worker)
 
     show = commands.add_parser("show", help="显示一次匹配：填补情况、配对及评分说明、未填补原因")
     show.add_argument("run", type=int, help="匹配编号")
@@ -159,12 +178,94 @@ def _written(path: Path, as_json: bool, what: str, **extra) -> None:
         print(f"已写入{what}：{where}")
 
 
+def _job_json(job) -> dict:
+    return {"job": job.id, "batch_id": job.batch_id, "state": str(job.state), "run_id": job.run_id,
+            "error": job.error, "attempts": job.attempts, "progress": job.progress, "seconds": job.seconds}
+
+
+async def _follow(core, job_id: str, as_json: bool) -> int:
+    """Waits for the job, its progress on stderr; the run on stdout (exit 0), or why not (stderr, exit 2).
+    Ctrl+C stops the waiting only: the job stays with its worker (exit 130, with the way back to it)."""
+    from core.services.matching_jobs import JobState
+
+    def progress(job) -> None:
+        if not job.state.finished:
+            print(job.progress_text, file=sys.stderr, flush=True)
+
+    try:
+        job = await core.matching.jobs.wait(job_id=job_id, on_change=progress)
+    except (asyncio.CancelledError, KeyboardInterrupt):
+        print(f"已停止等待；匹配任务 {job_id} 仍在后台计算：innoeng match job {job_id} --wait", file=sys.stderr)
+        return 130
+    if job.state is not JobState.DONE:
+        if as_json:
+            print(json.dumps(_job_json(job), ensure_ascii=False, indent=2, default=str))
+        print(job.error, file=sys.stderr)
+        return 2
+    _output_run(await core.matching.get(run_id=job.run_id), as_json)
+    return 0
+
+
 def run_batch(args: argparse.Namespace) -> int:
     async def action(core):
         batch = await core.batches.get(ref=str(args.batch))
-        _output_run(await core.matching.run(batch_id=batch.id, staff="cli", time_limit=args.time_limit), args.json)
+        job = await core.matching.request_run(batch_id=batch.id, staff="cli", time_limit=args.time_limit)
+        if args.no_wait:
+            print(json.dumps(_job_json(job), ensure_ascii=False) if args.json else job.id)
+            return 0
+        print(text_of("match.job.requested", job=job.id, batch=job.batch_name), file=sys.stderr, flush=True)
+        return await _follow(core, job.id, args.json)
 
-    return run_or_refuse(action)
+    return _interruptible(action)
+
+
+def show_job(args: argparse.Namespace) -> int:
+    async def action(core):
+        job = await core.matching.jobs.get(job_id=args.job)
+        if args.wait:
+            return await _follow(core, job.id, args.json)
+        if args.json:
+            print(json.dumps(_job_json(job), ensure_ascii=False, indent=2, default=str))
+        else:
+            print(f"匹配任务 {job.id}（批次「{job.batch_name}」，{job.staff}）：{_STATES[job.state]}"
+                  + (f"，第 {job.run_id} 次匹配" if job.run_id else ""))
+            if job.state.value in ("queued", "running") or job.error:
+                print(job.progress_text)
+        return 0
+
+    return _interruptible(action)
+
+
+def run_worker(args: argparse.Namespace) -> int:
+    from core.log_masking import configure_logging
+
+    configure_logging(logging.INFO)
+
+    async def action(core):
+        from core.services.matching_worker import MatchingWorker
+
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):  # not on Windows
+                loop.add_signal_handler(signum, stop.set)
+        worker = MatchingWorker(core.matching)
+        print(f"匹配计算进程已启动（{worker.id}），按 Ctrl+C 停止（正在计算的任务会先算完）。", flush=True)
+        await worker.run(stop)
+
+    run_with_core(action)
+    return 0
+
+
+_STATES = {"queued": "排队中", "running": "计算中", "done": "已完成", "failed": "失败", "interrupted": "已中断"}
+
+
+def _interruptible(action) -> int:
+    """run_or_refuse, and Ctrl+C while waiting is no traceback."""
+    try:
+        return run_or_refuse(action)
+    except KeyboardInterrupt:
+        return 130
 
 
 def show_run(args: argparse.Namespace) -> int:

@@ -87,6 +87,20 @@ def console_settings(console_backend, tmp_path):
     return make
 
 
+async def matching_worker(core):
+    """Starts a matching worker on the running loop; returns what stops it."""
+    from core.services.matching_worker import MatchingWorker
+
+    stop = asyncio.Event()
+    task = asyncio.ensure_future(MatchingWorker(core.matching, poll_interval_s=0.2).run(stop))
+
+    async def stopped() -> None:
+        stop.set()
+        await asyncio.wait_for(task, 60)
+
+    return stopped
+
+
 @pytest.fixture
 def console_server(console_backend: str, console_settings, tmp_path: Path) -> Iterator[ConsoleServer]:
     loop = asyncio.new_event_loop()
@@ -99,6 +113,8 @@ def console_server(console_backend: str, console_settings, tmp_path: Path) -> It
         core = bootstrap(console_settings(url))
         stack.push_async_callback(core.close)
         await core.prepare()
+        # The matching runs staff start are solved by a worker (in service: the notifier process's).
+        stack.push_async_callback(await matching_worker(core))
         runner, base_url = await start_console(core, host="127.0.0.1", port=0, secure_cookies=False)
         stack.push_async_callback(runner.cleanup)
         return ConsoleServer(base_url=base_url, core=core, loop=loop)

@@ -104,18 +104,27 @@ def test_run_matching_read_explanations_confirm_two_pairs(console_server, page, 
 
 
 def test_the_progress_page_refreshes_until_the_run_is_stored(console_server, page, staff_account, login):
+    from core.db.models import MatchingJob
     from core.services.matching_jobs import MatchingJobService
 
     async def begin(core):
+        # A job a worker elsewhere is solving (on record as claimed, so the fixture's worker leaves it alone).
         jobs = MatchingJobService(uow=core.uow, zone=core.settings.zone, clock=core.clock)
         batch = await core.batches.current()
-        await jobs.start(job_id="a" * 32, batch_id=batch.id, staff="console:0")
+        now = core.clock()
+        async with core.uow() as uow:
+            uow.session.add(MatchingJob(id="a" * 32, batch_id=batch.id, staff="console:0", started_at=now,
+                                        heartbeat_at=now, time_limit=10, worker="elsewhere", claimed_at=now,
+                                        attempts=1, progress={"stage": "solving", "experts": 3, "demands": 2,
+                                                              "slots": 2, "time_limit": 10}))
+            await uow.commit()
         return jobs
 
     jobs = console_server.call(begin)
     login(page, staff_account("coordinator"))
     page.goto(console_server.url(f"/matching/jobs/{'a' * 32}"))
     expect(page.locator("p.notice")).to_contain_text("正在计算中")
+    expect(page.locator("p.progress")).to_contain_text("正在求解：专家 3 位，课程需求 2 项共 2 个名额，时限 10 秒")
     expect(page.locator("meta[http-equiv=refresh]")).to_have_attribute("content", "2")
     page.goto(console_server.url("/matching"))
     expect(page.locator("p.notice")).to_contain_text("正在计算")  # the overview names the running job

@@ -1,10 +1,10 @@
-"""Matching jobs on record (both databases): a restarted console still knows a solve it started, shows it as
-interrupted once its heartbeat stops, and refuses a second solve of a batch while one runs."""
+"""Matching jobs on record (both databases): the console asks for a run (a queued job) and follows it from the
+database while a worker solves it; a restarted console still follows it; a job whose workers died is shown as
+interrupted with the reason; a second run of a batch is refused while one is unfinished."""
 from __future__ import annotations
 
 import asyncio
 import re
-import threading
 from datetime import date
 from types import SimpleNamespace
 
@@ -14,9 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from console.app import create_app
-from console.routes import matching as matching_pages
 from core.db.models import MatchingJob
 from core.services.matching_jobs import JobAlreadyRunning, JobState, MatchingJobService
+from core.services.matching_worker import MatchingWorker
 from core.texts import text
 from tests.support.factories import approved_expert, submitted_university
 
@@ -40,7 +40,7 @@ async def test_a_job_runs_finishes_or_fails_and_a_batch_solves_once_at_a_time(co
                                       registration_closes=date(2025, 9, 30), actor="test")
 
     job = await jobs.start(job_id="a" * 32, batch_id=batch.id, staff="console:1")
-    assert job.state is JobState.RUNNING and job.batch_name == batch.name
+    assert job.state is JobState.QUEUED and job.batch_name == batch.name
     with pytest.raises(JobAlreadyRunning) as refused:
         await jobs.start(job_id="b" * 32, batch_id=batch.id, staff="console:2")
     assert refused.value.job_id == "a" * 32
@@ -48,47 +48,50 @@ async def test_a_job_runs_finishes_or_fails_and_a_batch_solves_once_at_a_time(co
                                          started=jobs.local_time(job.started_at))
     assert "正在计算中" in refused.value.message
     # Another batch is not held up.
-    assert (await jobs.start(job_id="c" * 32, batch_id=other.id, staff="console:2")).state is JobState.RUNNING
+    assert (await jobs.start(job_id="c" * 32, batch_id=other.id, staff="console:2")).state is JobState.QUEUED
     assert [j.id for j in await jobs.current()] == ["a" * 32, "c" * 32]
 
-    # Heartbeats keep it alive past the stale limit; it then stores its run.
+    # A worker claims it; heartbeats keep it alive past the stale limit; it then ends.
+    claimed = await jobs.claim(worker="w1")
+    assert claimed.id == "a" * 32
     for _ in range(3):
         clock.advance(seconds=20)
-        await jobs.heartbeat(job_id="a" * 32)
+        assert await jobs.heartbeat(job_id="a" * 32, worker="w1")
         assert (await jobs.get(job_id="a" * 32)).state is JobState.RUNNING
-    await jobs.finish(job_id="a" * 32, error="本批次还没有可匹配的高校课程需求。")
+    assert await jobs.fail(job=claimed, error="本批次还没有可匹配的高校课程需求。")
     failed = await jobs.get(job_id="a" * 32)
     assert failed.state is JobState.FAILED and failed.error == "本批次还没有可匹配的高校课程需求。"
     assert failed.seconds == 60
     # Finished: the batch may be solved again.
-    assert (await jobs.start(job_id="d" * 32, batch_id=batch.id, staff="console:1")).state is JobState.RUNNING
+    assert (await jobs.start(job_id="d" * 32, batch_id=batch.id, staff="console:1")).state is JobState.QUEUED
 
 
-async def test_a_job_whose_heartbeat_stops_is_interrupted_and_the_next_look_records_it(core, clock):
+async def test_a_job_whose_worker_stops_is_taken_over_or_written_off_and_every_look_records_it(core, clock):
     jobs = jobs_of(core)
     batch = await core.batches.current()
     await jobs.start(job_id="a" * 32, batch_id=batch.id, staff="console:1")
+    await jobs.claim(worker="w1")
     clock.advance(seconds=10)
-    await jobs.heartbeat(job_id="a" * 32)
+    await jobs.heartbeat(job_id="a" * 32, worker="w1")
     clock.advance(seconds=30)  # exactly the limit: not yet
     assert (await jobs.get(job_id="a" * 32)).state is JobState.RUNNING
     clock.advance(seconds=1)
-    # Seen stale: reported as interrupted and written down, so that every page and process agrees.
-    assert await jobs.interrupt_stale() == 1
+    # Seen stale: queued again for another worker, and written down, so that every page and process agrees.
+    assert await jobs.sweep() == 1
+    job = await jobs.get(job_id="a" * 32)
+    assert job.state is JobState.QUEUED and job.worker is None and job.attempts == 1
+    # A late heartbeat of the first worker does not take it back.
+    assert not await jobs.heartbeat(job_id="a" * 32, worker="w1")
+    await jobs.claim(worker="w2")
+    clock.advance(seconds=31)
+    # Its second worker stopped too: interrupted, with the reason, until the batch is started again.
     job = await jobs.get(job_id="a" * 32)
     assert job.state is JobState.INTERRUPTED and job.error == text("console.run_interrupted_reason")
-    assert job.seconds == 10  # until its last sign of life
     [row] = await rows(core)
     assert row.error == text("console.run_interrupted_reason") and row.finished_at is None
-    # A late heartbeat does not revive it; the runs page shows it until the batch is started again.
-    await jobs.heartbeat(job_id="a" * 32)
-    assert (await jobs.get(job_id="a" * 32)).state is JobState.INTERRUPTED
     assert [(j.id, j.state) for j in await jobs.current()] == [("a" * 32, JobState.INTERRUPTED)]
     again = await jobs.start(job_id="b" * 32, batch_id=batch.id, staff="console:1")
-    assert [(j.id, j.state) for j in await jobs.current()] == [(again.id, JobState.RUNNING)]
-    # A process that was only frozen may still store its run: the truth replaces the interrupted mark.
-    await jobs.finish(job_id="a" * 32, run_id=None, error=None)
-    assert (await jobs.get(job_id="a" * 32)).state is JobState.FAILED
+    assert [(j.id, j.state) for j in await jobs.current()] == [(again.id, JobState.QUEUED)]
 
 
 async def test_the_database_holds_one_unfinished_job_per_batch(core, clock):
@@ -144,61 +147,63 @@ async def _start(client, batch_id: int, time_limit: int = 5):
                                                      "time_limit": str(time_limit)}, allow_redirects=False)
 
 
-@pytest.fixture
-def stuck_solver(monkeypatch):
-    """The solve never ends (until the test is over): the job is mid-solve when the console goes away."""
-    release = threading.Event()
-    monkeypatch.setattr(matching_pages, "_solve_on_own_loop", lambda *args: release.wait(60))
-    yield release
-    release.set()
+async def _worker(core):
+    """A worker process on the same database (the notifier's, say): claims and solves queued jobs."""
+    stop = asyncio.Event()
+    task = asyncio.ensure_future(MatchingWorker(core.matching, poll_interval_s=0.05).run(stop))
+    return stop, task
 
 
-async def test_a_restarted_console_shows_the_interrupted_job_and_starts_it_again(core, clock, stuck_solver):
+async def _follow(client, job_id: str, *, seconds: float = 60):
+    """What the page does (it refreshes every 2 s): looks until the job is no longer queued or running."""
+    for _ in range(int(seconds / 0.1)):
+        response = await client.get(f"/matching/jobs/{job_id}", allow_redirects=False)
+        if response.status == 303:
+            return response
+        page = await response.text()
+        if 'http-equiv="refresh"' not in page:
+            return response
+        await asyncio.sleep(0.1)
+    raise AssertionError("the job never finished")
+
+
+async def test_the_console_asks_for_a_run_and_follows_it_across_a_restart_while_a_worker_solves_it(core, clock):
     link = await core.staff.add(email="li@example.org", name="李协调", role="coordinator")
     await core.staff.complete_setup(token=link.token, password=PASSWORD, confirm=PASSWORD)
+    await approved_expert(core, name="甲专家", courses=["创新思维"])
+    await submitted_university(core, {"创新思维": (32, 1, "online")}, university_name="第一理工大学")
     batch = await core.batches.current()
 
     first = await _console(core)
     try:
-        response = await _start(first, batch.id)
+        response = await _start(first, batch.id, time_limit=3)
         assert response.status == 303
         job_id = response.headers["Location"].rsplit("/", 1)[1]
+        # No worker yet: queued, and the page says so (and keeps refreshing).
         page = await (await first.get(f"/matching/jobs/{job_id}")).text()
-        assert "正在计算中" in page and 'http-equiv="refresh"' in page
-        # A second run of the batch while it solves: refused with the reason and a link to the running one.
+        assert "正在计算中" in page and "排队中，等待计算进程领取" in page and 'http-equiv="refresh"' in page
+        overview = await (await first.get("/matching")).text()
+        assert "排队等待计算" in overview and f"/matching/jobs/{job_id}" in overview
+        # A second run of the batch meanwhile: refused with the reason and a link to the queued one.
         refused = await _start(first, batch.id)
         assert refused.status == 409
         body = await refused.text()
         assert "同一批次一次只能计算一次匹配" in body and f"/matching/jobs/{job_id}" in body
         assert len(await rows(core)) == 1
     finally:
-        await first.close()
-    # The console process dies: its heartbeat stops with it (here: the follower task is cancelled).
-    for task in list(matching_pages._followers.values()):
-        task.cancel()
-    await asyncio.sleep(0)
+        await first.close()  # the console goes away: the job does not depend on it
 
-    clock.advance(seconds=31)
-    second = await _console(core)
+    stop, worker = await _worker(core)
+    second = await _console(core)  # the console restarted
     try:
-        response = await second.get(f"/matching/jobs/{job_id}")
-        assert response.status == 200
-        page = await response.text()
-        assert "匹配计算已中断" in page and "计算这次匹配的进程在途中停止了" in page and "重新开始匹配" in page
-        assert 'http-equiv="refresh"' not in page
-        overview = await (await second.get("/matching")).text()
-        assert "上次的匹配计算" in overview and f"/matching/jobs/{job_id}" in overview
+        done = await _follow(second, job_id)
         [row] = await rows(core)
-        assert row.error == text("console.run_interrupted_reason")
-
-        again = await _start(second, batch.id)
-        assert again.status == 303 and job_id not in again.headers["Location"]
-        overview = await (await second.get("/matching")).text()
-        assert "上次的匹配计算" not in overview and "正在计算" in overview
+        assert row.run_id is not None and row.finished_at is not None
+        assert done.status == 303 and done.headers["Location"] == f"/matching/runs/{row.run_id}?ok=run_done"
     finally:
         await second.close()
-        for task in list(matching_pages._followers.values()):
-            task.cancel()
+        stop.set()
+        await asyncio.wait_for(worker, 30)
 
 
 async def test_a_solve_that_finishes_records_its_run_on_the_job(core, clock):
@@ -206,6 +211,7 @@ async def test_a_solve_that_finishes_records_its_run_on_the_job(core, clock):
     await core.staff.complete_setup(token=link.token, password=PASSWORD, confirm=PASSWORD)
     batch = await core.batches.current()
     client = await _console(core)
+    stop, worker = await _worker(core)
     try:
         # Nothing to match: the job fails with the engine's reason.
         response = await _start(client, batch.id)
@@ -225,7 +231,7 @@ async def test_a_solve_that_finishes_records_its_run_on_the_job(core, clock):
         job_id = response.headers["Location"].rsplit("/", 1)[1]
         for _ in range(600):
             job = await jobs_of(core).get(job_id=job_id)
-            if job.state is not JobState.RUNNING:
+            if job.state.finished:
                 break
             await asyncio.sleep(0.1)
         assert job.state is JobState.DONE and job.run_id is not None
@@ -233,24 +239,5 @@ async def test_a_solve_that_finishes_records_its_run_on_the_job(core, clock):
         assert done.status == 303 and done.headers["Location"] == f"/matching/runs/{job.run_id}?ok=run_done"
     finally:
         await client.close()
-
-
-async def test_a_console_starting_up_marks_stale_jobs_interrupted_before_anyone_looks(core, clock):
-    # A console died mid-solve; another process (the bot, say) is solving another batch right now.
-    batch = await core.batches.current()
-    other = await core.batches.create(name="第二批", registration_opens=date(2025, 7, 1),
-                                      registration_closes=date(2025, 9, 30), actor="test")
-    jobs = jobs_of(core)
-    await jobs.start(job_id="a" * 32, batch_id=batch.id, staff="console:1")
-    await jobs.start(job_id="b" * 32, batch_id=other.id, staff="staff:42")
-    clock.advance(seconds=31)
-    await jobs.heartbeat(job_id="b" * 32)  # renewing a heartbeat looks at no other job
-
-    server = TestServer(create_app(core))
-    await server.start_server()  # no request made
-    try:
-        by_id = {r.id: r for r in await rows(core)}
-        assert by_id["a" * 32].error == text("console.run_interrupted_reason") and by_id["a" * 32].finished_at is None
-        assert by_id["b" * 32].error is None  # its heartbeat is fresh: still solving
-    finally:
-        await server.close()
+        stop.set()
+        await asyncio.wait_for(worker, 30)
