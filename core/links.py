@@ -89,6 +89,18 @@ class LinkGrant:
     def path(self) -> str:
         return path_for(self.purpose, self.object_id)
 
+    def covers(self, path: str) -> bool:
+        """The page itself and what its buttons and links reach under it (/candidates/12, /candidates/more,
+        /events/5.ics), never another page of the site."""
+        own = self.path
+        return path == own or path.startswith(own.rstrip("/") + "/") or path.startswith(own + ".")
+
+    @property
+    def cookie_path(self) -> str:
+        """The path a browser sends the link's cookie to: the page's first segment (/events for /events/5,
+        so that /events/5.ics gets it too); `covers` then decides exactly."""
+        return "/" + self.path.strip("/").split("/", 1)[0]
+
 
 def path_for(purpose: str, object_id: int | str | None = None) -> str:
     """The page a link of `purpose` leads to."""

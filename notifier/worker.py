@@ -69,6 +69,9 @@ _MAX_INLINE_WAIT_S = 1.5
 # Attempts are put on record this many rows at a time, with the outcomes of the chunk before:
 # one round trip per chunk. A worker killed mid-chunk leaves at most this many rows unknown.
 _ATTEMPT_CHUNK_ROWS = 10
+# SMS are few and each is something a person must not miss: their attempts go on record one row at a time,
+# so a worker killed mid-send leaves only the SMS in hand unknown, and the others are simply sent again.
+_ONE_AT_A_TIME = frozenset({"sms"})
 # A slow chunk has the outcomes so far written after this long, so that fewer become unknown.
 _RECORD_EVERY_S = 0.5
 _LAPSABLE_KINDS = frozenset({
@@ -249,14 +252,14 @@ class OutboxWorker:
         in_hand: int | None = None
         last_record = last_renew = time.monotonic()
         try:
-            for start in range(0, len(rows), _ATTEMPT_CHUNK_ROWS):
+            for chunk in _attempt_chunks(rows):
                 if stop is not None and stop.is_set():
                     break
                 if time.monotonic() - last_renew > options.lease_s / 3:
                     await self._queue.renew(token=token, ids=remaining, lease_s=options.lease_s)
                     last_renew = time.monotonic()
                 ready: list[tuple[ClaimedRow, Any]] = []
-                for row in rows[start:start + _ATTEMPT_CHUNK_ROWS]:
+                for row in chunk:
                     prepared = await self._prepare(row)
                     if isinstance(prepared, SendOutcome):
                         pending.append(self._next_state(row, prepared))
@@ -424,3 +427,24 @@ async def _wait_any(stop: asyncio.Event, waker: asyncio.Event, *, timeout: float
     finally:
         for wait in waits:
             wait.cancel()
+
+
+def _attempt_chunks(rows: list) -> list[list]:
+    """The claimed rows in the groups whose attempts go on record together: up to _ATTEMPT_CHUNK_ROWS rows,
+    except that a row of a channel in _ONE_AT_A_TIME is a group of its own."""
+    chunks: list[list] = []
+    chunk: list = []
+    for row in rows:
+        if row.channel in _ONE_AT_A_TIME:
+            if chunk:
+                chunks.append(chunk)
+                chunk = []
+            chunks.append([row])
+            continue
+        chunk.append(row)
+        if len(chunk) == _ATTEMPT_CHUNK_ROWS:
+            chunks.append(chunk)
+            chunk = []
+    if chunk:
+        chunks.append(chunk)
+    return chunks

@@ -193,7 +193,7 @@ async def _link_for_page(request: web.Request) -> tuple[int, str] | None:
         grant = core.links.open(token)
     except LinkInvalid:
         return None
-    if grant.path != request.path or grant.purpose == "unsubscribe":
+    if not grant.covers(request.path) or grant.purpose == "unsubscribe":
         return None
     try:
         person = await core.people.get(person_id=grant.person_id)

@@ -44,7 +44,7 @@ async def open_link(request: web.Request) -> web.Response:
                       message=text("web.links.other_person"), page_kind="link-other")
     response = redirect(grant.path)
     seconds = max(int((grant.expires_at - core.clock()).total_seconds()), 1)
-    response.set_cookie(LINK_COOKIE, token, path=grant.path, max_age=seconds, httponly=True, samesite="Lax",
+    response.set_cookie(LINK_COOKIE, token, path=grant.cookie_path, max_age=seconds, httponly=True, samesite="Lax",
                         secure=request.app[SECURE])
     return response
 

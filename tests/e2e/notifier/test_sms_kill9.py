@@ -262,9 +262,5 @@ async def test_kill_nine_in_the_middle_of_sending_repeats_no_sms_and_staff_resen
     await kill_nine_in_the_middle(tmp_path, settings_for, staff_retry=True)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "product gap: a kill -9 leaves every SMS of the worker's attempt chunk (up to ten rows, notifier/worker.py "
-    "_ATTEMPT_CHUNK_ROWS) `unknown` although only the one in hand can have gone out, and unknown rows wait for "
-    "staff; the issue asks that the fake receive each of the three notices with none lost"))
 async def test_after_a_kill_nine_every_sms_reaches_the_provider_without_anybody_s_help(tmp_path, settings_for):
     await kill_nine_in_the_middle(tmp_path, settings_for, staff_retry=False)

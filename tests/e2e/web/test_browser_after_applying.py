@@ -340,3 +340,29 @@ def test_ranking_matching_answering_publicity_and_a_workshop_from_the_links(web_
     shoot(later, "after-event-changed")
     assert server.call(rsvp(server.core, event.id, expert_person)) == "no"
     assert server.call(rsvp(server.core, event.id, contact)) == "pending"  # the other invitee is left as they were
+
+
+# ---------------------------------------------------------------- the recommendation e-mails' links
+
+def test_the_recommendation_emails_links_let_people_mark_without_a_code(web_server, new_phone, shoot):
+    server = web_server
+    ids = server.call(the_batch(server.core))
+    university = ids["university"]
+    mailbox = new_phone()
+    for address, subject, page, prefix, object_of in (
+        (CONTACT, "推荐的产业兼职教师人选", "candidates", "candidate", None),
+        (EXPERTS["杨专家"][0], "请表达意向", "universities", "university", university),
+    ):
+        url = link_in_mail(mailbox, server, to=address, subject=subject)
+        fresh = new_phone()  # the e-mail opened in WeChat: nobody signed in
+        fresh.goto(url)
+        fresh.wait_for_url(re.compile(rf"/{page}$"))
+        target = object_of or int(fresh.locator("article[id^=candidate-]").first.get_attribute("id").split("-")[1])
+        press(fresh, card(fresh, prefix, target), text("web.matching.want"))
+        shoot(fresh, f"after-{prefix}-marked-from-link")
+        assert fresh.locator(f"#{prefix}-{target}").count() == 1, fresh.locator("main").inner_text()
+        assert mark_text(fresh, prefix, target).endswith("意向（第 1 位）")
+        fresh.context.close()
+    recommended = server.call(recommendations(server.core, university))
+    assert [r[1] for r in recommended.values()].count("want") == 1
+    assert server.call(expert_marks(server.core, ids["杨专家"])) == {university: "want"}

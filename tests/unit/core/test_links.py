@@ -142,3 +142,13 @@ def test_processes_starting_together_agree_on_one_secret(tmp_path):
         thread.join()
     assert len(set(secrets_seen)) == 1 and len(secrets_seen) == 8
     assert [p.name for p in tmp_path.iterdir()] == ["link_secret"]
+
+
+def test_a_link_covers_its_page_and_what_its_buttons_reach_under_it_but_no_other_page(links):
+    event = links.open(links.make(7, "event", 5))
+    assert event.covers("/events/5") and event.covers("/events/5.ics")
+    assert not event.covers("/events/51") and not event.covers("/events") and not event.covers("/status")
+    assert event.cookie_path == "/events"
+    candidates = links.open(links.make(7, "candidates", 3))
+    assert candidates.covers("/candidates/12") and candidates.covers("/candidates/more")
+    assert not candidates.covers("/universities/12") and not candidates.covers("/candidatesx")
