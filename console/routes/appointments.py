@@ -171,8 +171,9 @@ async def agreement(request: web.Request) -> web.StreamResponse:
     async def record(service, appointment_id, posted, staff):
         await service.record_agreement(
             appointment_id=appointment_id, staff=staff, signed_on=_date(posted.get("signed_on"), "协议签订日期"),
-            term_years=form_integer(posted.get("term_years"), "聘期（年）", key="term_years", minimum=1,
-                                    maximum=MAX_AGREEMENT_YEARS),
+            # Only a number is checked here: the term's rule (at most MAX_AGREEMENT_YEARS) is the service's, which
+            # names it together with the agreement's other problems.
+            term_years=form_integer(posted.get("term_years"), "聘期（年）", key="term_years", minimum=1, maximum=99),
             hours=form_integer(posted.get("hours"), "授课学时", key="hours", minimum=1, maximum=MAX_AGREEMENT_HOURS),
             content=str(posted.get("content", "")), employer_consent=posted.get("employer_consent") == "yes",
         )
