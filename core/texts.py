@@ -281,6 +281,7 @@ ZH_CN: Mapping[str, str] = {
     "match.staff.run_cancel_button": "取消",
     "match.staff.run_cancelled": "已取消，未运行匹配。",
     "match.staff.running": "正在对「{batch}」运行匹配，请稍候……",
+    "match.job.solving_here": "没有在运行的匹配计算进程（通知进程或 innoeng match worker）领取这个任务：改由本命令直接计算。",
     "match.staff.run_queued": "已开始对「{batch}」运行匹配（任务 {job}），计算在后台进行，算完后结果会发到这里。",
     "match.staff.run_failed": "对「{batch}」的匹配没有完成（任务 {job}）：{reason}",
     # matching jobs: what a waiting page, chat or command line says while a worker solves

@@ -192,11 +192,16 @@ async def _follow(core, job_id: str, as_json: bool) -> int:
         if not job.state.finished:
             print(job.progress_text, file=sys.stderr, flush=True)
 
+    standby = asyncio.ensure_future(_solve_if_nobody_does(core, job_id))
     try:
         job = await core.matching.jobs.wait(job_id=job_id, on_change=progress)
     except (asyncio.CancelledError, KeyboardInterrupt):
         print(f"已停止等待；匹配任务 {job_id} 仍在后台计算：innoeng match job {job_id} --wait", file=sys.stderr)
         return 130
+    finally:
+        standby.cancel()  # a job in its hands goes back to the queue (MatchingWorker.execute releases it)
+        with contextlib.suppress(asyncio.CancelledError):
+            await standby
     if job.state is not JobState.DONE:
         if as_json:
             print(json.dumps(_job_json(job), ensure_ascii=False, indent=2, default=str))
@@ -204,6 +209,22 @@ async def _follow(core, job_id: str, as_json: bool) -> int:
         return 2
     _output_run(await core.matching.get(run_id=job.run_id), as_json)
     return 0
+
+
+# A job nobody has claimed this long after it was asked for: no notifier or `match worker` is running, and the
+# waiting CLI solves it itself, through the same claim (a worker that looks at the same moment gets it instead).
+_NOBODY_S = 5.0
+
+
+async def _solve_if_nobody_does(core, job_id: str) -> None:
+    from core.services.matching_worker import MatchingWorker
+
+    await asyncio.sleep(_NOBODY_S)
+    worker = MatchingWorker(core.matching)
+    job = await core.matching.jobs.claim(worker=worker.id, job_id=job_id)
+    if job is not None:
+        print(text_of("match.job.solving_here"), file=sys.stderr, flush=True)
+        await worker.execute(job)
 
 
 def run_batch(args: argparse.Namespace) -> int:

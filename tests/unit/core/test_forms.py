@@ -72,7 +72,7 @@ def test_university_follow_ups_per_picked_course_in_questionnaire_order():
 
 def test_hours_above_32_are_accepted_as_the_notice_says_generally_and_beyond_64_refused_naming_the_rule():
     step = next(s for s in visible_steps(UNIVERSITY_FORM, {"courses": ["创新思维"]}, CTX) if s.question.key == "hours")
-    assert "一般不超过 32 学时" in step.question.prompt
+    assert "一般不超过 32 学时" in step.question.help
     assert validate_answer(step.question, "36", CTX) == 36  # eligibility puts it to staff
     with pytest.raises(AnswerError) as error:
         validate_answer(step.question, "70", CTX)
