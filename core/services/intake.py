@@ -193,16 +193,19 @@ class IntakeService:
                 continue
         async with self._uow() as uow:
             try:
+                # The last try takes the row's lock first: after repeated conflicts it waits its turn instead of
+                # racing again (PostgreSQL; SQLite writes one at a time anyway).
                 return await self._answer_in(uow, application_id, step_key, raw, message_id, turn, person_id,
-                                             files_may_go=True)
+                                             files_may_go=True, lock=True)
             except StaleDataError:
                 raise Stale() from None
 
     async def _answer_in(self, uow: UnitOfWork, application_id: int, step_key: str, raw: Any, message_id: int | None,
-                         turn: int | None, person_id: int | None, *, files_may_go: bool) -> DraftView | None:
+                         turn: int | None, person_id: int | None, *, files_may_go: bool,
+                         lock: bool = False) -> DraftView | None:
         """None (nothing written) when the answer would delete files and `files_may_go` is False."""
         now = self._clock()
-        app = await self._load_editable(uow, application_id, person_id)
+        app = await self._load_editable(uow, application_id, person_id, for_update=lock)
         _check_turn(app, turn)
         if message_id is not None and app.last_message_id is not None and message_id <= app.last_message_id:
             return self._view(app)
@@ -509,15 +512,17 @@ class IntakeService:
 
     # ------------------------------------------------------------------ helpers
 
-    async def _load(self, uow: UnitOfWork, application_id: int, person_id: int | None = None) -> Application:
+    async def _load(self, uow: UnitOfWork, application_id: int, person_id: int | None = None, *,
+                    for_update: bool = False) -> Application:
         """person_id given (a participant asks): someone else's application reads exactly as a missing one."""
-        app = await uow.applications.get(application_id)
+        app = await uow.applications.get(application_id, for_update=for_update)
         if app is None or (person_id is not None and app.person_id != person_id):
             raise NotFound(text("application.not_found"))
         return app
 
-    async def _load_editable(self, uow: UnitOfWork, application_id: int, person_id: int | None = None) -> Application:
-        app = await self._load(uow, application_id, person_id)
+    async def _load_editable(self, uow: UnitOfWork, application_id: int, person_id: int | None = None, *,
+                             for_update: bool = False) -> Application:
+        app = await self._load(uow, application_id, person_id, for_update=for_update)
         if ApplicationStatus(app.status) not in EDITABLE:
             raise DomainError(
                 text("application.not_editable", status=STATUS_LABELS[ApplicationStatus(app.status)]), code="not_editable"

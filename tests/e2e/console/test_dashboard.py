@@ -1,7 +1,8 @@
 """The dashboard in a browser: batch dates, counts per state, charts, waiting reviews, failed notifications."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from tests.e2e.console.conftest import expect
 from sqlalchemy import update
@@ -37,8 +38,9 @@ def test_the_dashboard_shows_the_batch_counts_charts_and_problems(console_server
     expect(page.locator("#waiting")).to_contain_text("2 份")
     for application_id in waiting:
         expect(page.locator(f'#waiting a[href="/applications/{application_id}"]')).to_be_visible()
-    # Four submissions today (2 waiting, 1 approved expert, 1 approved intent), drawn as today's bar.
-    today_bar = page.locator("#per-day rect.bar", has=page.locator(f'title:text-is("{date.today().isoformat()}：4 份")'))
+    # Four submissions today (2 waiting, 1 approved expert, 1 approved intent), drawn as today's bar: today in
+    # Beijing, as the dashboard counts days (this machine's clock is UTC, a day behind after 16:00).
+    today_bar = page.locator("#per-day rect.bar", has=page.locator(f'title:text-is("{datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()}：4 份")'))
     expect(today_bar).to_have_count(1)
     assert float(today_bar.get_attribute("height")) > 0
     creative = page.locator("#pool-courses li", has_text="创新思维")

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -31,9 +32,14 @@ pytestmark = pytest.mark.browser
 DESKTOP_800 = {"width": 1280, "height": 800}
 
 
+def plan_today() -> date:
+    """Today where the plan runs (Asia/Shanghai): core's date rules count from it, not from this machine's UTC."""
+    return datetime.now(ZoneInfo("Asia/Shanghai")).date()
+
+
 def _next_year_march() -> tuple[str, str]:
     """planned_start as a person types it in Chinese, and as core stores it."""
-    year = date.today().year + 1
+    year = plan_today().year + 1
     return f"{year}年3月", f"{year}-03"
 
 
@@ -185,7 +191,7 @@ def test_a_refused_answer_on_every_question_kind(web_server, new_phone, shoot):
             assert "value-formats" in date_input.get_attribute("aria-describedby")
             date_input.fill("2099-01-01")
             go_on(page)
-            refused(page, "date", text("date.too_late", max=date.today().isoformat()), kept=typed("2099-01-01"))
+            refused(page, "date", text("date.too_late", max=plan_today().isoformat()), kept=typed("2099-01-01"))
             # A browser without a date picker shows a plain box: what is typed there in Chinese is read by core,
             # and what core refuses comes back in a plain box with the typed text kept.
             page.evaluate("document.getElementById('value').type = 'text'")
@@ -238,7 +244,7 @@ def test_a_refused_answer_on_every_question_kind(web_server, new_phone, shoot):
     sign_in(page, web_server, "contact@example.edu.cn")
     _choose_role(page, "university")
     _answer_until(page, UNIVERSITY, "planned_start")
-    today = date.today()
+    today = plan_today()
     last_year, last_month = (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
     page.fill("#value", f"{last_year}年{last_month}月")
     go_on(page)
