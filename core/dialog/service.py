@@ -481,7 +481,8 @@ class IntakeDialog:
         return max(most_steps(get_form(draft.form), draft.answers, self._context(draft)), draft.position)
 
     async def _documents(self, draft: DraftView) -> tuple[DocumentView, ...]:
-        return (await self._intake.summary(application_id=draft.application_id, person_id=draft.person_id)).documents
+        # The draft was read for its person already: only its files, not a whole summary (person, identities).
+        return await self._intake.documents_of(application_id=draft.application_id)
 
     async def _has_applications(self, person: PersonView) -> bool:
         return bool(await self._intake.find_for_person(person_id=person.id))

@@ -387,8 +387,10 @@ class IntakeService:
             await uow.commit()
             return self._view(app)
 
-    async def documents_of(self, uow: UnitOfWork, application_id: int) -> tuple[DocumentView, ...]:
-        return tuple(_document_view(d) for d in await uow.documents.list_for_application(application_id))
+    async def documents_of(self, *, application_id: int) -> tuple[DocumentView, ...]:
+        """The files of an application the caller has already found to be the person's (one read)."""
+        async with self._uow.autocommit() as uow:
+            return tuple(_document_view(d) for d in await uow.documents.list_for_application(application_id))
 
     # ------------------------------------------------------------------ submitting
 
