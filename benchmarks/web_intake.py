@@ -724,7 +724,7 @@ def main() -> int:
     parser.add_argument("--duration-s", type=float, default=30.0, help="measured part of the open loop")
     parser.add_argument("--grace-s", type=float, default=10.0)
     parser.add_argument("--closed-people", type=int, default=8, help="concurrent clients in the closed loop")
-    parser.add_argument("--closed-people-each", type=int, default=4,
+    parser.add_argument("--closed-people-each", type=int, default=12,
                         help="people signed in beforehand per closed-loop client")
     parser.add_argument("--closed-s", type=float, default=15.0)
     parser.add_argument("--seed", type=int, default=1)

@@ -9,7 +9,8 @@ from pathlib import Path
 from aiohttp import web
 
 from core.bootstrap import Core
-from web.keys import CORE, EMAILS, SECURE
+from web.handoff import PageHandoffs
+from web.keys import CORE, EMAILS, HANDOFFS, SECURE
 from web.mailbox import email_environment
 from web.rendering import setup_templates
 from web.routes import ROUTE_MODULES
@@ -32,6 +33,7 @@ def create_app(core: Core, *, secure: bool | None = None) -> web.Application:
     app[CORE] = core
     app[SECURE] = secure
     app[EMAILS] = email_environment()
+    app[HANDOFFS] = PageHandoffs()
     setup_templates(app)
     for name in ROUTE_MODULES:
         app.add_routes(importlib.import_module(f"web.routes.{name}").routes)

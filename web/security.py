@@ -15,7 +15,7 @@ from aiohttp import web
 from core.domain import DomainError, NotFound
 from core.links import LinkInvalid
 from core.texts import text
-from web.keys import CORE, CSRF_TOKEN, NEW_CSRF, PERSON, PERSON_ID, SECURE, SESSION_ID
+from web.keys import CORE, CSRF_TOKEN, HANDED_OFF, HANDOFFS, NEW_CSRF, PERSON, PERSON_ID, SECURE, SESSION_ID
 
 __all__ = [
     "CONTENT_SECURITY_POLICY", "SESSION_MAX_AGE", "middlewares", "session_cookie_name", "set_session_cookie",
@@ -155,11 +155,20 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
         return await handler(request)
     cookie_name = session_cookie_name(request.app[SECURE])
     session_id = request.cookies.get(cookie_name, "")
-    session = None
+    session = handoff = None
     if session_id and len(session_id) <= 128:
-        session = await request.app[CORE].signin.session(session_id=session_id)
-    link = None if session is not None else await _link_for_page(request)
-    if session is not None:
+        if request.method == "GET" and not request.query_string:
+            # The page the POST before this redirect drew, with the session it checked (web.handoff).
+            handoff = request.app[HANDOFFS].take(session_id, request.path)
+        if handoff is None:
+            session = await request.app[CORE].signin.session(session_id=session_id)
+    link = None if session is not None or handoff is not None else await _link_for_page(request)
+    if handoff is not None:
+        request[PERSON_ID] = handoff.person_id
+        request[SESSION_ID] = session_id
+        request[CSRF_TOKEN] = csrf_for_session(session_id)
+        request[HANDED_OFF] = handoff.screen
+    elif session is not None:
         request[PERSON_ID] = session.person_id
         if session.person is not None:
             request[PERSON] = session.person
@@ -177,9 +186,9 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
     try:
         response = await handler(request)
     except web.HTTPException as exception:
-        _finish_cookies(request, exception, session_id if session is not None else None, bool(session_id))
+        _finish_cookies(request, exception, request.get(SESSION_ID), bool(session_id))
         raise
-    _finish_cookies(request, response, session_id if session is not None else None, bool(session_id))
+    _finish_cookies(request, response, request.get(SESSION_ID), bool(session_id))
     return response
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import bindparam, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from core.db.models import Application, ParticipantSession, Person, PersonIdentity, SignInCode, SignInFailure
@@ -121,6 +121,11 @@ def _clean_code(code: str) -> str | None:
     # Full-width digits typed on a Chinese keyboard count as digits.
     value = value.translate({ord("０") + d: str(d) for d in range(10)})
     return value if len(value) == 6 and value.isascii() and value.isdigit() else None
+
+
+# Every page asks this first: built once (building the statement cost as much as running it).
+_SESSION_WITH_PERSON = (select(ParticipantSession, Person).join(Person, Person.id == ParticipantSession.person_id)
+                        .where(ParticipantSession.id == bindparam("session_hash")))
 
 
 class SignInService:
@@ -317,9 +322,7 @@ class SignInService:
         # Every page asks this first: a statement that commits as it runs (no BEGIN/ROLLBACK around a read),
         # with the person read in the same statement.
         async with self._uow.autocommit() as uow:
-            row = (await uow.session.execute(
-                select(ParticipantSession, Person).join(Person, Person.id == ParticipantSession.person_id)
-                .where(ParticipantSession.id == hash_session_id(session_id)))).first()
+            row = (await uow.session.execute(_SESSION_WITH_PERSON, {"session_hash": hash_session_id(session_id)})).first()
             if row is None:
                 return None
             session, person = row

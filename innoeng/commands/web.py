@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import contextlib
 import errno
+import gc
 import logging
 import os
 import signal
@@ -87,6 +88,9 @@ def _serve(host: str, port: int, *, worker: bool) -> int:
                 loop.add_signal_handler(signum, stop.set)
         runner, address = await listening(start_web(core, host=host, port=port, reuse_port=worker),
                                            host=host, port=port, setting="WEB_PORT")
+        # What is built by now (modules, templates, SQLAlchemy mappers) lives as long as the process: frozen,
+        # the cyclic collector stops rescanning it on every full collection (as `innoeng run` does).
+        gc.freeze()
         try:
             if worker:
                 log.info("web worker (pid %s) listening on %s (port shared with the other workers)", os.getpid(), address)

@@ -10,6 +10,7 @@ from aiohttp import web
 from core.dialog import erasure_message
 from core.services.people import mask_identifier
 from core.texts import text
+from web.keys import HANDOFFS
 from web.rendering import render
 from web.routes.common import core_of, person_of, signed_in
 from web.security import clear_session_cookie, redirect, set_anonymous_csrf
@@ -86,6 +87,7 @@ async def delete_page(request: web.Request) -> web.Response:
 async def delete(request: web.Request) -> web.Response:
     core = core_of(request)
     person_id = person_of(request)
+    request.app[HANDOFFS].drop_person(person_id)
     report = await core.privacy.erase(person_id=person_id)
     await core.signin.close_all(person_id=person_id)
     kept = ",".join(str(a) for a in report.kept_appointments)

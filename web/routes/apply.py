@@ -21,6 +21,7 @@ from core.dialog import (
     StatusScreen,
 )
 from core.texts import text
+from web.keys import HANDED_OFF, HANDOFFS, SESSION_ID
 from web.rendering import render
 from web.routes.common import core_of, person_of, person_view_of, signed_in
 from web.security import redirect
@@ -67,7 +68,7 @@ def render_screen(request: web.Request, screen: Screen, *, status: int = 200, er
 @signed_in
 async def apply_page(request: web.Request) -> web.Response:
     core = core_of(request)
-    screen = await core.dialog.screen(person_view_of(request))
+    screen = request.get(HANDED_OFF) or await core.dialog.screen(person_view_of(request))
     if isinstance(screen, StatusScreen):
         return redirect("/status")
     notice = error = None
@@ -122,6 +123,10 @@ async def apply_post(request: web.Request) -> web.Response:
                           error=outcome.message, message=outcome.message)
         typed = None if action is Action.UPLOAD else value
         return render_screen(request, outcome.screen, status=422, error=outcome.message, typed=typed)
+    if SESSION_ID in request and outcome.screen is not None:
+        # The next page as core drew it, for the GET this redirect leads to (web.handoff).
+        request.app[HANDOFFS].leave(request[SESSION_ID], path="/apply", person_id=person_of(request),
+                                    screen=outcome.screen)
     return redirect("/apply")
 
 

@@ -10,7 +10,7 @@ from core.dialog import Action
 from core.domain import DomainError
 from core.services.people import mask_identifier
 from core.texts import text
-from web.keys import PERSON_ID, SECURE, SESSION_ID
+from web.keys import HANDOFFS, PERSON_ID, SECURE, SESSION_ID
 from web.rendering import render
 from web.routes.common import core_of, person_of, signed_in
 from web.security import (
@@ -171,6 +171,7 @@ async def code_verify(request: web.Request) -> web.Response:
 async def signout(request: web.Request) -> web.Response:
     core = core_of(request)
     form = await request.post()
+    request.app[HANDOFFS].drop_person(person_of(request))
     if form.get("scope") == "everywhere":
         await core.signin.close_all(person_id=person_of(request))
         response = redirect("/?signed_out=everywhere")
