@@ -144,16 +144,15 @@ class IntakeDialog:
                 answered = sum(1 for value in draft.answers.values() if value is not None)
                 total = self._total(draft)
                 lines.append(text("status.progress", answered=min(answered, total), total=total))
-            summary = await self._intake.summary(application_id=draft.application_id, person_id=person.id)
-            if summary.staff_message:
-                lines.append(text("status.message", message=summary.staff_message))
+            if draft.staff_message:
+                lines.append(text("status.message", message=draft.staff_message))
             pages = ("apply",) if status in EDITABLE else ()
             if status in _IN_MATCHING[FormKind(draft.form)]:
                 pages = ("candidates",) if draft.form == FormKind.UNIVERSITY else ("universities",)
             items.append(StatusItem(
                 kind="application", id=draft.application_id, name=get_form(draft.form).title,
                 title=text("status.line", title=get_form(draft.form).title, batch=draft.batch_name, status=draft.status_label),
-                status=draft.status, status_label=draft.status_label, reference=summary.reference, lines=tuple(lines),
+                status=draft.status, status_label=draft.status_label, reference=draft.reference, lines=tuple(lines),
                 editable=status in EDITABLE, withdrawable=status in OPEN,
                 waiting=status is ApplicationStatus.NEEDS_INFO, pages=pages,
             ))

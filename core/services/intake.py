@@ -95,8 +95,11 @@ class IntakeService:
             app = await self._load(uow, application_id, person_id)
             return await self.describe(uow, app)
 
-    async def describe(self, uow: UnitOfWork, app: Application) -> ApplicationSummary:
-        """The summary of an application loaded in `uow` (for other services sharing the transaction)."""
+    async def describe(self, uow: UnitOfWork, app: Application, *, with_channels: bool = False) -> ApplicationSummary:
+        """The summary of an application loaded in `uow` (for other services sharing the transaction).
+
+        with_channels: also which ways the applicant signs in (Telegram, e-mail, mobile), one more read that
+        only the staff's detail page shows; receipts, /status and exports go without it."""
         form = get_form(app.form)
         ctx = self.context(app)
         lines = tuple(
@@ -107,7 +110,7 @@ class IntakeService:
         person = await uow.people.get(app.person_id)
         name = app.answers.get("name") or app.answers.get("university_name") or (person.display_name if person else None)
         channels = tuple(sorted(set((await uow.session.scalars(
-            select(PersonIdentity.channel).where(PersonIdentity.person_id == app.person_id))).all())))
+            select(PersonIdentity.channel).where(PersonIdentity.person_id == app.person_id))).all()))) if with_channels else ()
         return ApplicationSummary(
             id=app.id,
             reference=reference_number(app),
@@ -557,7 +560,8 @@ class IntakeService:
             application_id=app.id, person_id=app.person_id, form=app.form, status=app.status,
             status_label=STATUS_LABELS[ApplicationStatus(app.status)], step=step, position=position, total=total,
             editing=editing, answers=dict(app.answers), batch_name=app.batch.name,
-            deadline=app.batch.registration_closes_at, turn=app.turn,
+            deadline=app.batch.registration_closes_at, turn=app.turn, reference=reference_number(app),
+            staff_message=app.staff_message,
         )
 
     def _local(self, moment) -> str:

@@ -278,7 +278,7 @@ class QueueService:
             app = await uow.applications.get(application_id)
             if app is None:
                 raise NotFound(text("application.not_found"))
-            summary = await self._intake.describe(uow, app)
+            summary = await self._intake.describe(uow, app, with_channels=True)
             history = (await uow.session.scalars(
                 select(AuditEntry).where(AuditEntry.subject == f"application:{app.id}").order_by(AuditEntry.at, AuditEntry.id)
             )).all()

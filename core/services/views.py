@@ -33,6 +33,8 @@ class DraftView:
     batch_name: str
     deadline: datetime
     turn: int = 0  # moves of the cursor so far: the page token's half that changes
+    reference: str = ""  # the reference number (shown once submitted)
+    staff_message: str | None = None  # what staff asked for (需补充材料) or why they decided so
 
     @property
     def at_review(self) -> bool:
