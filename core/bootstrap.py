@@ -17,6 +17,7 @@ from core.services.appointments import AppointmentService
 from core.services.deliveries import UpdateLog
 from core.services.retention import RetentionPeriods
 from core.services.events import EventService
+from core.services.figures import FiguresService
 from core.services.matching import MatchingService
 from core.services.preferences import NotificationPreferences
 from core.services.recommendations import RecommendationService
@@ -49,6 +50,7 @@ class Core:
     dialog: IntakeDialog
     links: LinkService
     preferences: NotificationPreferences
+    figures: FiguresService
 
     async def prepare(self) -> None:
         """Brings the schema up to date and opens a first batch on an empty database."""
@@ -101,4 +103,5 @@ def bootstrap(settings: Settings, *, clock: Clock = utc_now, engine: AsyncEngine
         dialog=dialog,
         links=LinkService.from_settings(settings, clock=clock),
         preferences=NotificationPreferences(uow=uow, clock=clock),
+        figures=FiguresService(uow=uow, zone=zone, clock=clock),
     )

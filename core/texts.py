@@ -347,6 +347,17 @@ ZH_CN: Mapping[str, str] = {
     "bot.reason_prompt.needs_info": "请输入需要补充的内容（申请人会收到）：",
     "bot.review_done": "已处理：{name}（{reference}）→ {status}",
     "bot.stats": "统计",
+    "bot.stats_batch": "统计（{batch}）",
+    "bot.stats_no_batch": "还没有批次。",
+    "bot.stats_status_line": "{form}：{counts}",
+    "bot.stats_pool": "资源库专家（按课程，已通过审核）：{items}",
+    "bot.stats_demand": "高校需求人数（按课程，意向已通过）：{items}",
+    "bot.stats_provinces.expert": "专家省份：{items}",
+    "bot.stats_provinces.university": "高校省份：{items}",
+    "bot.stats_none": "无",
+    # figures (core.services.figures) as staff read them
+    "figures.province_unknown": "未填写",
+    "figures.no_reason": "（未记录原因）",
     # events (workshops, matching events, seminars)
     "events.unknown_kind": "未知的活动类型「{kind}」。可选：{kinds}。",
     "events.unknown_audience": "未知的邀请对象「{audience}」。可选：{audiences}。",

@@ -17,6 +17,7 @@ from core.domain.status import STATUS_LABELS
 from core.domain.staff import chat_actor
 from core.eligibility import OUTCOME_LABELS
 from core.services import ApplicationSummary, PersonView
+from core.services.figures import BatchFigures
 from core.texts import text
 
 log = logging.getLogger(__name__)
@@ -61,8 +62,7 @@ _PAGE = 10
 
 async def _pending_page(bot: Bot, chat_id: int, core: Core, offset: int) -> None:
     """One page of the queue under the true count, and a button to the next page while any are left."""
-    figures = await core.review.stats()
-    total = sum(counts.get(ApplicationStatus.SUBMITTED, 0) for counts in figures.by_status.values())
+    total = (await core.figures.queue()).waiting  # every batch, as the queue below pages through
     queue = await core.review.pending(limit=_PAGE, offset=offset)
     if not queue:
         await bot.send_message(chat_id, text("bot.pending_empty"))
@@ -88,20 +88,29 @@ async def next_page(callback: CallbackQuery, callback_data: PendingPage, bot: Bo
     await _pending_page(bot, callback.message.chat.id, core, max(callback_data.offset, 0))
 
 
-async def stats(message: Message, core: Core) -> None:
-    figures = await core.review.stats()
-    lines = [text("bot.stats")]
+def _listed(pairs) -> str:
+    return "，".join(f"{name} {count}" for name, count in pairs) or text("bot.stats_none")
+
+
+def stats_text(figures: BatchFigures | None) -> str:
+    """/stats in words: the same figures as the console's dashboard (core.services.figures), for the same batch."""
+    if figures is None:
+        return "\n".join([text("bot.stats"), text("bot.stats_no_batch")])
+    lines = [text("bot.stats_batch", batch=figures.batch.name)]
     for form, counts in figures.by_status.items():
-        title = "专家申请" if form == "expert" else "高校意向"
-        named = [(STATUS_LABELS[ApplicationStatus(status)], count) for status, count in sorted(counts.items())]
-        lines.append(f"{title}：" + ("，".join(f"{label} {count}" for label, count in named) or "0"))
-    lines.append("可授课程（专家数）：" + ("，".join(f"{c} {n}" for c, n in figures.by_course.items()) or "无"))
-    lines.append("需求课程（所需专家数）：" + ("，".join(f"{c} {n}" for c, n in figures.demand_by_course.items()) or "无"))
-    for form, provinces in figures.by_province.items():
-        top = sorted(provinces.items(), key=lambda item: -item[1])[:10]
-        title = "专家省份" if form == "expert" else "高校省份"
-        lines.append(f"{title}：" + ("，".join(f"{p} {n}" for p, n in top) or "无"))
-    await message.answer("\n".join(lines))
+        named = [(STATUS_LABELS[ApplicationStatus(status)], count) for status, count in counts.items() if count]
+        lines.append(text("bot.stats_status_line", form=text(f"form.{form}"),
+                          counts="，".join(f"{label} {count}" for label, count in named) or "0"))
+    lines.append(text("bot.stats_pool", items=_listed((c, n) for c, n in figures.pool_by_course.items() if n)))
+    lines.append(text("bot.stats_demand", items=_listed((c, n) for c, n in figures.demand_by_course.items() if n)))
+    for form, provinces in figures.applicants_by_province.items():
+        top = [(province or text("figures.province_unknown"), count) for province, count in provinces[:10]]
+        lines.append(text(f"bot.stats_provinces.{form}", items=_listed(top)))
+    return "\n".join(lines)
+
+
+async def stats(message: Message, core: Core) -> None:
+    await message.answer(stats_text(await core.figures.batch()))
 
 
 async def decide(callback: CallbackQuery, callback_data: StaffReview, bot: Bot, core: Core, state: FSMContext) -> None:

@@ -16,5 +16,5 @@ routes = web.RouteTableDef()
 @require(Role.REVIEWER)
 async def dashboard(request: web.Request) -> web.StreamResponse:
     core = request.app[CORE]
-    board = await load_dashboard(core.uow, zone=core.settings.zone, now=core.clock(), batch_id=query_id(request, "batch"))
+    board = await load_dashboard(core.figures, zone=core.settings.zone, now=core.clock(), batch_id=query_id(request, "batch"))
     return render(request, "console/dashboard.html", board=board, zone=core.settings.zone)

@@ -137,12 +137,6 @@ class ApplicationRepository:
             stmt = stmt.limit(limit)
         return (await self.session.scalars(stmt)).all()
 
-    async def count_by_status(self, *, form: str | None = None) -> dict[str, int]:
-        stmt = select(Application.status, func.count()).group_by(Application.status)
-        if form is not None:
-            stmt = stmt.where(Application.form == form)
-        return {status: count for status, count in (await self.session.execute(stmt)).all()}
-
     async def replace_expert_courses(self, application_id: int, courses: Sequence[str]) -> None:
         await self._delete(ExpertCourse, application_id)
         self.session.add_all(ExpertCourse(application_id=application_id, course=c) for c in courses)
@@ -167,14 +161,6 @@ class ApplicationRepository:
                 select(CourseDemand).where(CourseDemand.application_id == application_id).order_by(CourseDemand.id)
             )
         ).all()
-
-    async def experts_needed_by_course(self, application_ids: Sequence[int]) -> dict[str, int]:
-        """Requested expert places per course over these intents, in one query."""
-        rows = await self.session.execute(
-            select(CourseDemand.course, func.sum(CourseDemand.experts_needed))
-            .where(CourseDemand.application_id.in_(list(application_ids))).group_by(CourseDemand.course)
-        )
-        return {course: int(total) for course, total in rows.all()}
 
     async def expert_courses(self, application_id: int) -> list[str]:
         return list(

@@ -3,7 +3,7 @@ from core.services.batches import BatchService
 from core.services.intake import FINISH_FILES, FormErrors, IntakeService
 from core.services.people import CONSENT_VERSION, PeopleService
 from core.services.privacy import PrivacyService, mask_email, mask_phone
-from core.services.review import ReviewService, Stats
+from core.services.review import ReviewService
 from core.services.views import ApplicationSummary, BatchView, DocumentView, DraftView, PersonView, SummaryLine
 
 __all__ = [
@@ -20,7 +20,6 @@ __all__ = [
     "PersonView",
     "PrivacyService",
     "ReviewService",
-    "Stats",
     "SummaryLine",
     "mask_email",
     "mask_phone",

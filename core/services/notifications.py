@@ -26,6 +26,7 @@ from core.domain import ApplicationStatus, NotFound
 from core.forms import get_form
 from core.services.common import Clock, channels_for, audit, utc_now, with_channels
 from core.services.events import CANCELLED, event_payload
+from core.services.figures import needs_info_count, outbox_figures, queue_figures, status_counts, submitted_count
 from core.services.preferences import UNSUBSCRIBED_REASON, opted_out, opted_out_people, preference_kind, skipped
 from core.services.privacy import mask_email, mask_phone
 from core.texts import ZH_CN
@@ -248,9 +249,10 @@ class NotificationService:
                        Application.status != ApplicationStatus.DRAFT)
             .order_by(Application.submitted_at)
         )
-        pending_count = await session.scalar(
-            select(func.count()).select_from(Application).where(Application.status == ApplicationStatus.SUBMITTED)
-        ) or 0
+        # The figures come from core.services.figures, as the console's dashboard and the bot's /stats and /pending.
+        pending_count = (await queue_figures(uow)).waiting
+        new_count = await submitted_count(uow, since=since, until=now)
+        overdue_count = await needs_info_count(uow, asked_before=now - self._needs_info_overdue)
         pending = await with_people(
             base.where(Application.status == ApplicationStatus.SUBMITTED)
             .order_by(Application.submitted_at, Application.id).limit(DIGEST_LIST_LIMIT)
@@ -265,12 +267,10 @@ class NotificationService:
                                 Batch.registration_closes_at <= now + DIGEST_DRAFT_HORIZON)
             .order_by(Batch.registration_closes_at)
         )).all()
+        near_counts = await status_counts(uow, [batch.id for batch in near_batches])
         drafts_near = []
         for batch in near_batches:
-            count = await session.scalar(
-                select(func.count()).select_from(Application)
-                .where(Application.batch_id == batch.id, Application.status == ApplicationStatus.DRAFT)
-            ) or 0
+            count = sum(by_status[ApplicationStatus.DRAFT] for by_status in near_counts[batch.id].values())
             drafts = await with_people(
                 base.where(Application.batch_id == batch.id, Application.status == ApplicationStatus.DRAFT)
                 .order_by(Application.updated_at.desc()).limit(DIGEST_LIST_LIMIT)
@@ -285,9 +285,7 @@ class NotificationService:
             .where(OutboxMessage.status.in_([FAILED, UNKNOWN]))
             .order_by(OutboxMessage.last_attempt_at.desc(), OutboxMessage.id.desc()).limit(DIGEST_LIST_LIMIT)
         )).all()
-        failed_count = await session.scalar(
-            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status.in_([FAILED, UNKNOWN]))
-        ) or 0
+        failed_count = (await outbox_figures(uow)).problems
         unanswered = []
         for appointment in (await session.scalars(
             select(Appointment).where(Appointment.status == AppointmentStatus.OFFERED, Appointment.answer_by < now)
@@ -321,11 +319,13 @@ class NotificationService:
                 for p in pauses
             ],
             "new_submissions": [line(a, p, submitted_at=a.submitted_at.isoformat()) for a, p in new],
+            "new_submissions_count": new_count,
             "pending_count": pending_count,
             "pending_reviews": [
                 line(a, p, submitted_at=a.submitted_at.isoformat(), age_days=(now - a.submitted_at).days)
                 for a, p in pending
             ],
+            "needs_info_overdue_count": overdue_count,
             "needs_info_overdue": [
                 line(a, p, asked_at=a.reviewed_at.isoformat(), days_waiting=(now - a.reviewed_at).days)
                 for a, p in overdue

@@ -1,10 +1,8 @@
 """Staff review of submitted applications, and the resource pool (资源库) that approval builds."""
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import timezone
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -12,7 +10,7 @@ from sqlalchemy import select
 from core.db.models import Application
 from core.db.uow import UnitOfWork, UnitOfWorkFactory
 from core.forms import REVIEW
-from core.domain import ApplicationStatus, DomainError, FormKind, NotFound, check_transition
+from core.domain import ApplicationStatus, FormKind, NotFound, check_transition
 from core.domain.limits import REVIEW_NOTE, REVIEW_REASON
 from core.domain.status import STATUS_LABELS, AlreadyInState
 from core.services.common import Clock, audit, queue_notification, utc_now
@@ -22,15 +20,7 @@ from core.services.staff_accounts import actor_name
 from core.services.views import ApplicationSummary
 from core.texts import text
 
-__all__ = ["ReviewService", "Stats"]
-
-
-@dataclass(frozen=True)
-class Stats:
-    by_status: dict[str, dict[str, int]]  # form -> status -> count
-    by_course: dict[str, int]  # submitted or approved experts per course
-    demand_by_course: dict[str, int]  # requested expert places per course
-    by_province: dict[str, dict[str, int]]  # form -> province -> count
+__all__ = ["ReviewService"]
 
 
 class ReviewService:
@@ -152,25 +142,6 @@ class ReviewService:
                     select(Application.id, Application.status).where(Application.id.in_(wanted[start:start + 500])))
                 found.update((application_id, ApplicationStatus(status)) for application_id, status in rows)
         return found
-
-    async def stats(self, *, batch_id: int | None = None) -> Stats:
-        async with self._uow() as uow:
-            by_status: dict[str, dict[str, int]] = {}
-            for form in FormKind:
-                by_status[form.value] = await uow.applications.count_by_status(form=form)
-            apps = await uow.applications.list(
-                statuses=[ApplicationStatus.SUBMITTED, ApplicationStatus.NEEDS_INFO, ApplicationStatus.APPROVED],
-                batch_id=batch_id,
-            )
-            by_course: Counter[str] = Counter()
-            by_province: dict[str, Counter[str]] = {f.value: Counter() for f in FormKind}
-            for app in apps:
-                by_province[app.form][app.province or "未填写"] += 1
-                if app.form == FormKind.EXPERT:
-                    by_course.update(app.answers.get("courses") or [])
-            universities = [app.id for app in apps if app.form == FormKind.UNIVERSITY]
-            demand = await uow.applications.experts_needed_by_course(universities)
-            return Stats(by_status, dict(by_course), dict(demand), {f: dict(c) for f, c in by_province.items()})
 
     async def _summary(self, uow: UnitOfWork, app: Application) -> ApplicationSummary:
         return await self._intake.describe(uow, app)

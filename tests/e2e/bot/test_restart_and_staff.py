@@ -6,7 +6,7 @@ import json
 
 from sqlalchemy import select
 
-from core.db.models import AuditEntry, OutboxMessage
+from core.db.models import Application, AuditEntry, OutboxMessage
 from tests.e2e.bot.conftest import EXPERT_ANSWERS, STAFF_ID
 from tests.e2e.bot.test_intake_chat import application, begin
 from tests.support.chat import ChatDriver
@@ -145,7 +145,18 @@ async def test_staff_stats(running_bot, people):
     staff = ChatDriver(people, STAFF_ID)
     await people.send_text(STAFF_ID, "/stats")
     stats = await staff.next_message()
-    assert "专家申请：已提交，待审核 1" in stats.text and "创新思维 1" in stats.text and "北京 1" in stats.text
+    assert "专家申请：已提交，待审核 1" in stats.text and "专家省份：北京 1" in stats.text, stats.text
+    # The pool per course is approved experts (as on the console's dashboard): a submitted one is not in it yet.
+    assert "资源库专家（按课程，已通过审核）：无" in stats.text, stats.text
+
+    core = running_bot.core
+    async with core.uow() as uow:
+        person = await uow.people.get_by_telegram_id(USER + 6)
+        app_id = await uow.session.scalar(select(Application.id).where(Application.person_id == person.id))
+    await core.review.approve(application_id=app_id, staff="staff:test")
+    await people.send_text(STAFF_ID, "/stats")
+    stats = await staff.next_message()
+    assert "专家申请：审核通过 1" in stats.text and "资源库专家（按课程，已通过审核）：创新思维 1" in stats.text, stats.text
 
 
 async def test_my_data_withdraw_and_delete(running_bot, people):

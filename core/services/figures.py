@@ -1,0 +1,331 @@
+"""One read side for the figures staff see: the console's dashboard, the bot's /stats, the staff digest.
+
+Every figure is a grouped SQL query: its cost does not grow with the number of application rows read into
+Python (no application row, and no answers, is loaded to count anything). Lists that come with the figures
+(the oldest waiting reviews, the latest failed notices) are bounded by a LIMIT.
+
+What a figure counts is decided here and only here:
+
+- the pool per course is the approved experts of the batch per course as indexed at their last submission
+  (`expert_courses`), not the courses listed in the answers: answers change while an application is being
+  edited (needs_info), the index only when it is submitted again, and only approved experts are in the pool;
+- the demand per course is the expert places asked for by the batch's approved intents (`course_demands`);
+- the review queue is every submitted application, of every batch (what /pending pages through);
+- notification problems are the outbox rows that failed or whose outcome is unknown.
+
+The functions taking a UnitOfWork read inside the caller's transaction (the digest writes its payload from
+the same snapshot); FiguresService opens its own.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Date, cast, func, select
+
+from core.db.models import Application, Batch, CourseDemand, ExpertCourse, OutboxMessage
+from core.db.uow import UnitOfWork, UnitOfWorkFactory
+from core.domain import CORE_COURSES, ApplicationStatus, FormKind
+from core.domain.limits import id_in_range
+from core.services.common import Clock, batch_view, utc_now
+from core.services.views import BatchView
+
+__all__ = [
+    "ACTIVE_STATUSES",
+    "BatchFigures",
+    "DashboardFigures",
+    "FailedNotification",
+    "FiguresService",
+    "OutboxFigures",
+    "QueueFigures",
+    "WaitingReview",
+    "batch_figures",
+    "choose_batch",
+    "latest_failures",
+    "needs_info_count",
+    "oldest_waiting",
+    "outbox_figures",
+    "queue_figures",
+    "status_counts",
+    "submissions_per_day",
+    "submitted_count",
+]
+
+# Applications still in play (not drafts, not decided against or withdrawn): where applicants come from.
+ACTIVE_STATUSES = (ApplicationStatus.SUBMITTED, ApplicationStatus.NEEDS_INFO, ApplicationStatus.APPROVED)
+# Outbox rows staff must look at (the same strings as core.services.notifications.FAILED / UNKNOWN).
+_FAILED, _UNKNOWN = "failed", "unknown"
+PROVINCES_SHOWN = 12
+WAITING_SHOWN = 8
+FAILURES_SHOWN = 6
+
+Count = tuple[str | None, int]  # (province or None when not given, count)
+
+
+@dataclass(frozen=True)
+class BatchFigures:
+    """The figures of one batch."""
+
+    batch: BatchView
+    # form -> status -> count, every form and every status (zeros included), in ApplicationStatus order.
+    by_status: Mapping[str, Mapping[str, int]]
+    # Approved experts per core course (expert_courses), every core course, in CORE_COURSES order.
+    pool_by_course: Mapping[str, int]
+    # Expert places asked for by approved intents per core course, every core course, in CORE_COURSES order.
+    demand_by_course: Mapping[str, int]
+    # Approved experts per province, most first (then by name), at most `provinces_shown`.
+    pool_by_province: tuple[Count, ...]
+    # form -> (province, count) over ACTIVE_STATUSES applications, most first, at most `provinces_shown`.
+    applicants_by_province: Mapping[str, tuple[Count, ...]]
+
+    def total(self, form: str) -> int:
+        return sum(self.by_status[form].values())
+
+    def count(self, status: str, form: str | None = None) -> int:
+        forms = [form] if form is not None else list(self.by_status)
+        return sum(self.by_status[f].get(status, 0) for f in forms)
+
+    @property
+    def waiting(self) -> int:
+        """Submitted and not yet reviewed, both forms, this batch."""
+        return self.count(ApplicationStatus.SUBMITTED.value)
+
+
+@dataclass(frozen=True)
+class QueueFigures:
+    """The review queue across every batch."""
+
+    by_form: Mapping[str, int]  # form -> submitted applications
+
+    @property
+    def waiting(self) -> int:
+        return sum(self.by_form.values())
+
+
+@dataclass(frozen=True)
+class OutboxFigures:
+    failed: int
+    unknown: int
+
+    @property
+    def problems(self) -> int:
+        return self.failed + self.unknown
+
+
+@dataclass(frozen=True)
+class WaitingReview:
+    application_id: int
+    form: str
+    submitted_at: datetime
+    age_days: int
+
+
+@dataclass(frozen=True)
+class FailedNotification:
+    id: int
+    kind: str
+    channel: str
+    status: str
+    reason: str | None
+    at: datetime | None
+
+
+@dataclass(frozen=True)
+class DashboardFigures:
+    batches: tuple[BatchView, ...]  # newest first
+    figures: BatchFigures | None  # None when there is no batch
+    submissions_per_day: Mapping[date, int]  # local calendar day -> submissions that day (days with any)
+    waiting_oldest: tuple[WaitingReview, ...]  # the batch's oldest submitted, at most WAITING_SHOWN
+    outbox: OutboxFigures
+    failures: tuple[FailedNotification, ...]  # the latest failed or unknown rows, at most FAILURES_SHOWN
+
+
+# ---------------------------------------------------------------------------------------------- queries
+
+
+async def choose_batch(uow: UnitOfWork, now: datetime, batch_id: int | None = None) -> Batch | None:
+    """The batch asked for; else the current one (open, or next to open); else the latest."""
+    if batch_id is not None and id_in_range(batch_id):
+        batch = await uow.session.get(Batch, batch_id)
+        if batch is not None:
+            return batch
+    current = await uow.batches.current(now)
+    if current is not None:
+        return current
+    return await uow.session.scalar(
+        select(Batch).order_by(Batch.registration_opens_at.desc(), Batch.id.desc()).limit(1))
+
+
+async def status_counts(uow: UnitOfWork, batch_ids: Iterable[int]) -> dict[int, dict[str, dict[str, int]]]:
+    """batch -> form -> status -> count for these batches, every form and status (zeros included)."""
+    wanted = sorted(set(batch_ids))
+    counts = {b: {form.value: {status.value: 0 for status in ApplicationStatus} for form in FormKind} for b in wanted}
+    if not wanted:
+        return counts
+    rows = await uow.session.execute(
+        select(Application.batch_id, Application.form, Application.status, func.count())
+        .where(Application.batch_id.in_(wanted))
+        .group_by(Application.batch_id, Application.form, Application.status))
+    for batch_id, form, status, count in rows.all():
+        counts[batch_id].setdefault(form, {}).setdefault(status, 0)
+        counts[batch_id][form][status] += count
+    return counts
+
+
+def _top(counts: Iterable[tuple[str | None, int]], limit: int) -> tuple[Count, ...]:
+    merged: Counter[str | None] = Counter()
+    for province, count in counts:
+        merged[province or None] += count  # "" and NULL are both "not given"
+    return tuple(sorted(merged.items(), key=lambda item: (-item[1], item[0] is None, item[0] or ""))[:limit])
+
+
+async def batch_figures(uow: UnitOfWork, batch: Batch, *, provinces_shown: int = PROVINCES_SHOWN) -> BatchFigures:
+    """The figures of one batch, in five grouped queries whatever its size."""
+    session = uow.session
+    in_batch = Application.batch_id == batch.id
+    by_status = (await status_counts(uow, [batch.id]))[batch.id]
+    approved_expert = (Application.form == FormKind.EXPERT.value) & (Application.status == ApplicationStatus.APPROVED.value)
+    pool = dict((await session.execute(
+        select(ExpertCourse.course, func.count()).join(Application, Application.id == ExpertCourse.application_id)
+        .where(in_batch, approved_expert).group_by(ExpertCourse.course))).all())
+    demand = dict((await session.execute(
+        select(CourseDemand.course, func.coalesce(func.sum(CourseDemand.experts_needed), 0))
+        .join(Application, Application.id == CourseDemand.application_id)
+        .where(in_batch, Application.form == FormKind.UNIVERSITY.value,
+               Application.status == ApplicationStatus.APPROVED.value)
+        .group_by(CourseDemand.course))).all())
+    pool_provinces = (await session.execute(
+        select(Application.province, func.count()).where(in_batch, approved_expert)
+        .group_by(Application.province))).all()
+    applicants: dict[str, list[tuple[str | None, int]]] = {form.value: [] for form in FormKind}
+    for form, province, count in (await session.execute(
+            select(Application.form, Application.province, func.count())
+            .where(in_batch, Application.status.in_([s.value for s in ACTIVE_STATUSES]))
+            .group_by(Application.form, Application.province))).all():
+        applicants.setdefault(form, []).append((province, count))
+    return BatchFigures(
+        batch=batch_view(batch),
+        by_status=by_status,
+        pool_by_course={course.value: int(pool.get(course.value, 0)) for course in CORE_COURSES},
+        demand_by_course={course.value: int(demand.get(course.value, 0)) for course in CORE_COURSES},
+        pool_by_province=_top(pool_provinces, provinces_shown),
+        applicants_by_province={form: _top(rows, provinces_shown) for form, rows in applicants.items()},
+    )
+
+
+async def queue_figures(uow: UnitOfWork) -> QueueFigures:
+    """Submitted applications waiting for review, every batch."""
+    by_form = {form.value: 0 for form in FormKind}
+    rows = await uow.session.execute(
+        select(Application.form, func.count()).where(Application.status == ApplicationStatus.SUBMITTED.value)
+        .group_by(Application.form))
+    for form, count in rows.all():
+        by_form[form] = by_form.get(form, 0) + count
+    return QueueFigures(by_form=by_form)
+
+
+async def outbox_figures(uow: UnitOfWork) -> OutboxFigures:
+    outcome = dict((await uow.session.execute(
+        select(OutboxMessage.status, func.count()).where(OutboxMessage.status.in_([_FAILED, _UNKNOWN]))
+        .group_by(OutboxMessage.status))).all())
+    return OutboxFigures(failed=outcome.get(_FAILED, 0), unknown=outcome.get(_UNKNOWN, 0))
+
+
+async def submitted_count(uow: UnitOfWork, *, since: datetime, until: datetime) -> int:
+    """Applications submitted in (since, until] and not back to draft, every batch (the digest's "new")."""
+    return await uow.session.scalar(
+        select(func.count()).select_from(Application)
+        .where(Application.submitted_at > since, Application.submitted_at <= until,
+               Application.status != ApplicationStatus.DRAFT.value)) or 0
+
+
+async def needs_info_count(uow: UnitOfWork, *, asked_before: datetime) -> int:
+    """Applications sent back for more information before this moment and not resubmitted, every batch."""
+    return await uow.session.scalar(
+        select(func.count()).select_from(Application)
+        .where(Application.status == ApplicationStatus.NEEDS_INFO.value, Application.reviewed_at < asked_before)) or 0
+
+
+def _local_day(dialect: str, column, zone: ZoneInfo, now: datetime):
+    """The calendar day (in the plan's zone) of a UTC timestamp column, computed by the database."""
+    offset = now.astimezone(zone).utcoffset() or timedelta(0)
+    hours = int(offset.total_seconds() // 3600)
+    if dialect == "postgresql":
+        return cast(func.timezone(str(zone), column), Date)
+    return func.date(column, f"{hours:+d} hours")
+
+
+async def submissions_per_day(uow: UnitOfWork, batch_id: int, *, zone: ZoneInfo, now: datetime) -> dict[date, int]:
+    session = uow.session
+    day = _local_day(session.bind.dialect.name, Application.submitted_at, zone, now).label("day")
+    per_day: dict[date, int] = {}
+    for value, count in (await session.execute(
+            select(day, func.count()).where(Application.batch_id == batch_id, Application.submitted_at.is_not(None))
+            .group_by(day))).all():
+        per_day[value if isinstance(value, date) else date.fromisoformat(str(value))] = count
+    return per_day
+
+
+async def oldest_waiting(uow: UnitOfWork, batch_id: int, *, now: datetime, limit: int = WAITING_SHOWN) -> tuple[WaitingReview, ...]:
+    rows = (await uow.session.execute(
+        select(Application.id, Application.form, Application.submitted_at)
+        .where(Application.batch_id == batch_id, Application.status == ApplicationStatus.SUBMITTED.value)
+        .order_by(Application.submitted_at, Application.id).limit(limit))).all()
+    return tuple(WaitingReview(app_id, form, submitted, (now - submitted).days) for app_id, form, submitted in rows)
+
+
+async def latest_failures(uow: UnitOfWork, *, limit: int = FAILURES_SHOWN) -> tuple[FailedNotification, ...]:
+    rows = (await uow.session.execute(
+        select(OutboxMessage.id, OutboxMessage.kind, OutboxMessage.channel, OutboxMessage.status,
+               OutboxMessage.last_error, OutboxMessage.last_attempt_at)
+        .where(OutboxMessage.status.in_([_FAILED, _UNKNOWN]))
+        .order_by(OutboxMessage.id.desc()).limit(limit))).all()
+    return tuple(FailedNotification(*row) for row in rows)
+
+
+# ---------------------------------------------------------------------------------------------- service
+
+
+class FiguresService:
+    def __init__(self, *, uow: UnitOfWorkFactory, zone: ZoneInfo = ZoneInfo("Asia/Shanghai"),
+                 clock: Clock = utc_now) -> None:
+        self._uow = uow
+        self._zone = zone
+        self._clock = clock
+
+    async def batch(self, *, batch_id: int | None = None) -> BatchFigures | None:
+        """The figures of the batch asked for, else of the batch the dashboard opens on; None with no batch."""
+        async with self._uow() as uow:
+            batch = await choose_batch(uow, self._clock(), batch_id)
+            return await batch_figures(uow, batch) if batch is not None else None
+
+    async def queue(self) -> QueueFigures:
+        async with self._uow() as uow:
+            return await queue_figures(uow)
+
+    async def outbox(self) -> OutboxFigures:
+        async with self._uow() as uow:
+            return await outbox_figures(uow)
+
+    async def dashboard(self, *, batch_id: int | None = None, now: datetime | None = None) -> DashboardFigures:
+        """Everything the console's dashboard shows, in a fixed number of queries whatever the size of the batch."""
+        now = now or self._clock()
+        async with self._uow() as uow:
+            batches = tuple(batch_view(b) for b in (await uow.session.scalars(
+                select(Batch).order_by(Batch.registration_opens_at.desc(), Batch.id.desc()))).all())
+            batch = await choose_batch(uow, now, batch_id)
+            outbox = await outbox_figures(uow)
+            failures = await latest_failures(uow)
+            if batch is None:
+                return DashboardFigures(batches, None, {}, (), outbox, failures)
+            return DashboardFigures(
+                batches=batches,
+                figures=await batch_figures(uow, batch),
+                submissions_per_day=await submissions_per_day(uow, batch.id, zone=self._zone, now=now),
+                waiting_oldest=await oldest_waiting(uow, batch.id, now=now),
+                outbox=outbox,
+                failures=failures,
+            )
