@@ -247,7 +247,7 @@ class NotificationService:
         new = await with_people(
             base.where(Application.submitted_at > since, Application.submitted_at <= now,
                        Application.status != ApplicationStatus.DRAFT)
-            .order_by(Application.submitted_at)
+            .order_by(Application.submitted_at).limit(DIGEST_LIST_LIMIT)
         )
         # The figures come from core.services.figures, as the console's dashboard and the bot's /stats and /pending.
         pending_count = (await queue_figures(uow)).waiting

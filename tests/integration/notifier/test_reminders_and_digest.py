@@ -159,3 +159,22 @@ async def test_staff_digest_at_nine_lists_the_day_with_contacts_masked(core, clo
     later = mailer.messages()[-1].get_body(("plain",)).get_content()
     assert "逾期未回复（1 份）" in later and "已等待 7 天" in later
     assert "过去 24 小时新提交（0 份）" in later
+
+
+async def test_a_digest_lists_at_most_the_limit_and_counts_all(core, clock, monkeypatch):
+    import core.services.notifications as notifications_module
+
+    monkeypatch.setattr(notifications_module, "DIGEST_LIST_LIMIT", 2)
+    await populate(people=core.people, intake=core.intake, experts=3, universities=1, seed=12)
+    worker = make_worker(core, mailers=[mailer := FakeMailer()])
+    await worker.drain()
+    at(clock, "2025-07-02 09:00")
+    assert await notification_service(core).schedule_staff_digest() == 1
+    await worker.drain()
+    message = mailer.messages()[-1]
+    body = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    assert "新提交 4" in message["Subject"]
+    assert "过去 24 小时新提交（4 份）" in body and "另有 2 份未列出" in body and "另有 2 份未列出" in html
+    new_section = body.split("一、过去 24 小时新提交")[1].split("二、")[0]
+    assert new_section.count("  · ") == 2
