@@ -65,8 +65,22 @@ def setup_templates(app: web.Application) -> jinja2.Environment:
     return environment
 
 
+def _own_address(request: web.Request) -> str | None:
+    """A page drawn in reply to a POST (a refused answer, a wrong code) names its own GET address: web.js puts
+    it in the browser's history in place of the POST, so 返回 to this page later loads it again instead of
+    asking to resend the form (Chromium's ERR_CACHE_MISS). None when the page is a GET, or its address has no
+    GET."""
+    if request.method != "POST":
+        return None
+    resource = request.match_info.route.resource
+    if resource is None or not any(route.method == "GET" for route in resource):
+        return None
+    return request.path
+
+
 def render(request: web.Request, template: str, *, status: int = 200, title: str, **context: Any) -> web.Response:
     values = {
+        "get_url": _own_address(request),
         "title": title,
         "csrf_token": request.get(CSRF_TOKEN, ""),
         "signed_in": PERSON_ID in request,

@@ -97,3 +97,24 @@ def test_every_page_on_the_way_at_200_percent_zoom_fits_the_width(web_server, br
         assert narrow == [], narrow
     finally:
         context.close()
+
+
+def test_back_to_a_refused_answer_loads_the_question_instead_of_asking_to_resend(web_server, new_phone):
+    page = new_phone()
+    sign_in(page, web_server, "back@example.com")
+    page.get_by_label("我是企业专家（申请产业兼职教师）").check()
+    page.get_by_role("button", name="继续", exact=True).click()
+    assert question(page)[0] == "name"
+    page.get_by_role("button", name="继续", exact=True).click()  # refused: the page is the POST's reply
+    assert page.title().startswith("错误：")
+    assert page.url.endswith("/apply")
+    page.fill("#value", "张三")
+    page.get_by_role("button", name="继续", exact=True).click()
+    second = question(page)[0]
+    assert second != "name"
+    # The browser's back button: the question page again (loaded afresh), not "confirm form resubmission".
+    response = page.go_back()
+    assert response is not None and response.request.method == "GET" and response.status == 200
+    assert page_kind(page) == "question" and not page.title().startswith("错误：")
+    # Where the person now stands is what counts: the next question, the name kept.
+    assert question(page)[0] == second
