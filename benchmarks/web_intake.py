@@ -32,6 +32,9 @@ Phases (each against one process):
    (signed in beforehand, not timed), for --closed-s seconds: answers/s of one process;
 4. closed loop, the baseline: cycles/s with as many clients; ratio = 3 / 4.
 
+With --existing-experts N the tables first hold a national batch (N expert applications, N/20 intents, as
+benchmarks/console_pages.py makes them) and the people of the run sign in and answer beside it.
+
 Printed too: the service's peak RSS (VmHWM) and CPU ms per answer from /proc, the harness's own CPU (the
 harness shares the machine's cores with the server: when it nears one core, the harness limits the rate).
 Targets: p95 < 100 ms at 100 answers/s offered; closed-loop ratio ≥ 0.3.
@@ -596,6 +599,33 @@ async def closed_loop(make_person, *, people: int, duration_s: float, server: Se
 # the run
 
 
+async def _seed_existing(url: str, tmp: Path, experts: int) -> None:
+    """A national batch already in the tables (submitted, most approved), as benchmarks/console_pages.py makes
+    it: the people of this run sign in and answer beside it (a sign-in looks for a Telegram applicant's
+    applications; every page reads the person's own)."""
+    from sqlalchemy import text as sql
+
+    from benchmarks.console_pages import multiply
+    from core.bootstrap import bootstrap
+    from core.sample import populate
+    from core.settings import Settings
+
+    began = time.perf_counter()
+    settings = Settings(_env_file=None, database_url=url, data_dir=tmp / "seed-data", documents_dir=tmp / "seed-docs",
+                        default_batch_deadline=(date.today() + timedelta(days=60)).isoformat())
+    core = bootstrap(settings)
+    try:
+        await populate(people=core.people, intake=core.intake, experts=20, universities=5, seed=3)
+        await multiply(core, experts=experts, universities=max(5, experts // 20), seed=3)
+        async with core.engine.begin() as connection:
+            if core.engine.dialect.name == "postgresql":
+                await connection.execute(sql("ANALYZE"))
+    finally:
+        await core.close()
+    print(f"seeded {experts} expert applications and {max(5, experts // 20)} intents in "
+          f"{time.perf_counter() - began:.0f} s", file=sys.stderr, flush=True)
+
+
 async def run(args: argparse.Namespace) -> dict:
     from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -616,6 +646,8 @@ async def run(args: argparse.Namespace) -> dict:
         engine = create_async_engine(url, pool_size=5)
         stack.push_async_callback(engine.dispose)
         service = Service(service_process.base, engine)
+        if args.existing_experts:
+            await _seed_existing(url, tmp, args.existing_experts)
 
         # A warm-up person (not measured): the sequence of answers, and the size of the question pages.
         client = _client()
@@ -697,6 +729,7 @@ async def run(args: argparse.Namespace) -> dict:
                          f"one autoescaped template rendered to {bare_bytes} bytes (the service's median question page: "
                          f"{size} bytes), POST /answer → 303 → GET /page with the same form fields and upload; "
                          f"same arrivals, think times and clients, same run"),
+            "existing_expert_applications": args.existing_experts,
             "answers_per_person": len(steps), "answer_kinds": sorted({s.kind for s in steps}),
             "question_page_bytes": size, "bare_page_bytes": bare_bytes,
             "open_loop": {"think_s": args.think_s, "service": open_real, "bare": open_bare},
@@ -727,6 +760,8 @@ def main() -> int:
     parser.add_argument("--closed-people-each", type=int, default=12,
                         help="people signed in beforehand per closed-loop client")
     parser.add_argument("--closed-s", type=float, default=15.0)
+    parser.add_argument("--existing-experts", type=int, default=0,
+                        help="expert applications already in the tables before the run (e.g. 100000: a national batch)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--serve-bare", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)

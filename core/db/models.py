@@ -95,6 +95,8 @@ class Application(Base):
         Index("ix_applications_form_status", "form", "status"),
         # The console's review queue: one form and state, oldest submission first, read a page at a time.
         Index("ix_applications_queue", "form", "status", "submitted_at", "id"),
+        # A person's applications: read by every participant page and by the web sign-in's Telegram check.
+        Index("ix_applications_person", "person_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

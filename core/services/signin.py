@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import bindparam, delete, func, or_, select
+from sqlalchemy import bindparam, delete, func, or_, select, union
 from sqlalchemy.exc import IntegrityError
 
 from core.db.models import Application, ParticipantSession, Person, PersonIdentity, SignInCode, SignInFailure
@@ -375,13 +375,17 @@ class SignInService:
             matches.append(func.lower(contact) == identifier)
             for key in _ANSWER_KEYS[channel]:
                 matches.append(func.lower(Application.answers[key].as_string()) == identifier)
-        has_telegram = select(PersonIdentity.id).where(
-            PersonIdentity.person_id == Person.id, PersonIdentity.channel == "telegram").exists()
+        # Only people with Telegram can be continued here: the query starts from them (few, in mainland China
+        # none) and reads only their applications. Filtering every application by its answers instead was a
+        # scan of the table on each sign-in: 0.5 s at 100,000 applications on PostgreSQL.
+        with_telegram = union(
+            select(PersonIdentity.person_id).where(PersonIdentity.channel == "telegram"),
+            select(Person.id).where(Person.telegram_id.is_not(None)),
+        )
         rows = (await uow.session.scalars(
             select(Application).join(Person, Person.id == Application.person_id)
-            .where(Application.person_id != person_id, Person.erased_at.is_(None),
-                   Application.status != ApplicationStatus.WITHDRAWN,
-                   or_(Person.telegram_id.is_not(None), has_telegram), or_(*matches))
+            .where(Application.person_id.in_(with_telegram), Application.person_id != person_id,
+                   Person.erased_at.is_(None), Application.status != ApplicationStatus.WITHDRAWN, or_(*matches))
             .order_by(Application.person_id, Application.id))).all()
         return [Claimable(app.person_id, reference_number(app)) for app in rows]
 
