@@ -307,6 +307,27 @@ async def _text(client, method: str, url: str, **kwargs) -> tuple[int, dict, str
         return response.status, dict(response.headers), await response.text()
 
 
+async def _post_and_follow(client, base: str, path: str, step: Step, *, what: str) -> str:
+    """One answer as a browser sends it: the form (multipart with the file when it uploads), then the GET its
+    303 leads to; returns that page."""
+    import aiohttp
+
+    if step.upload is not None:
+        data = aiohttp.FormData(quote_fields=False)
+        for name, value in step.fields:
+            data.add_field(name, value)
+        data.add_field("file", step.upload[0], filename=step.upload[1], content_type="application/pdf")
+    else:
+        data = step.fields
+    status, headers, body = await _text(client, "POST", base + path, data=data)
+    if status != 303:
+        raise AssertionError(f"{what}: {status} {body[:300]}")
+    status, _, page = await _text(client, "GET", base + headers["Location"])
+    if status != 200:
+        raise AssertionError(f"{what} → {headers['Location']}: {status}")
+    return page
+
+
 class Service:
     """The service's pages as a person meets them (the same parsing as tests/e2e/web/support.py)."""
 
@@ -388,22 +409,7 @@ class Service:
 
     async def send(self, client, step: Step) -> str:
         """POST the answer, follow its 303: the next page."""
-        import aiohttp
-
-        if step.upload is not None:
-            data = aiohttp.FormData(quote_fields=False)
-            for name, value in step.fields:
-                data.add_field(name, value)
-            data.add_field("file", step.upload[0], filename=step.upload[1], content_type="application/pdf")
-        else:
-            data = step.fields
-        status, headers, body = await _text(client, "POST", f"{self.base}/apply", data=data)
-        if status != 303:
-            raise AssertionError(f"{step.kind}: {status} {body[:300]}")
-        status, _, page = await _text(client, "GET", self.base + headers["Location"])
-        if status != 200:
-            raise AssertionError(f"{step.kind} → {headers['Location']}: {status}")
-        return page
+        return await _post_and_follow(client, self.base, "/apply", step, what=step.kind)
 
 
 class Bare:
@@ -413,22 +419,7 @@ class Bare:
         self.base = base
 
     async def send(self, client, step: Step) -> str:
-        import aiohttp
-
-        if step.upload is not None:
-            data = aiohttp.FormData(quote_fields=False)
-            for name, value in step.fields:
-                data.add_field(name, value)
-            data.add_field("file", step.upload[0], filename=step.upload[1], content_type="application/pdf")
-        else:
-            data = step.fields
-        status, headers, _ = await _text(client, "POST", f"{self.base}/answer", data=data)
-        if status != 303:
-            raise AssertionError(f"bare {step.kind}: {status}")
-        status, _, page = await _text(client, "GET", self.base + headers["Location"])
-        if status != 200:
-            raise AssertionError(f"bare page: {status}")
-        return page
+        return await _post_and_follow(client, self.base, "/answer", step, what=f"bare {step.kind}")
 
 
 async def think(rng: random.Random, mean_s: float, stop_at: float) -> None:

@@ -9,22 +9,12 @@ import re
 import pytest
 
 from core.sample import SAMPLE_PDF
+from tests.e2e.web.browsing import answer, page_kind, question
 from tests.e2e.web.support import EXPERT
 
 pytestmark = pytest.mark.browser
 
 EMAIL = "zhangsan@example.com"
-
-
-def _question(page) -> tuple[str, str] | None:
-    marker = page.locator("[data-question]")
-    if marker.count() == 0:
-        return None
-    return marker.get_attribute("data-question"), marker.get_attribute("data-kind")
-
-
-def _page_kind(page) -> str:
-    return page.locator("main").get_attribute("data-page") or ""
 
 
 def _sign_in(page, server, shoot=None) -> None:
@@ -57,23 +47,6 @@ def _sign_in(page, server, shoot=None) -> None:
     page.wait_for_url(re.compile(r"/apply$"))
 
 
-def _answer(page, key: str, kind: str) -> None:
-    value = EXPERT.get(key)
-    if value is None:
-        page.get_by_role("button", name="跳过此题").click()
-        return
-    if kind in ("single", "yes_no") and page.locator("select#value-0").count():
-        page.select_option("select#value-0", value)
-    elif kind in ("single", "yes_no"):
-        page.check(f'input[name=value][value="{value}"]')
-    elif kind == "multi":
-        for item in value:
-            page.check(f'input[name=value][value="{item}"]')
-    else:
-        page.fill("#value", value)
-    page.get_by_role("button", name="继续", exact=True).click()
-
-
 def test_a_whole_expert_application_on_a_phone_in_wechat(web_server, new_phone, shoot):
     page = new_phone()
     page.goto(web_server.url("/"))
@@ -84,13 +57,13 @@ def test_a_whole_expert_application_on_a_phone_in_wechat(web_server, new_phone, 
     page.wait_for_url(re.compile(r"/signin$"))
     _sign_in(page, web_server, shoot)
 
-    assert _page_kind(page) == "role"
+    assert page_kind(page) == "role"
     shoot(page, "06-role")
     page.get_by_label("我是企业专家（申请产业兼职教师）").check()
     page.get_by_role("button", name="继续", exact=True).click()
 
     # The first question refused: the error summary, the reason beside the field, the title prefixed.
-    key, kind = _question(page)
+    key, kind = question(page)
     assert key == "name" and "第 1/" in page.locator(".progress").inner_text()
     page.get_by_role("button", name="继续", exact=True).click()
     assert page.title().startswith("错误：")
@@ -104,14 +77,14 @@ def test_a_whole_expert_application_on_a_phone_in_wechat(web_server, new_phone, 
     went_back = False
     resumed = False
     for _ in range(100):
-        kind_of_page = _page_kind(page)
+        kind_of_page = page_kind(page)
         if kind_of_page == "review":
             break
         if kind_of_page == "consent-sensitive":
             shoot(page, "09-consent-sensitive")
             page.get_by_role("button", name="同意上传").click()
             continue
-        key, kind = _question(page)
+        key, kind = question(page)
         assert page.evaluate("document.documentElement.scrollWidth") <= 390, key
         if kind not in shot_kinds:
             shot_kinds.add(kind)
@@ -119,7 +92,7 @@ def test_a_whole_expert_application_on_a_phone_in_wechat(web_server, new_phone, 
         if key == "email" and not went_back:
             # 上一步: the previous question with its answer filled in; then on again.
             page.get_by_role("button", name="上一步").click()
-            assert _question(page)[0] == "mobile" and page.locator("#value").input_value() == EXPERT["mobile"]
+            assert question(page)[0] == "mobile" and page.locator("#value").input_value() == EXPERT["mobile"]
             page.get_by_role("button", name="继续", exact=True).click()
             went_back = True
             continue
@@ -127,7 +100,7 @@ def test_a_whole_expert_application_on_a_phone_in_wechat(web_server, new_phone, 
             # A second phone: signing in again continues at the same question.
             other = new_phone()
             _sign_in(other, web_server)
-            assert _question(other)[0] == "employer"
+            assert question(other)[0] == "employer"
             page = other
             resumed = True
         if kind == "file":
@@ -140,7 +113,7 @@ def test_a_whole_expert_application_on_a_phone_in_wechat(web_server, new_phone, 
             shoot(page, "10-upload-done")
             page.get_by_role("button", name="完成", exact=True).click()  # the word the question uses
             continue
-        _answer(page, key, kind)
+        answer(page, key, kind, EXPERT)
     else:
         raise AssertionError("never reached the review")
     assert went_back and resumed
@@ -148,10 +121,10 @@ def test_a_whole_expert_application_on_a_phone_in_wechat(web_server, new_phone, 
     assert "学位证书.pdf" in page.locator("main").inner_text()
     shoot(page, "11-review")
     page.get_by_role("button", name="修改「所在城市」").click()
-    assert _question(page)[0] == "city"
+    assert question(page)[0] == "city"
     page.fill("#value", "天津")
     page.get_by_role("button", name="继续", exact=True).click()
-    assert _page_kind(page) == "review"
+    assert page_kind(page) == "review"
     assert "天津" in page.locator("dl.summary").inner_text()
     assert "您目前满足第" in page.locator(".verdict").inner_text()
 
