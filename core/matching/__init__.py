@@ -19,8 +19,8 @@ from core.matching.scoring import (
     score_pair,
 )
 
-# The solver pulls in SciPy, HiGHS and OR-Tools (~100 MB); processes that only score and
-# recommend (the bot) never load it.
+# The solver pulls in HiGHS (highspy); processes that only score and recommend (the bot)
+# never load it.
 _SOLVER_NAMES = frozenset({"Solution", "check_assignment", "solve"})
 
 

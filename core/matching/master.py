@@ -6,22 +6,20 @@ Model (maximise; HiGHS minimises the negation):
     sum_d x_ed <= slots_e                      (slot rows)
     x_ed - y_eu <= 0   when the edge opens u   (link rows)
     sum_u y_eu <= universities_e               (university rows)
-Columns are added in place so each LP re-solve starts from the last basis.
+Columns are added in place so each LP re-solve starts from the last basis. Both the
+LP and the MIP go through highspy's public `Highs` API (`core.matching.lp`).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import highspy
 import numpy as np
-from highspy import _core as highs_core  # the bare binding: highspy.Highs prints a banner on stdout
-from scipy import sparse
-from scipy.optimize import Bounds, LinearConstraint, milp
 
+from core.matching.lp import INFINITY, add_empty_rows, new_highs, solved_optimally
 from core.matching.model import CompiledInstance
 
 __all__ = ["Duals", "MasterProblem"]
-
-INFINITY = highs_core.kHighsInf
 
 
 @dataclass
@@ -39,20 +37,15 @@ class MasterProblem:
     def __init__(self, compiled: CompiledInstance, weight: float):
         self.compiled = compiled
         self.weight = weight
-        self.highs = highs_core._Highs()
-        self.highs.setOptionValue("output_flag", False)
+        self.highs = new_highs()
         n_d, n_e = compiled.n_demands, compiled.n_experts
         self.slot_row0 = n_d
         self.university_row0 = n_d + n_e
         upper = np.concatenate(
             [compiled.residual_need, compiled.residual_slots, compiled.residual_universities]
         ).astype(np.float64)
-        n_rows = len(upper)
-        self.highs.addRows(
-            n_rows, np.full(n_rows, -INFINITY), np.maximum(upper, 0.0), 0,
-            np.zeros(n_rows, dtype=np.int32), np.zeros(0, dtype=np.int32), np.zeros(0),
-        )
-        self.n_rows = n_rows
+        add_empty_rows(self.highs, np.maximum(upper, 0.0))
+        self.n_rows = len(upper)
         self.n_cols = 0
         self.x_positions: list[np.ndarray] = []  # free positions, in x-column order (chunks)
         self.x_columns: list[np.ndarray] = []
@@ -64,6 +57,7 @@ class MasterProblem:
         self.link_pair: list[np.ndarray] = []  # y ordinal of each link row, in link order
         self.n_links = 0
         self.n_universities = len(compiled.university_ids) + 1
+        self.solved = False
 
     @property
     def positions(self) -> np.ndarray:
@@ -76,6 +70,8 @@ class MasterProblem:
         k = len(positions)
         if k == 0:
             return
+        basis = self.highs.getBasis() if self.solved else None
+        n_cols_before, n_rows_before = self.n_cols, self.n_rows
         edges = compiled.free[positions]
         expert = compiled.edge_expert[edges]
         demand = compiled.edge_demand[edges]
@@ -128,6 +124,17 @@ class MasterProblem:
         self.x_positions.append(positions)
         self.x_columns.append(x_columns)
         self.x_link_rows.append(link_rows)
+        if basis is not None and basis.valid:
+            # Priced-in x columns (positive reduced cost) are dual feasible at their upper
+            # bound, new y columns at zero, new link rows basic: the dual simplex goes on
+            # from the last basis instead of restarting with a phase 1.
+            status = highspy.HighsBasisStatus
+            x_new = k
+            basis.col_status = (
+                list(basis.col_status) + [status.kUpper] * x_new + [status.kLower] * (self.n_cols - n_cols_before - x_new)
+            )
+            basis.row_status = list(basis.row_status) + [status.kBasic] * (self.n_rows - n_rows_before)
+            self.highs.setBasis(basis)
 
     def solve_lp(self, time_limit: float | None) -> tuple[Duals, np.ndarray] | None:
         """Duals and x values of the LP, or None when it did not solve in time."""
@@ -135,8 +142,9 @@ class MasterProblem:
         limit = INFINITY if time_limit is None else self.highs.getRunTime() + float(time_limit)
         self.highs.setOptionValue("time_limit", limit)
         self.highs.run()
-        if self.highs.getModelStatus() != highs_core.HighsModelStatus.kOptimal:
+        if not solved_optimally(self.highs):
             return None
+        self.solved = True
         solution = self.highs.getSolution()
         # A minimisation's <= rows have non-positive duals; the maximisation's are their negation.
         row_dual = np.maximum(-np.asarray(solution.row_dual), 0.0)
@@ -159,31 +167,52 @@ class MasterProblem:
         pairs = np.concatenate(self.link_pair) if self.link_pair else np.zeros(0, dtype=np.int64)
         return np.bincount(pairs, weights=link[has_link], minlength=len(self.y_columns))
 
-    def solve_mip(self, time_limit: float | None) -> tuple[np.ndarray | None, float]:
+    def solve_mip(self, time_limit: float | None, start: np.ndarray | None = None) -> tuple[np.ndarray | None, float]:
         """Free-edge positions of the best integer solution on the current columns, and
         a proven bound (maximisation) on every integer solution using only these columns.
 
-        Solved through SciPy's HiGHS build: on these models the HiGHS 1.16 MIP of the
-        highspy wheel stalls at the root for minutes where SciPy's closes in seconds.
+        A fresh HiGHS instance gets the master's model (`getLp`/`passModel`) with every
+        column integer; `start` (free-edge positions of a feasible assignment) is handed
+        over as its first incumbent, the pairs outside the master left out (any subset of
+        a feasible assignment is feasible).
         """
         lp = self.highs.getLp()
-        matrix = lp.a_matrix_
-        n_rows, n_cols = lp.num_row_, lp.num_col_
-        constraints = sparse.csc_matrix(
-            (np.asarray(matrix.value_), np.asarray(matrix.index_), np.asarray(matrix.start_)), shape=(n_rows, n_cols)
+        n_cols = lp.num_col_
+        mip = new_highs()
+        mip.passModel(lp)
+        mip.changeColsIntegrality(
+            n_cols, np.arange(n_cols, dtype=np.int32), np.full(n_cols, highspy.HighsVarType.kInteger, dtype=np.uint8)
         )
-        options: dict[str, float | bool] = {"mip_rel_gap": 0.0, "presolve": True}
+        mip.setOptionValue("mip_rel_gap", 0.0)
         if time_limit is not None:
-            options["time_limit"] = max(float(time_limit), 0.01)
-        result = milp(
-            np.asarray(lp.col_cost_),
-            constraints=LinearConstraint(constraints, np.asarray(lp.row_lower_), np.asarray(lp.row_upper_)),
-            integrality=np.ones(n_cols),
-            bounds=Bounds(0.0, 1.0),
-            options=options,
-        )
-        dual_bound = getattr(result, "mip_dual_bound", None)
-        restricted_bound = -float(dual_bound) if dual_bound is not None and np.isfinite(dual_bound) else np.inf
-        if result.x is None:
+            mip.setOptionValue("time_limit", max(float(time_limit), 0.01))
+        if start is not None and len(start):
+            mip.setSolution(self._as_columns(np.asarray(start, dtype=np.int64)))
+        mip.run()
+        info = mip.getInfo()
+        dual_bound = info.mip_dual_bound
+        restricted_bound = -float(dual_bound) if np.isfinite(dual_bound) else np.inf
+        if info.primal_solution_status != highspy.kSolutionStatusFeasible:
             return None, restricted_bound
-        return self.positions[np.asarray(result.x)[np.concatenate(self.x_columns)] > 0.5], restricted_bound
+        x = np.asarray(mip.getSolution().col_value)
+        return self.positions[x[np.concatenate(self.x_columns)] > 0.5], restricted_bound
+
+    def _as_columns(self, chosen: np.ndarray) -> highspy.HighsSolution:
+        """Column values of an assignment (its pairs inside the master), y at 1 where it opens a university."""
+        values = np.zeros(self.n_cols)
+        x_columns = np.concatenate(self.x_columns)
+        order = np.argsort(self.positions)
+        sorted_positions = self.positions[order]
+        where = np.minimum(np.searchsorted(sorted_positions, chosen), len(sorted_positions) - 1)
+        inside = sorted_positions[where] == chosen
+        values[x_columns[order[where[inside]]]] = 1.0
+        kept = chosen[inside]
+        compiled = self.compiled
+        opening = kept[compiled.free_opens_university[kept]]
+        edges = compiled.free[opening]
+        keys = compiled.edge_expert[edges] * self.n_universities + compiled.demand_university[compiled.edge_demand[edges]]
+        for key in np.unique(keys).tolist():
+            values[self.pair_column[int(key)]] = 1.0
+        solution = highspy.HighsSolution()
+        solution.col_value = values.tolist()
+        return solution
