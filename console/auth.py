@@ -14,8 +14,10 @@ from aiohttp import web
 from console.keys import CORE, CSRF_TOKEN, SECURE_COOKIES, SESSION_TOKEN, STAFF
 from console.rendering import error_page, ids_in_range_middleware, role_label
 from core.domain import DomainError, NotFound
+from core.domain.permissions import Action, needed
 from core.domain.staff import Role, StaffIdentity
 from core.services.common import audit
+from core.services.permissions import Forbidden
 from core.texts import text
 
 __all__ = [
@@ -64,8 +66,13 @@ def clear_session_cookie(request: web.Request, response: web.StreamResponse) -> 
     response.del_cookie(session_cookie_name(secure), path="/", secure=secure, httponly=True, samesite="Lax")
 
 
-def require(role: Role) -> Callable[[Handler], Handler]:
-    """Handler decorator: no session → the login page; a role too low → the 403 page (and an audit entry)."""
+def require(what: Action | Role) -> Callable[[Handler], Handler]:
+    """Handler decorator: no session → the login page; a role too low → the 403 page (and an audit entry).
+
+    Given the staff action a page serves, the role it needs comes from core's one table
+    (core.domain.permissions); the core service the page calls checks it again."""
+    action = what if isinstance(what, Action) else None
+    role = needed(what) if isinstance(what, Action) else what
 
     def decorate(handler: Handler) -> Handler:
         @functools.wraps(handler)
@@ -74,12 +81,13 @@ def require(role: Role) -> Callable[[Handler], Handler]:
             if staff is None:
                 raise _to_login(request)
             if not staff.allows(role):
-                await _record_denial(request, staff, role)
+                await _record_denial(request, staff, role, action)
                 return error_page(request, status=403, message=text(
                     "console.forbidden", role=role_label(staff.role), needed=role_label(role)))
             return await handler(request)
 
         guarded.required_role = role  # type: ignore[attr-defined]
+        guarded.required_action = action  # type: ignore[attr-defined]
         return guarded
 
     return decorate
@@ -92,12 +100,13 @@ def _to_login(request: web.Request) -> web.HTTPException:
     return web.HTTPSeeOther(target)
 
 
-async def _record_denial(request: web.Request, staff: StaffIdentity, needed: Role) -> None:
+async def _record_denial(request: web.Request, staff: StaffIdentity, role: Role, action: Action | None) -> None:
     core = request.app[CORE]
+    extra = {"attempted": action.value} if action is not None else {}
     try:
         async with core.uow() as uow:
             audit(uow, at=core.clock(), actor=staff.actor, action="access.denied", subject=f"page:{request.path}"[:64],
-                  needed=needed.value, role=staff.role.value, method=request.method)
+                  needed=role.value, role=staff.role.value, method=request.method, via="console", **extra)
             await uow.commit()
     except Exception:  # the refusal itself must not fail because the audit write did
         log.exception("could not record an access denial")
@@ -124,6 +133,8 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return error_page(request, status=exception.status, message=_http_message(exception))
     except NotFound:
         return error_page(request, status=404, message=text("console.not_found"))
+    except Forbidden as refusal:  # core refused the action to this role (and audited it)
+        return error_page(request, status=403, message=refusal.message)
     except DomainError as refusal:
         return error_page(request, status=400, message=refusal.message)
     except Exception:

@@ -19,6 +19,7 @@ from core.services.retention import RetentionPeriods
 from core.services.events import EventService
 from core.services.figures import FiguresService
 from core.services.matching import MatchingService
+from core.services.permissions import PermissionService
 from core.services.preferences import NotificationPreferences
 from core.services.recommendations import RecommendationService
 from core.services.signin import SignInService
@@ -51,6 +52,7 @@ class Core:
     links: LinkService
     preferences: NotificationPreferences
     figures: FiguresService
+    permissions: PermissionService
 
     async def prepare(self) -> None:
         """Brings the schema up to date and opens a first batch on an empty database."""
@@ -104,4 +106,5 @@ def bootstrap(settings: Settings, *, clock: Clock = utc_now, engine: AsyncEngine
         links=LinkService.from_settings(settings, clock=clock),
         preferences=NotificationPreferences(uow=uow, clock=clock),
         figures=FiguresService(uow=uow, zone=zone, clock=clock),
+        permissions=PermissionService(uow=uow, clock=clock),
     )

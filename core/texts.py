@@ -418,6 +418,37 @@ ZH_CN: Mapping[str, str] = {
     "staff.cannot_disable_self": "不能停用您自己正在使用的账号。",
     "staff.admin_needs_totp_setup": "管理员账号必须启用两步验证，但此账号尚未设置。请其他管理员在「工作人员账号」页为您「重设密码」，用新的设置链接完成设置。",
     "console.forbidden": "您的角色（{role}）无权打开此页面：需要「{needed}」或更高权限。如需权限，请联系管理员。",
+    # who may do what (issue 23): core.domain.permissions
+    "permissions.forbidden": "您的角色（{role}）无权{action}：需要「{needed}」或更高权限。如需权限，请联系管理员。",
+    "permissions.chat_unlinked": (
+        "您的 Telegram 账号（{telegram_id}）还没有关联工作人员账号，在机器人中只能审核申请"
+        "（/pending、/stats、通过、不通过、要求补充材料）。{action}需要关联一个角色为「{needed}」或更高的工作人员账号。\n"
+        "办法：请管理员运行 innoeng staff link-telegram <您的工作台邮箱> {telegram_id}"
+        "（您还没有工作台账号时，管理员先运行 innoeng staff add <邮箱> --name <姓名> --role {needed_value}）。"
+    ),
+    "permissions.chat_role_too_low": (
+        "您的 Telegram 账号关联的工作人员账号角色为「{role}」，{action}需要「{needed}」或更高权限。\n"
+        "如需权限，请管理员运行 innoeng staff role <您的工作台邮箱> {needed_value}。"
+    ),
+    "permissions.action.review.read": "查看待审核申请和统计",
+    "permissions.action.review.decide": "审核申请",
+    "permissions.action.matching.view": "查看双向匹配",
+    "permissions.action.matching.run": "运行双向匹配",
+    "permissions.action.matching.confirm": "确认或保留匹配结果",
+    "permissions.action.matching.cap_lift": "放宽专家对接高校上限",
+    "permissions.action.appointments.view": "查看聘任、公示与备案",
+    "permissions.action.publicity.start": "开始公示",
+    "permissions.action.publicity.objection": "登记公示异议",
+    "permissions.action.appointments.agreement": "登记聘任协议",
+    "permissions.action.appointments.filing": "登记备案",
+    "permissions.action.events.view": "查看活动",
+    "permissions.action.events.manage": "创建、修改、取消活动或发送邀请",
+    "permissions.action.notifications.view": "查看通知发送情况",
+    "permissions.action.notifications.retry": "重发失败的通知",
+    "permissions.action.audit.read": "查看审计日志",
+    "permissions.action.batches.manage": "管理批次",
+    "permissions.action.staff.admin": "管理工作人员账号",
+    "permissions.action.settings.view": "查看系统设置",
     "console.not_found": "找不到该页面或对象：它可能不存在、已被删除，或您无权查看。",
     "console.csrf_refused": "安全校验未通过（表单已过期或来源不明），本次提交未被处理。请返回、刷新页面后重新提交。",
     "console.server_error": "服务器内部错误，本次操作未完成。请稍后重试；如仍有问题，请把错误编号 {ref} 告诉管理员。",

@@ -10,11 +10,11 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from bot.callbacks import PendingPage, StaffReview
-from bot.filters import IsStaff
+from bot.filters import IsStaff, staff_action
 from core.bootstrap import Core
 from core.domain import ApplicationStatus, DomainError
 from core.domain.status import STATUS_LABELS
-from core.domain.staff import chat_actor
+from core.domain.permissions import Action, StaffActor
 from core.eligibility import OUTCOME_LABELS
 from core.services import ApplicationSummary, PersonView
 from core.services.figures import BatchFigures
@@ -113,8 +113,9 @@ async def stats(message: Message, core: Core) -> None:
     await message.answer(stats_text(await core.figures.batch()))
 
 
-async def decide(callback: CallbackQuery, callback_data: StaffReview, bot: Bot, core: Core, state: FSMContext) -> None:
-    staff = chat_actor(callback.from_user.id)
+async def decide(callback: CallbackQuery, callback_data: StaffReview, bot: Bot, core: Core, state: FSMContext,
+                 staff_actor: StaffActor) -> None:
+    staff = staff_actor
     if callback_data.action == "files":
         await callback.answer()
         summary = await core.intake.summary(application_id=callback_data.app)
@@ -142,9 +143,9 @@ async def decide(callback: CallbackQuery, callback_data: StaffReview, bot: Bot, 
     await callback.message.answer(text(f"bot.reason_prompt.{callback_data.action}"))
 
 
-async def reason_given(message: Message, core: Core, state: FSMContext) -> None:
+async def reason_given(message: Message, core: Core, state: FSMContext, staff_actor: StaffActor) -> None:
     pending_review = (await state.get_data()).get(_REASON_KEY) or {}
-    staff = chat_actor(message.from_user.id)
+    staff = staff_actor
     if message.text.startswith("/"):
         await state.set_state(None)
         await message.answer(text("bot.cancelled"))
@@ -181,11 +182,13 @@ async def not_allowed_button(callback: CallbackQuery, core: Core, person: Person
 def create_router() -> Router:
     """A fresh router each call: a dispatcher per process (or per test) owns its own."""
     router = Router(name="staff")
-    router.message.register(pending, Command("pending"), IsStaff())
-    router.message.register(stats, Command("stats"), IsStaff())
-    router.callback_query.register(decide, StaffReview.filter(), IsStaff())
-    router.callback_query.register(next_page, PendingPage.filter(), IsStaff())
-    router.message.register(reason_given, StateFilter(ReviewReason.waiting), IsStaff(), F.text)
+    # Every id of STAFF_TELEGRAM_IDS reviews, linked to a staff account or not (core.domain.permissions).
+    router.message.register(staff_action(Action.REVIEW_READ, pending), Command("pending"), IsStaff())
+    router.message.register(staff_action(Action.REVIEW_READ, stats), Command("stats"), IsStaff())
+    router.callback_query.register(staff_action(Action.REVIEW_DECIDE, decide), StaffReview.filter(), IsStaff())
+    router.callback_query.register(staff_action(Action.REVIEW_READ, next_page), PendingPage.filter(), IsStaff())
+    router.message.register(staff_action(Action.REVIEW_DECIDE, reason_given), StateFilter(ReviewReason.waiting),
+                            IsStaff(), F.text)
     router.message.register(not_allowed, Command(*STAFF_COMMANDS))
     router.callback_query.register(not_allowed_button, StaffReview.filter())
     router.callback_query.register(not_allowed_button, PendingPage.filter())

@@ -17,10 +17,10 @@ from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
-from bot.filters import IsStaff
+from bot.filters import IsStaff, staff_action
 from core.bootstrap import Core
 from core.domain import DomainError
-from core.domain.staff import chat_actor
+from core.domain.permissions import Action, StaffActor
 from core.services import PersonView
 from core.services.events import AUDIENCES, parse_event_time
 from core.texts import text
@@ -74,12 +74,12 @@ def parse_newevent(args: str, zone) -> NewEvent:
                     person_ids=person_ids)
 
 
-async def new_event(message: Message, command: CommandObject, core: Core) -> None:
+async def new_event(message: Message, command: CommandObject, core: Core, staff_actor: StaffActor) -> None:
     if not (command.args or "").strip():
         await message.answer(text("events.newevent_help"))
         return
     zone = core.settings.zone
-    actor = chat_actor(message.from_user.id)
+    actor = staff_actor
     try:
         spec = parse_newevent(command.args, zone)
         event = await core.events.create(
@@ -123,8 +123,8 @@ async def not_allowed(message: Message, core: Core, person: PersonView | None = 
 
 def create_router() -> Router:
     router = Router(name="staff_events")
-    router.message.register(new_event, Command("newevent"), IsStaff())
-    router.message.register(list_events, Command("events"), IsStaff())
+    router.message.register(staff_action(Action.EVENTS_MANAGE, new_event), Command("newevent"), IsStaff())
+    router.message.register(staff_action(Action.EVENTS_VIEW, list_events), Command("events"), IsStaff())
     router.message.register(not_allowed, Command("newevent", "events"))
     return router
 

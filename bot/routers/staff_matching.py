@@ -12,11 +12,11 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from bot.callbacks import ConfirmRun
-from bot.filters import IsStaff
+from bot.filters import IsStaff, staff_action
 from core.bootstrap import Core
 from core.domain import DomainError
 from core.domain.appointments import AppointmentStatus
-from core.domain.staff import chat_actor
+from core.domain.permissions import Action, StaffActor
 from core.forms.normalize import parse_date
 from core.services import PersonView
 from core.services.matching_jobs import JobState
@@ -103,7 +103,7 @@ async def choose_batch(callback: CallbackQuery, callback_data: MatchBatch, core:
         demands=preview.demands, slots=preview.slots), reply_markup=markup)
 
 
-async def start_run(callback: CallbackQuery, callback_data: StartRun, core: Core) -> None:
+async def start_run(callback: CallbackQuery, callback_data: StartRun, core: Core, staff_actor: StaffActor) -> None:
     """Step 3: asks for the run (a queued job a worker solves) and answers at once: the chat's queue (and a
     webhook's request) is not held for the solve. The outcome is posted here when the job finishes
     (report_matching_runs), whichever bot process is running then."""
@@ -113,7 +113,7 @@ async def start_run(callback: CallbackQuery, callback_data: StartRun, core: Core
         await callback.message.answer(text("match.staff.run_cancelled"))
         return
     try:
-        job = await core.matching.request_run(batch_id=callback_data.batch, staff=chat_actor(callback.from_user.id),
+        job = await core.matching.request_run(batch_id=callback_data.batch, staff=staff_actor,
                                               reply_chat=callback.message.chat.id)
     except DomainError as error:
         await callback.message.answer(error.message)
@@ -178,10 +178,10 @@ async def _send_run(bot: Bot, chat_id: int, run, core: Core) -> None:
         run_workbook(run, kept=await core.appointments.kept_by(run=run)), filename=f"match-run-{run.id}.xlsx"))
 
 
-async def confirm(callback: CallbackQuery, callback_data: ConfirmRun, core: Core) -> None:
+async def confirm(callback: CallbackQuery, callback_data: ConfirmRun, core: Core, staff_actor: StaffActor) -> None:
     try:
         before = await core.matching.get(run_id=callback_data.run)
-        run = await core.matching.confirm(run_id=callback_data.run, staff=chat_actor(callback.from_user.id))
+        run = await core.matching.confirm(run_id=callback_data.run, staff=staff_actor)
     except DomainError as error:
         await callback.answer(error.message, show_alert=True)
         return
@@ -233,11 +233,11 @@ async def show_pairs(callback: CallbackQuery, callback_data: ShowPairs, core: Co
         await callback.message.answer(card, reply_markup=markup)
 
 
-async def pair_action(callback: CallbackQuery, callback_data: PairAction, core: Core) -> None:
+async def pair_action(callback: CallbackQuery, callback_data: PairAction, core: Core, staff_actor: StaffActor) -> None:
     if callback_data.action not in PAIR_ACTIONS:
         await callback.answer(text("match.staff.unknown_action"), show_alert=True)
         return
-    staff = chat_actor(callback.from_user.id)
+    staff = staff_actor
     try:
         if callback_data.action == "confirm":
             run = await core.matching.confirm(run_id=callback_data.run, staff=staff, proposal_ids=[callback_data.proposal])
@@ -269,7 +269,7 @@ async def _drop_buttons(callback: CallbackQuery) -> None:
             raise
 
 
-async def publicity(message: Message, command: CommandObject, bot: Bot, core: Core) -> None:
+async def publicity(message: Message, command: CommandObject, bot: Bot, core: Core, staff_actor: StaffActor) -> None:
     """/publicity: the pairs awaiting publicity, then those in publicity (text and xlsx).
     /publicity start ID… [DATE]: staff start the publicity of accepted pairs (公示 is the branch's decision)."""
     args = _args(command)
@@ -277,7 +277,7 @@ async def publicity(message: Message, command: CommandObject, bot: Bot, core: Co
         if args[0] not in ("start", "开始"):
             await message.answer(text("match.staff.usage", usage=USAGE["publicity"]))
             return
-        await _start_publicity(message, core, args[1:])
+        await _start_publicity(message, core, staff_actor, args[1:])
         return
     awaiting = await core.appointments.list(statuses=[AppointmentStatus.ACCEPTED])
     listed = await core.appointments.list(statuses=[AppointmentStatus.PUBLICITY])
@@ -301,7 +301,7 @@ async def publicity(message: Message, command: CommandObject, bot: Bot, core: Co
         await bot.send_document(message.chat.id, BufferedInputFile(publicity_workbook(listed), filename="publicity.xlsx"))
 
 
-async def _start_publicity(message: Message, core: Core, args: list[str]) -> None:
+async def _start_publicity(message: Message, core: Core, staff: StaffActor, args: list[str]) -> None:
     ids, starts_on = [], None
     for token in args:
         day = None if token.isdigit() else parse_date(token)
@@ -317,7 +317,7 @@ async def _start_publicity(message: Message, core: Core, args: list[str]) -> Non
         return
     try:
         started = await core.appointments.start_publicity(
-            appointment_ids=ids, staff=chat_actor(message.from_user.id), starts_on=starts_on)
+            appointment_ids=ids, staff=staff, starts_on=starts_on)
     except DomainError as error:
         await message.answer(error.message)
         return
@@ -330,35 +330,35 @@ async def _start_publicity(message: Message, core: Core, args: list[str]) -> Non
     ), *warnings]))
 
 
-async def objection(message: Message, command: CommandObject, core: Core) -> None:
+async def objection(message: Message, command: CommandObject, core: Core, staff_actor: StaffActor) -> None:
     args = _args(command)
     outcomes = {"成立": True, "不成立": False, "待查": None}
     if len(args) < 3 or not args[0].isdigit() or args[1] not in outcomes:
         await message.answer(text("match.staff.usage", usage=USAGE["objection"]))
         return
     await _apply(message, core.appointments.record_objection(
-        appointment_id=int(args[0]), staff=chat_actor(message.from_user.id), note=" ".join(args[2:]), upheld=outcomes[args[1]]))
+        appointment_id=int(args[0]), staff=staff_actor, note=" ".join(args[2:]), upheld=outcomes[args[1]]))
 
 
-async def agreement(message: Message, command: CommandObject, core: Core) -> None:
+async def agreement(message: Message, command: CommandObject, core: Core, staff_actor: StaffActor) -> None:
     args = _args(command)
     signed = parse_date(args[1]) if len(args) > 1 else None
     if len(args) < 6 or not args[0].isdigit() or signed is None or not args[2].isdigit() or not args[3].isdigit():
         await message.answer(text("match.staff.usage", usage=USAGE["agreement"]))
         return
     await _apply(message, core.appointments.record_agreement(
-        appointment_id=int(args[0]), staff=chat_actor(message.from_user.id), signed_on=signed, term_years=int(args[2]),
+        appointment_id=int(args[0]), staff=staff_actor, signed_on=signed, term_years=int(args[2]),
         hours=int(args[3]), employer_consent=args[4] == "单位同意", content=" ".join(args[5:])))
 
 
-async def filing(message: Message, command: CommandObject, core: Core) -> None:
+async def filing(message: Message, command: CommandObject, core: Core, staff_actor: StaffActor) -> None:
     args = _args(command)
     filed = parse_date(args[1]) if len(args) > 1 else None
     if len(args) < 2 or not args[0].isdigit() or filed is None:
         await message.answer(text("match.staff.usage", usage=USAGE["filing"]))
         return
     await _apply(message, core.appointments.record_filing(
-        appointment_id=int(args[0]), staff=chat_actor(message.from_user.id), filed_on=filed, note=" ".join(args[2:]) or None))
+        appointment_id=int(args[0]), staff=staff_actor, filed_on=filed, note=" ".join(args[2:]) or None))
 
 
 async def filing_export(message: Message, bot: Bot, core: Core) -> None:
@@ -371,14 +371,14 @@ async def filing_export(message: Message, bot: Bot, core: Core) -> None:
     await bot.send_document(message.chat.id, BufferedInputFile(filing_workbook(listed), filename="filing.xlsx"))
 
 
-async def cap_lift(message: Message, command: CommandObject, core: Core) -> None:
+async def cap_lift(message: Message, command: CommandObject, core: Core, staff_actor: StaffActor) -> None:
     args = _args(command)
     if len(args) < 3 or not args[0].isdigit() or not args[1].isdigit():
         await message.answer(text("match.staff.usage", usage=USAGE["caplift"]))
         return
     try:
         await core.matching.lift_cap(expert_application_id=int(args[0]), max_universities=int(args[1]),
-                                     reason=" ".join(args[2:]), staff=chat_actor(message.from_user.id))
+                                     reason=" ".join(args[2:]), staff=staff_actor)
     except DomainError as error:
         await message.answer(error.message)
         return
@@ -408,18 +408,20 @@ async def not_allowed_button(callback: CallbackQuery, core: Core, person: Person
 def create_router() -> Router:
     """A fresh router each call: a dispatcher per process (or per test) owns its own."""
     router = Router(name="staff_matching")
-    router.message.register(match, Command("match"), IsStaff())
-    router.callback_query.register(choose_batch, MatchBatch.filter(), IsStaff())
-    router.callback_query.register(start_run, StartRun.filter(), IsStaff())
-    router.callback_query.register(confirm, ConfirmRun.filter(), IsStaff())
-    router.callback_query.register(show_pairs, ShowPairs.filter(), IsStaff())
-    router.callback_query.register(pair_action, PairAction.filter(), IsStaff())
-    router.message.register(publicity, Command("publicity"), IsStaff())
-    router.message.register(objection, Command("objection"), IsStaff())
-    router.message.register(agreement, Command("agreement"), IsStaff())
-    router.message.register(filing, Command("filing"), IsStaff())
-    router.message.register(filing_export, Command("filingexport"), IsStaff())
-    router.message.register(cap_lift, Command("caplift"), IsStaff())
+    # Each runs with the role of the staff account linked to the sender (core.domain.permissions).
+    router.message.register(staff_action(Action.MATCHING_VIEW, match), Command("match"), IsStaff())
+    router.callback_query.register(staff_action(Action.MATCHING_VIEW, choose_batch), MatchBatch.filter(), IsStaff())
+    router.callback_query.register(staff_action(Action.MATCHING_RUN, start_run), StartRun.filter(), IsStaff())
+    router.callback_query.register(staff_action(Action.MATCHING_CONFIRM, confirm), ConfirmRun.filter(), IsStaff())
+    router.callback_query.register(staff_action(Action.MATCHING_VIEW, show_pairs), ShowPairs.filter(), IsStaff())
+    router.callback_query.register(staff_action(Action.MATCHING_CONFIRM, pair_action), PairAction.filter(), IsStaff())
+    # /publicity lists (appointments.view); /publicity start is checked again by core (publicity.start).
+    router.message.register(staff_action(Action.APPOINTMENTS_VIEW, publicity), Command("publicity"), IsStaff())
+    router.message.register(staff_action(Action.OBJECTION_RECORD, objection), Command("objection"), IsStaff())
+    router.message.register(staff_action(Action.AGREEMENT_RECORD, agreement), Command("agreement"), IsStaff())
+    router.message.register(staff_action(Action.FILING_RECORD, filing), Command("filing"), IsStaff())
+    router.message.register(staff_action(Action.APPOINTMENTS_VIEW, filing_export), Command("filingexport"), IsStaff())
+    router.message.register(staff_action(Action.MATCHING_CAP_LIFT, cap_lift), Command("caplift"), IsStaff())
     router.message.register(not_allowed, Command(*COMMANDS))
     for staff_only in (ConfirmRun, MatchBatch, StartRun, ShowPairs, PairAction):
         router.callback_query.register(not_allowed_button, staff_only.filter())

@@ -9,13 +9,14 @@ from datetime import datetime
 from aiohttp import web
 
 from console.auth import require
+from core.domain.permissions import Action
 from console.keys import CORE, STAFF
 from console.rendering import act_then_redirect, form_id, form_integer, not_found, path_id, render
 from core.domain import DomainError, NotFound
 from core.domain.appointments import APPOINTMENT_LABELS, MAX_AGREEMENT_YEARS, AppointmentStatus
 from core.domain.limits import MAX_AGREEMENT_HOURS
-from core.domain.staff import Role
-from core.exports import filing_workbook, publicity_workbook
+from console.spreadsheets import send_xlsx
+from core.exports import publicity_workbook, write_filing_workbook
 from core.forms.normalize import parse_date
 from core.texts import text
 
@@ -68,36 +69,36 @@ async def _list(request: web.Request, *, error: str | None = None, entered: dict
 
 
 @routes.get("/appointments")
-@require(Role.COORDINATOR)
+@require(Action.APPOINTMENTS_VIEW)
 async def appointments(request: web.Request) -> web.Response:
     return await _list(request)
 
 
 @routes.post("/appointments/publicity")
-@require(Role.COORDINATOR)
+@require(Action.PUBLICITY_START)
 async def start_publicity(request: web.Request) -> web.StreamResponse:
     """Start the publicity of the ticked pairs, all or none, from the start whose end date the page showed."""
     async def start(posted):
         await request.app[CORE].appointments.start_publicity(
             appointment_ids=[form_id(v, "聘任", key="appointment") for v in posted.getall("appointment", [])],
-            starts_on=_date(posted.get("starts_on"), "公示开始日期"), staff=request[STAFF].actor)
+            starts_on=_date(posted.get("starts_on"), "公示开始日期"), staff=request[STAFF])
 
     return await act_then_redirect(request, act=start, redisplay=_list,
                                    done_url="/appointments?status=publicity&ok=publicity_started")
 
 
 @routes.get("/appointments/publicity.xlsx")
-@require(Role.COORDINATOR)
+@require(Action.APPOINTMENTS_VIEW)
 async def publicity_export(request: web.Request) -> web.Response:
     listed = await request.app[CORE].appointments.list(statuses=[AppointmentStatus.PUBLICITY])
     return _xlsx(publicity_workbook(listed), "publicity.xlsx")
 
 
 @routes.get("/appointments/filing.xlsx")
-@require(Role.COORDINATOR)
-async def filing_export(request: web.Request) -> web.Response:
-    listed = await request.app[CORE].appointments.list(statuses=[AppointmentStatus.AGREED, AppointmentStatus.FILED])
-    return _xlsx(filing_workbook(listed), "filing.xlsx")
+@require(Action.APPOINTMENTS_VIEW)
+async def filing_export(request: web.Request) -> web.StreamResponse:
+    chunks = request.app[CORE].appointments.chunks(statuses=[AppointmentStatus.AGREED, AppointmentStatus.FILED])
+    return await send_xlsx(request, lambda target: write_filing_workbook(target, chunks), "filing.xlsx")
 
 
 async def _detail(request: web.Request, *, error: str | None = None, entered: dict | None = None,
@@ -121,7 +122,7 @@ async def _detail(request: web.Request, *, error: str | None = None, entered: di
 
 
 @routes.get("/appointments/{appointment_id:\\d+}")
-@require(Role.COORDINATOR)
+@require(Action.APPOINTMENTS_VIEW)
 async def appointment(request: web.Request) -> web.Response:
     return await _detail(request)
 
@@ -137,13 +138,13 @@ async def _act(request: web.Request, action, done: str) -> web.StreamResponse:
     object_id = path_id(request, "appointment_id")
     return await act_then_redirect(
         request,
-        act=lambda posted: action(request.app[CORE].appointments, object_id, posted, request[STAFF].actor),
+        act=lambda posted: action(request.app[CORE].appointments, object_id, posted, request[STAFF]),
         redisplay=_detail, done_url=f"/appointments/{object_id}?ok={done}",
     )
 
 
 @routes.post("/appointments/{appointment_id:\\d+}/publicity")
-@require(Role.COORDINATOR)
+@require(Action.PUBLICITY_START)
 async def publicity(request: web.Request) -> web.StreamResponse:
     async def start(service, appointment_id, posted, staff):
         await service.start_publicity(appointment_ids=[appointment_id], staff=staff,
@@ -153,7 +154,7 @@ async def publicity(request: web.Request) -> web.StreamResponse:
 
 
 @routes.post("/appointments/{appointment_id:\\d+}/objection")
-@require(Role.COORDINATOR)
+@require(Action.OBJECTION_RECORD)
 async def objection(request: web.Request) -> web.StreamResponse:
     async def record(service, appointment_id, posted, staff):
         outcome = str(posted.get("outcome", "pending"))
@@ -166,7 +167,7 @@ async def objection(request: web.Request) -> web.StreamResponse:
 
 
 @routes.post("/appointments/{appointment_id:\\d+}/agreement")
-@require(Role.COORDINATOR)
+@require(Action.AGREEMENT_RECORD)
 async def agreement(request: web.Request) -> web.StreamResponse:
     async def record(service, appointment_id, posted, staff):
         await service.record_agreement(
@@ -182,7 +183,7 @@ async def agreement(request: web.Request) -> web.StreamResponse:
 
 
 @routes.post("/appointments/{appointment_id:\\d+}/filing")
-@require(Role.COORDINATOR)
+@require(Action.FILING_RECORD)
 async def filing(request: web.Request) -> web.StreamResponse:
     async def record(service, appointment_id, posted, staff):
         await service.record_filing(appointment_id=appointment_id, staff=staff,

@@ -7,9 +7,9 @@ from aiohttp import web
 
 from console.audit_data import search_audit
 from console.auth import require
+from core.domain.permissions import Action
 from console.keys import CORE
 from console.rendering import query_id, render
-from core.domain.staff import Role
 from core.forms.normalize import parse_date
 from core.texts import text
 
@@ -19,7 +19,7 @@ FIELDS = ("actor", "subject", "action", "from", "to")
 
 
 @routes.get("/audit")
-@require(Role.COORDINATOR)
+@require(Action.AUDIT_READ)
 async def audit_log(request: web.Request) -> web.StreamResponse:
     core = request.app[CORE]
     filters = {key: request.query.get(key, "").strip()[:100] for key in FIELDS if request.query.get(key, "").strip()}

@@ -6,10 +6,10 @@ from datetime import date
 from aiohttp import web
 
 from console.auth import require
+from core.domain.permissions import Action
 from console.keys import CORE, STAFF
 from console.rendering import not_found, path_id, refused, render
 from core.domain import DomainError, NotFound
-from core.domain.staff import Role
 from core.forms.normalize import parse_date
 from core.texts import text
 
@@ -45,13 +45,13 @@ async def _list_page(request, *, form=None, error=None, status=200):
 
 
 @routes.get("/batches")
-@require(Role.ADMIN)
+@require(Action.BATCHES_MANAGE)
 async def batches(request: web.Request) -> web.StreamResponse:
     return await _list_page(request)
 
 
 @routes.post("/batches")
-@require(Role.ADMIN)
+@require(Action.BATCHES_MANAGE)
 async def create_batch(request: web.Request) -> web.StreamResponse:
     core = request.app[CORE]
     form = await request.post()
@@ -60,7 +60,7 @@ async def create_batch(request: web.Request) -> web.StreamResponse:
         dates = _dates(form)
         await core.batches.create(name=kept["name"], registration_opens=dates["opens"], registration_closes=dates["closes"],
                                   matching_starts=dates["matching"], publicity_starts=dates["publicity"],
-                                  actor=request[STAFF].actor)
+                                  actor=request[STAFF])
     except DomainError as refusal:
         return await _list_page(request, form=kept, error=refused(request, refusal), status=400)
     raise web.HTTPSeeOther("/batches?ok=batch_created")
@@ -71,7 +71,7 @@ def _batch_id(request: web.Request) -> str:
 
 
 @routes.get("/batches/{batch_id:\\d+}")
-@require(Role.ADMIN)
+@require(Action.BATCHES_MANAGE)
 async def edit_batch(request: web.Request) -> web.StreamResponse:
     core = request.app[CORE]
     try:
@@ -82,7 +82,7 @@ async def edit_batch(request: web.Request) -> web.StreamResponse:
 
 
 @routes.post("/batches/{batch_id:\\d+}")
-@require(Role.ADMIN)
+@require(Action.BATCHES_MANAGE)
 async def update_batch(request: web.Request) -> web.StreamResponse:
     core = request.app[CORE]
     ref = _batch_id(request)
@@ -96,7 +96,7 @@ async def update_batch(request: web.Request) -> web.StreamResponse:
         dates = _dates(form)
         await core.batches.update(ref=ref, registration_opens=dates["opens"], registration_closes=dates["closes"],
                                   matching_starts=dates["matching"], publicity_starts=dates["publicity"],
-                                  actor=request[STAFF].actor)
+                                  actor=request[STAFF])
     except DomainError as refusal:
         return render(request, "console/batch_edit.html", status=400, batch=batch, form=kept, error=refused(request, refusal),
                       zone=core.settings.zone)

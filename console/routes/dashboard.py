@@ -4,16 +4,16 @@ from __future__ import annotations
 from aiohttp import web
 
 from console.auth import require
+from core.domain.permissions import Action
 from console.dashboard_data import load_dashboard
 from console.keys import CORE
 from console.rendering import query_id, render
-from core.domain.staff import Role
 
 routes = web.RouteTableDef()
 
 
 @routes.get("/")
-@require(Role.REVIEWER)
+@require(Action.REVIEW_READ)
 async def dashboard(request: web.Request) -> web.StreamResponse:
     core = request.app[CORE]
     board = await load_dashboard(core.figures, zone=core.settings.zone, now=core.clock(), batch_id=query_id(request, "batch"))

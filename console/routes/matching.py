@@ -1,20 +1,22 @@
 """Console pages: matching runs for a batch, their proposals and explanations, confirming, lifting the cap."""
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from aiohttp import web
 
 from console.auth import require
+from core.domain.permissions import Action, AnyActor
 from console.keys import CORE, STAFF
 from console.rendering import form_id, form_integer, not_found, path_id, refused, render
 from console.routes.review import queue_service
+from console.spreadsheets import send_xlsx
 from core.bootstrap import Core
 from core.domain import ApplicationStatus, DomainError, NotFound
 from core.domain.appointments import DEFAULT_MAX_UNIVERSITIES
 from core.domain.limits import MAX_LIFTED_UNIVERSITIES, shown
-from core.domain.staff import Role
-from core.exports import run_workbook
+from core.exports import write_run_workbook
 from core.services.matching_jobs import (
     JobAlreadyRunning, JobState, MatchingJobService, MatchingJobView,
 )
@@ -25,7 +27,6 @@ from core.texts import text
 routes = web.RouteTableDef()
 log = logging.getLogger("innoeng.console")
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DEFAULT_TIME_LIMIT_S = 10
 MAX_TIME_LIMIT_S = 600
 
@@ -35,7 +36,7 @@ def job_service(request_or_core: web.Request | Core) -> MatchingJobService:
     return core.matching.jobs
 
 
-async def start_job(core: Core, *, batch_id: int, staff: str, time_limit: float) -> MatchingJobView:
+async def start_job(core: Core, *, batch_id: int, staff: AnyActor, time_limit: float) -> MatchingJobView:
     """Asks for a run (a queued job, refused while the batch has one unfinished); a worker solves it."""
     return await core.matching.request_run(batch_id=batch_id, staff=staff, time_limit=time_limit)
 
@@ -61,20 +62,20 @@ async def _overview(request: web.Request, *, error: str | None = None, entered: 
 
 
 @routes.get("/matching")
-@require(Role.COORDINATOR)
+@require(Action.MATCHING_VIEW)
 async def overview(request: web.Request) -> web.Response:
     return await _overview(request)
 
 
 @routes.post("/matching/runs")
-@require(Role.COORDINATOR)
+@require(Action.MATCHING_RUN)
 async def start_run(request: web.Request) -> web.StreamResponse:
     posted = await request.post()
     try:
         batch_id = form_id(posted.get("batch_id", ""), "批次", key="batch_id")
         time_limit = form_integer(posted.get("time_limit", DEFAULT_TIME_LIMIT_S) or DEFAULT_TIME_LIMIT_S, "计算时限（秒）",
                                   key="time_limit", minimum=1, maximum=MAX_TIME_LIMIT_S)
-        job = await start_job(request.app[CORE], batch_id=batch_id, staff=request[STAFF].actor, time_limit=time_limit)
+        job = await start_job(request.app[CORE], batch_id=batch_id, staff=request[STAFF], time_limit=time_limit)
     except JobAlreadyRunning as refusal:
         return await _overview(request, error=refusal.message, entered=dict(posted), status=409,
                                running_job=refusal.job_id)
@@ -84,7 +85,7 @@ async def start_run(request: web.Request) -> web.StreamResponse:
 
 
 @routes.get("/matching/jobs/{job_id:[0-9a-f]{32}}")
-@require(Role.COORDINATOR)
+@require(Action.MATCHING_VIEW)
 async def job_progress(request: web.Request) -> web.StreamResponse:
     jobs = job_service(request)
     try:
@@ -135,27 +136,26 @@ async def _run_page(request: web.Request, run_id: int, *, error: str | None = No
 
 
 @routes.get("/matching/runs/{run_id:\\d+}")
-@require(Role.COORDINATOR)
+@require(Action.MATCHING_VIEW)
 async def run_detail(request: web.Request) -> web.Response:
     return await _run_page(request, path_id(request, "run_id"))
 
 
 @routes.get("/matching/runs/{run_id:\\d+}.xlsx")
-@require(Role.COORDINATOR)
-async def run_export(request: web.Request) -> web.Response:
+@require(Action.MATCHING_VIEW)
+async def run_export(request: web.Request) -> web.StreamResponse:
     try:
         run = await request.app[CORE].matching.get(run_id=path_id(request, "run_id"))
     except NotFound:
         not_found(request)
-    core = request.app[CORE]
-    response = web.Response(body=run_workbook(run, kept=await core.appointments.kept_by(run=run)),
-                            content_type=XLSX)
-    response.headers["Content-Disposition"] = f'attachment; filename="match-run-{run.id}.xlsx"'
-    return response
+    kept = await request.app[CORE].appointments.kept_by(run=run)
+    # Written to a file off the event loop (a national run has thousands of pairs), then sent from it.
+    return await send_xlsx(request, lambda target: asyncio.to_thread(write_run_workbook, target, run, kept=kept),
+                           f"match-run-{run.id}.xlsx")
 
 
 @routes.post("/matching/runs/{run_id:\\d+}/confirm")
-@require(Role.COORDINATOR)
+@require(Action.MATCHING_CONFIRM)
 async def confirm(request: web.Request) -> web.StreamResponse:
     run_id = path_id(request, "run_id")
     posted = await request.post()
@@ -165,7 +165,7 @@ async def confirm(request: web.Request) -> web.StreamResponse:
             chosen = [form_id(value, "配对", key="proposal") for value in posted.getall("proposal", [])]
             if not chosen:
                 raise DomainError(text("console.pick_pairs"))
-        await request.app[CORE].matching.confirm(run_id=run_id, staff=request[STAFF].actor, proposal_ids=chosen)
+        await request.app[CORE].matching.confirm(run_id=run_id, staff=request[STAFF], proposal_ids=chosen)
     except NotFound:
         not_found(request)
     except DomainError as refusal:
@@ -174,7 +174,7 @@ async def confirm(request: web.Request) -> web.StreamResponse:
 
 
 @routes.post("/matching/cap")
-@require(Role.COORDINATOR)
+@require(Action.MATCHING_CAP_LIFT)
 async def lift_cap(request: web.Request) -> web.StreamResponse:
     posted = await request.post()
     try:
@@ -185,7 +185,7 @@ async def lift_cap(request: web.Request) -> web.StreamResponse:
         maximum = form_integer(posted.get("max_universities", ""), "最多受聘高校数", key="max_universities",
                                minimum=DEFAULT_MAX_UNIVERSITIES + 1, maximum=MAX_LIFTED_UNIVERSITIES)
         await request.app[CORE].matching.lift_cap(expert_application_id=expert_id, max_universities=maximum,
-                                                  reason=str(posted.get("reason", "")), staff=request[STAFF].actor)
+                                                  reason=str(posted.get("reason", "")), staff=request[STAFF])
     except NotFound as refusal:  # the expert named does not exist: said beside the field
         return await _overview(request, error=refused(request, DomainError(refusal.message, field="expert_application_id")),
                                entered=dict(posted), status=400)

@@ -6,11 +6,11 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from console.auth import require
+from core.domain.permissions import Action
 from console.keys import CORE, STAFF
 from console.notifications_data import OUTBOX_STATES, load_outbox
 from console.rendering import form_id, query_id, refused, render
 from core.domain import DomainError
-from core.domain.staff import Role
 from core.services.common import CHANNELS
 from core.services.notifications import NotificationService
 from core.texts import text
@@ -40,26 +40,26 @@ async def _page(request: web.Request, *, filters: dict[str, str] | None = None, 
 
 
 @routes.get("/notifications")
-@require(Role.COORDINATOR)
+@require(Action.NOTIFICATIONS_VIEW)
 async def notifications(request: web.Request) -> web.StreamResponse:
     return await _page(request)
 
 
 @routes.post("/notifications/retry")
-@require(Role.COORDINATOR)
+@require(Action.NOTIFICATIONS_RETRY)
 async def retry(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     staff = request[STAFF]
     back = _filters(form)
     service = _service(request)
     if form.get("all_failed") == "1":
-        count = await service.retry(all_failed=True, actor=staff.actor)
+        count = await service.retry(all_failed=True, actor=staff)
     else:
         try:
             ids = sorted({form_id(v, "通知", key="id") for v in form.getall("id", [])})
             if not ids:
                 raise DomainError(text("console.retry_none_selected"))
-            count = await service.retry(message_ids=ids, actor=staff.actor)
+            count = await service.retry(message_ids=ids, actor=staff)
         except DomainError as refusal:
             return await _page(request, filters=back, error=refused(request, refusal), status=400)
     raise web.HTTPSeeOther(f"/notifications?{urlencode({**back, 'ok': 'retried', 'count': count})}")

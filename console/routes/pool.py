@@ -4,24 +4,16 @@ from __future__ import annotations
 from aiohttp import web
 
 from console.auth import require
+from core.domain.permissions import Action
 from console.rendering import render
 from console.routes.review import PAGE_SIZE, POOL, choices, filters_from, queue_page, queue_service
+from console.spreadsheets import send_xlsx
 from core.domain import FormKind
-from core.domain.staff import Role
 
 routes = web.RouteTableDef()
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _xlsx(content: bytes, filename: str) -> web.Response:
-    response = web.Response(body=content, content_type=XLSX)
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
 @routes.get("/pool")
-@require(Role.REVIEWER)
+@require(Action.REVIEW_READ)
 async def pool(request: web.Request) -> web.Response:
     form = filters_from(request, **POOL)
     page = await queue_page(request, form)
@@ -30,14 +22,16 @@ async def pool(request: web.Request) -> web.Response:
 
 
 @routes.get("/pool.xlsx")
-@require(Role.REVIEWER)
-async def pool_export(request: web.Request) -> web.Response:
+@require(Action.REVIEW_READ)
+async def pool_export(request: web.Request) -> web.StreamResponse:
     form = filters_from(request, **POOL)
-    return _xlsx(await queue_service(request).pool_workbook(filters=form.filters), "pool.xlsx")
+    queue = queue_service(request)
+    return await send_xlsx(request, lambda target: queue.write_pool_workbook(filters=form.filters, target=target),
+                           "pool.xlsx")
 
 
 @routes.get("/intents")
-@require(Role.REVIEWER)
+@require(Action.REVIEW_READ)
 async def intents(request: web.Request) -> web.Response:
     form = filters_from(request, form=FormKind.UNIVERSITY.value)
     page = await queue_page(request, form)
@@ -46,7 +40,9 @@ async def intents(request: web.Request) -> web.Response:
 
 
 @routes.get("/intents.xlsx")
-@require(Role.REVIEWER)
-async def intents_export(request: web.Request) -> web.Response:
+@require(Action.REVIEW_READ)
+async def intents_export(request: web.Request) -> web.StreamResponse:
     form = filters_from(request, form=FormKind.UNIVERSITY.value)
-    return _xlsx(await queue_service(request).intents_workbook(filters=form.filters), "intents.xlsx")
+    queue = queue_service(request)
+    return await send_xlsx(request, lambda target: queue.write_intents_workbook(filters=form.filters, target=target),
+                           "intents.xlsx")

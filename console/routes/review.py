@@ -7,11 +7,11 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from console.auth import require
+from core.domain.permissions import Action
 from console.keys import CORE, STAFF
 from console.rendering import not_found, path_id, refused, render
 from core.domain import CORE_COURSES, DomainError, FormKind, NotFound
 from core.domain.limits import SEARCH, parse_int
-from core.domain.staff import Role
 from core.domain.status import STATUS_LABELS, ApplicationStatus
 from core.domain.vocabulary import EMPLOYER_TYPES, PRIORITY_CONDITIONS, PROVINCES, TEACHING_MODES
 from core.eligibility import OUTCOME_LABELS
@@ -133,7 +133,7 @@ async def queue_page(request: web.Request, form: FilterForm):
 
 
 @routes.get("/applications")
-@require(Role.REVIEWER)
+@require(Action.REVIEW_READ)
 async def review_queue(request: web.Request) -> web.Response:
     form = filters_from(request, form=FormKind.EXPERT.value, default_status=ApplicationStatus.SUBMITTED.value)
     page = await queue_page(request, form)
@@ -142,7 +142,7 @@ async def review_queue(request: web.Request) -> web.Response:
 
 
 @routes.get("/applications/{application_id:\\d+}")
-@require(Role.REVIEWER)
+@require(Action.REVIEW_READ)
 async def application_detail(request: web.Request) -> web.Response:
     return await detail_page(request)
 
@@ -177,7 +177,7 @@ async def _decide(request: web.Request, action: str) -> web.StreamResponse:
     application_id = path_id(request, "application_id")
     posted = await request.post()
     message = str(posted.get("message", ""))
-    staff = request[STAFF].actor
+    staff = request[STAFF]
     review = request.app[CORE].review
     try:
         if action == "approve":
@@ -197,25 +197,25 @@ async def _decide(request: web.Request, action: str) -> web.StreamResponse:
 
 
 @routes.post("/applications/{application_id:\\d+}/approve")
-@require(Role.REVIEWER)
+@require(Action.REVIEW_DECIDE)
 async def approve(request: web.Request) -> web.StreamResponse:
     return await _decide(request, "approve")
 
 
 @routes.post("/applications/{application_id:\\d+}/reject")
-@require(Role.REVIEWER)
+@require(Action.REVIEW_DECIDE)
 async def reject(request: web.Request) -> web.StreamResponse:
     return await _decide(request, "reject")
 
 
 @routes.post("/applications/{application_id:\\d+}/request-info")
-@require(Role.REVIEWER)
+@require(Action.REVIEW_DECIDE)
 async def request_info(request: web.Request) -> web.StreamResponse:
     return await _decide(request, "request-info")
 
 
 @routes.get("/applications/{application_id:\\d+}/documents/{document_id:\\d+}")
-@require(Role.REVIEWER)
+@require(Action.REVIEW_READ)
 async def document(request: web.Request) -> web.StreamResponse:
     try:
         view, content = await queue_service(request).document(

@@ -4,6 +4,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from console.auth import require
+from core.domain.permissions import Action
 from console.keys import CORE, STAFF
 from console.rendering import form_integer, not_found, path_id, refused, render
 from core.domain import DomainError, NotFound
@@ -24,19 +25,19 @@ async def _list_page(request, *, form=None, error=None, link=None, status=200):
 
 
 @routes.get("/staff")
-@require(Role.ADMIN)
+@require(Action.STAFF_ADMIN)
 async def staff_accounts(request: web.Request) -> web.StreamResponse:
     return await _list_page(request)
 
 
 @routes.post("/staff")
-@require(Role.ADMIN)
+@require(Action.STAFF_ADMIN)
 async def add_account(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     kept = {key: str(form.get(key, "")).strip() for key in ("email", "name", "role")}
     try:
         link = await request.app[CORE].staff.add(email=kept["email"], name=kept["name"], role=kept["role"],
-                                                 actor=request[STAFF].actor)
+                                                 actor=request[STAFF])
     except DomainError as refusal:
         return await _list_page(request, form=kept, error=refused(request, refusal), status=400)
     # Shown once, on this response only (no-store): the link is as good as a password until used.
@@ -51,18 +52,18 @@ async def _account(request: web.Request):
 
 
 @routes.get(r"/staff/{account_id:\d+}")
-@require(Role.ADMIN)
+@require(Action.STAFF_ADMIN)
 async def show_account(request: web.Request) -> web.StreamResponse:
     account = await _account(request)
     raise web.HTTPSeeOther(f"/staff#account-{account.id}")
 
 
 @routes.post(r"/staff/{account_id:\d+}")
-@require(Role.ADMIN)
+@require(Action.STAFF_ADMIN)
 async def change_account(request: web.Request) -> web.StreamResponse:
     account = await _account(request)
     service = request.app[CORE].staff
-    actor = request[STAFF].actor
+    actor = request[STAFF]
     form = await request.post()
     ref = str(account.id)
     action = str(form.get("action", ""))
@@ -115,7 +116,7 @@ def _shown(name: str, value) -> str:
 
 
 @routes.get("/staff/settings")
-@require(Role.ADMIN)
+@require(Action.SETTINGS_VIEW)
 async def settings_view(request: web.Request) -> web.StreamResponse:
     settings = request.app[CORE].settings
     rows = [(name.upper(), _shown(name, getattr(settings, name))) for name in type(settings).model_fields]

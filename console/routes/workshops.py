@@ -4,11 +4,11 @@ from __future__ import annotations
 from aiohttp import web
 
 from console.auth import require
+from core.domain.permissions import Action
 from console.keys import CORE, STAFF
 from console.rendering import act_then_redirect, form_id, not_found, path_id, refused, render
 from core.domain import DomainError, NotFound
 from core.domain.limits import shown
-from core.domain.staff import Role
 from core.services.events import AUDIENCES, EVENT_KINDS, RSVP_LABELS, parse_event_time
 from core.texts import text
 
@@ -42,13 +42,13 @@ async def _list_page(request: web.Request, *, error: str | None = None, entered:
 
 
 @routes.get("/workshops")
-@require(Role.COORDINATOR)
+@require(Action.EVENTS_VIEW)
 async def workshops(request: web.Request) -> web.Response:
     return await _list_page(request)
 
 
 @routes.post("/workshops")
-@require(Role.COORDINATOR)
+@require(Action.EVENTS_MANAGE)
 async def create(request: web.Request) -> web.StreamResponse:
     posted = await request.post()
     try:
@@ -57,7 +57,7 @@ async def create(request: web.Request) -> web.StreamResponse:
             starts_at=_when(request, posted.get("starts_at"), "starts_at"),
             ends_at=_when(request, posted.get("ends_at"), "ends_at"),
             venue=str(posted.get("venue", "")), online_url=str(posted.get("online_url", "")),
-            description=str(posted.get("description", "")), actor=request[STAFF].actor,
+            description=str(posted.get("description", "")), actor=request[STAFF],
         )
     except DomainError as refusal:
         return await _list_page(request, error=refused(request, refusal), entered=dict(posted), status=400)
@@ -84,7 +84,7 @@ async def _detail(request: web.Request, *, error: str | None = None, entered: di
 
 
 @routes.get("/workshops/{event_id:\\d+}")
-@require(Role.COORDINATOR)
+@require(Action.EVENTS_VIEW)
 async def workshop(request: web.Request) -> web.Response:
     return await _detail(request)
 
@@ -93,13 +93,13 @@ async def _act(request: web.Request, action, done: str) -> web.StreamResponse:
     object_id = path_id(request, "event_id")
     return await act_then_redirect(
         request,
-        act=lambda posted: action(request.app[CORE].events, object_id, posted, request[STAFF].actor),
+        act=lambda posted: action(request.app[CORE].events, object_id, posted, request[STAFF]),
         redisplay=_detail, done_url=f"/workshops/{object_id}?ok={done}",
     )
 
 
 @routes.post("/workshops/{event_id:\\d+}/update")
-@require(Role.COORDINATOR)
+@require(Action.EVENTS_MANAGE)
 async def update(request: web.Request) -> web.StreamResponse:
     async def change(service, event_id, posted, actor):
         await service.update(
@@ -114,7 +114,7 @@ async def update(request: web.Request) -> web.StreamResponse:
 
 
 @routes.post("/workshops/{event_id:\\d+}/cancel")
-@require(Role.COORDINATOR)
+@require(Action.EVENTS_MANAGE)
 async def cancel(request: web.Request) -> web.StreamResponse:
     async def call_off(service, event_id, posted, actor):
         await service.cancel(event_id=event_id, actor=actor, reason=str(posted.get("reason", "")))
@@ -123,7 +123,7 @@ async def cancel(request: web.Request) -> web.StreamResponse:
 
 
 @routes.post("/workshops/{event_id:\\d+}/invite")
-@require(Role.COORDINATOR)
+@require(Action.EVENTS_MANAGE)
 async def invite(request: web.Request) -> web.StreamResponse:
     async def send(service, event_id, posted, actor):
         batch = str(posted.get("batch_id", "")).strip()

@@ -97,6 +97,9 @@ class Application(Base):
         Index("ix_applications_queue", "form", "status", "submitted_at", "id"),
         # A person's applications: read by every participant page and by the web sign-in's Telegram check.
         Index("ix_applications_person", "person_id"),
+        # A batch's figures (dashboard, /stats, digest): grouped counts read from the index alone, never the
+        # rows with their answers (at 100,000 applications the table is ~270 MB, this index a few MB).
+        Index("ix_applications_figures", "batch_id", "form", "status", "province", "submitted_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -211,6 +214,10 @@ class OutboxMessage(Base):
 
 # The claim reads queued rows in this order: most urgent first, then oldest due (migration 0013).
 Index("ix_outbox_claim", OutboxMessage.status, OutboxMessage.priority.desc(), OutboxMessage.due_at, OutboxMessage.id)
+# The resource pool (approved experts, highest priority first, then who came first), a page at a time: read in
+# index order and stopped at the page's end, instead of sorting every approved expert of a course.
+Index("ix_applications_pool", Application.form, Application.status, Application.priority_score.desc(),
+      Application.submitted_at, Application.id)
 
 
 class ChannelPause(Base):

@@ -1,7 +1,7 @@
 """After staff confirm a pair: both sides answer, staff start publicity (公示), agreement, filing (备案)."""
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import AsyncIterator, Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -22,8 +22,10 @@ from core.domain.appointments import (
     first_working_day,
 )
 from core.domain.limits import AGREEMENT_CONTENT, DECLINE_REASON, FILING_NOTE, MAX_AGREEMENT_HOURS, OBJECTION_NOTE
+from core.domain.permissions import Action, AnyActor
 from core.domain.vocabulary import EMPLOYER_TYPES, TEACHING_MODES
 from core.services.common import Clock, audit, queue_notification, utc_now
+from core.services.permissions import authorize
 from core.texts import text
 from core.working_days import ChinaWorkingDays
 
@@ -121,6 +123,22 @@ class AppointmentService:
                     Application.batch_id == batch_id)
             return await self._views(uow, (await uow.session.scalars(stmt)).all())
 
+    async def chunks(self, *, statuses: Iterable[str], size: int = 500) -> AsyncIterator[list[AppointmentView]]:
+        """`list(statuses=...)` in order, `size` appointments at a time (keyset on the id, two queries a chunk):
+        the filing list of a national batch runs to thousands and its export holds one chunk at a time."""
+        wanted, after = list(statuses), 0
+        while True:
+            async with self._uow() as uow:
+                rows = (await uow.session.scalars(
+                    select(Appointment).where(Appointment.status.in_(wanted), Appointment.id > after)
+                    .order_by(Appointment.id).limit(size))).all()
+                if not rows:
+                    return
+                views, after, full = await self._views(uow, rows), rows[-1].id, len(rows) == size
+            yield views
+            if not full:
+                return
+
     async def kept_by(self, *, run: Any) -> dict[tuple[int, int, str], AppointmentView]:
         """The appointments behind a run's pairs kept from earlier runs, as they stand now, by (expert
         application, university application, course): the run page and every export of the run show them.
@@ -208,11 +226,12 @@ class AppointmentService:
         return PublicityPreview(starts_on=start, ends_on=end, working_days=self._publicity_days,
                                 warnings=self.calendar_warnings(years=range(start.year, end.year + 1)))
 
-    async def start_publicity(self, *, appointment_ids: Sequence[int], staff: str,
+    async def start_publicity(self, *, appointment_ids: Sequence[int], staff: AnyActor,
                               starts_on: date | None = None) -> list[AppointmentView]:
         """Staff publicise (公示) pairs both sides accepted: all of them or, if one cannot start, none.
 
         The period is `publicity_preview(starts_on=...)`; both sides hear when it starts and when it ends."""
+        staff = (await authorize(self._uow, self._clock, staff, Action.PUBLICITY_START)).actor
         ids = list(dict.fromkeys(int(i) for i in appointment_ids))
         if not ids:
             raise DomainError(text("appointments.publicity_none_chosen"), code="none_chosen")
@@ -261,8 +280,9 @@ class AppointmentService:
         """What staff should know about the working-day calendar for these years (empty: all covered)."""
         return [text("calendar.uncovered_year", year=year) for year in sorted(set(years)) if not self._working_days.covers(year)]
 
-    async def record_objection(self, *, appointment_id: int, staff: str, note: str, upheld: bool | None) -> AppointmentView:
+    async def record_objection(self, *, appointment_id: int, staff: AnyActor, note: str, upheld: bool | None) -> AppointmentView:
         """An objection raised during publicity: pending (None), dismissed (False) or upheld (True, cancels)."""
+        staff = (await authorize(self._uow, self._clock, staff, Action.OBJECTION_RECORD, subject=f"appointment:{appointment_id}")).actor
         note = OBJECTION_NOTE.check(note)
         now = self._clock()
         async with self._uow() as uow:
@@ -286,9 +306,10 @@ class AppointmentService:
             return await self._view(uow, row)
 
     async def record_agreement(
-        self, *, appointment_id: int, staff: str, signed_on: date, term_years: int, hours: int, content: str,
+        self, *, appointment_id: int, staff: AnyActor, signed_on: date, term_years: int, hours: int, content: str,
         employer_consent: bool,
     ) -> AppointmentView:
+        staff = (await authorize(self._uow, self._clock, staff, Action.AGREEMENT_RECORD, subject=f"appointment:{appointment_id}")).actor
         now = self._clock()
         problems = []
         if not 1 <= term_years <= MAX_AGREEMENT_YEARS:
@@ -325,7 +346,8 @@ class AppointmentService:
             await uow.commit()
             return await self._view(uow, row)
 
-    async def record_filing(self, *, appointment_id: int, staff: str, filed_on: date, note: str | None = None) -> AppointmentView:
+    async def record_filing(self, *, appointment_id: int, staff: AnyActor, filed_on: date, note: str | None = None) -> AppointmentView:
+        staff = (await authorize(self._uow, self._clock, staff, Action.FILING_RECORD, subject=f"appointment:{appointment_id}")).actor
         note = FILING_NOTE.optional(note)
         now = self._clock()
         async with self._uow() as uow:

@@ -13,6 +13,8 @@ from core.domain.limits import BATCH_NAME, id_in_range, parse_int
 from core.services.common import Clock, audit, batch_view, utc_now
 from core.services.views import BatchView
 from core.texts import text
+from core.domain.permissions import Action, AnyActor
+from core.services.permissions import authorize
 
 __all__ = ["BatchService", "end_of_day", "start_of_day"]
 
@@ -59,8 +61,9 @@ class BatchService:
         registration_closes: date,
         matching_starts: date | None = None,
         publicity_starts: date | None = None,
-        actor: str = "cli",
+        actor: AnyActor = "cli",
     ) -> BatchView:
+        actor = (await authorize(self._uow, self._clock, actor, Action.BATCHES_MANAGE)).actor
         name = BATCH_NAME.check(name)
         now = self._clock()
         async with self._uow() as uow:
@@ -91,8 +94,9 @@ class BatchService:
         registration_closes: date | None = None,
         matching_starts: date | None | object = _UNSET,
         publicity_starts: date | None | object = _UNSET,
-        actor: str = "cli",
+        actor: AnyActor = "cli",
     ) -> BatchView:
+        actor = (await authorize(self._uow, self._clock, actor, Action.BATCHES_MANAGE)).actor
         now = self._clock()
         async with self._uow() as uow:
             batch = await self._find(uow, ref)

@@ -27,6 +27,8 @@ from core.domain.limits import WORKSHOP_CANCEL_REASON, WORKSHOP_DESCRIPTION, WOR
 from core.forms.normalize import parse_date
 from core.services.common import Clock, audit, queue_notification, utc_now
 from core.texts import text
+from core.domain.permissions import Action, AnyActor
+from core.services.permissions import authorize
 
 __all__ = [
     "AUDIENCES",
@@ -187,8 +189,9 @@ class EventService:
         venue: str | None = None,
         online_url: str | None = None,
         description: str | None = None,
-        actor: str,
+        actor: AnyActor,
     ) -> EventView:
+        actor = (await authorize(self._uow, self._clock, actor, Action.EVENTS_MANAGE)).actor
         now = self._clock()
         event = Event(
             kind=event_kind(kind),
@@ -217,7 +220,7 @@ class EventService:
         self,
         *,
         event_id: int,
-        actor: str,
+        actor: AnyActor,
         title: str | None = None,
         starts_at: datetime | None = None,
         ends_at: datetime | None = None,
@@ -226,6 +229,7 @@ class EventService:
         description: str | None = _UNSET,
     ) -> EventView:
         """Changes what invitees were told; they get an update (with a newer calendar SEQUENCE)."""
+        actor = (await authorize(self._uow, self._clock, actor, Action.EVENTS_MANAGE)).actor
         # Every text within its limit and the link a web address, before anything is loaded.
         title = WORKSHOP_TITLE.check(title) if title is not None else None
         venue = WORKSHOP_VENUE.optional(venue) if venue is not _UNSET else venue
@@ -269,7 +273,8 @@ class EventService:
             await uow.commit()
             return _view(event, await self._tally(uow, event.id))
 
-    async def cancel(self, *, event_id: int, actor: str, reason: str | None = None) -> EventView:
+    async def cancel(self, *, event_id: int, actor: AnyActor, reason: str | None = None) -> EventView:
+        actor = (await authorize(self._uow, self._clock, actor, Action.EVENTS_MANAGE)).actor
         reason = WORKSHOP_CANCEL_REASON.optional(reason)
         now = self._clock()
         async with self._uow() as uow:
@@ -293,12 +298,13 @@ class EventService:
         self,
         *,
         event_id: int,
-        actor: str,
+        actor: AnyActor,
         audience: str,
         person_ids: Iterable[int] = (),
         batch_id: int | None = None,
     ) -> InviteResult:
         """Invites an audience; inviting someone twice is a no-op, so staff can re-run it as the pool grows."""
+        actor = (await authorize(self._uow, self._clock, actor, Action.EVENTS_MANAGE)).actor
         if audience not in AUDIENCES:
             raise DomainError(text("events.unknown_audience", audience=audience, audiences="、".join(AUDIENCES)))
         now = self._clock()

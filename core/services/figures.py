@@ -183,10 +183,26 @@ def _top(counts: Iterable[tuple[str | None, int]], limit: int) -> tuple[Count, .
 
 
 async def batch_figures(uow: UnitOfWork, batch: Batch, *, provinces_shown: int = PROVINCES_SHOWN) -> BatchFigures:
-    """The figures of one batch, in five grouped queries whatever its size."""
+    """The figures of one batch, in three grouped queries whatever its size.
+
+    The counts per status, the pool per province and the applicants per province are one query grouped by
+    (form, status, province), added up here: each is a sum of its groups. At 100,000 applications that is one
+    index-only scan of ix_applications_figures instead of three passes over the batch."""
     session = uow.session
     in_batch = Application.batch_id == batch.id
-    by_status = (await status_counts(uow, [batch.id]))[batch.id]
+    by_status = {form.value: {status.value: 0 for status in ApplicationStatus} for form in FormKind}
+    pool_provinces: list[tuple[str | None, int]] = []
+    applicants: dict[str, list[tuple[str | None, int]]] = {form.value: [] for form in FormKind}
+    active = {s.value for s in ACTIVE_STATUSES}
+    for form, status, province, count in (await session.execute(
+            select(Application.form, Application.status, Application.province, func.count()).where(in_batch)
+            .group_by(Application.form, Application.status, Application.province))).all():
+        statuses = by_status.setdefault(form, {})
+        statuses[status] = statuses.get(status, 0) + count
+        if status in active:
+            applicants.setdefault(form, []).append((province, count))
+        if form == FormKind.EXPERT.value and status == ApplicationStatus.APPROVED.value:
+            pool_provinces.append((province, count))
     approved_expert = (Application.form == FormKind.EXPERT.value) & (Application.status == ApplicationStatus.APPROVED.value)
     pool = dict((await session.execute(
         select(ExpertCourse.course, func.count()).join(Application, Application.id == ExpertCourse.application_id)
@@ -197,15 +213,6 @@ async def batch_figures(uow: UnitOfWork, batch: Batch, *, provinces_shown: int =
         .where(in_batch, Application.form == FormKind.UNIVERSITY.value,
                Application.status == ApplicationStatus.APPROVED.value)
         .group_by(CourseDemand.course))).all())
-    pool_provinces = (await session.execute(
-        select(Application.province, func.count()).where(in_batch, approved_expert)
-        .group_by(Application.province))).all()
-    applicants: dict[str, list[tuple[str | None, int]]] = {form.value: [] for form in FormKind}
-    for form, province, count in (await session.execute(
-            select(Application.form, Application.province, func.count())
-            .where(in_batch, Application.status.in_([s.value for s in ACTIVE_STATUSES]))
-            .group_by(Application.form, Application.province))).all():
-        applicants.setdefault(form, []).append((province, count))
     return BatchFigures(
         batch=batch_view(batch),
         by_status=by_status,

@@ -19,10 +19,12 @@ from core.domain.appointments import (
     AppointmentStatus,
 )
 from core.domain.limits import CAP_REASON, MAX_LIFTED_UNIVERSITIES
+from core.domain.permissions import Action, AnyActor
 from core.domain.vocabulary import PRIORITY_CONDITIONS, TEACHING_MODES, TITLES
 import core.matching as matching
 from core.matching import build_instance, score_pair
 from core.services.common import Clock, audit, queue_notification, queue_sms, utc_now
+from core.services.permissions import authorize
 from core.services.matching_jobs import ClaimedJob, JobState, MatchingJobService, MatchingJobView, new_worker_id
 from core.services.profiles import (
     active_universities,
@@ -118,7 +120,7 @@ class MatchingService:
             return RunPreview(batch_id=batch.id, batch_name=batch.name, experts=len(experts), universities=len(universities),
                               demands=len(demands), slots=sum(d.experts_needed for d in demands))
 
-    async def request_run(self, *, batch_id: int, staff: str, time_limit: float = 10.0,
+    async def request_run(self, *, batch_id: int, staff: AnyActor, time_limit: float = 10.0,
                           reply_chat: int | None = None) -> MatchingJobView:
         """Asks for a run of the batch as it stands: a queued job that a worker (the notifier process,
         `innoeng run` or `innoeng match worker`) claims and solves. What the console, the bot's /match and
@@ -126,9 +128,10 @@ class MatchingService:
 
         One run per batch at a time, whoever asks: refused with JobAlreadyRunning (the same Chinese reason
         for the console, the bot and the CLI) while another job of the batch is unfinished."""
+        staff = (await authorize(self._uow, self._clock, staff, Action.MATCHING_RUN, subject=f"batch:{batch_id}")).actor
         return await self.jobs.request(batch_id=batch_id, staff=staff, time_limit=time_limit, reply_chat=reply_chat)
 
-    async def run(self, *, batch_id: int, staff: str, time_limit: float = 10.0) -> RunView:
+    async def run(self, *, batch_id: int, staff: AnyActor, time_limit: float = 10.0) -> RunView:
         """Asks for a run and solves it in this process, as a worker would (the same claim, heartbeat and
         recording), or waits for the worker that claimed it first: for tests and scripts that want the run
         itself. A refusal or failure raises DomainError with the job's reason."""
@@ -246,8 +249,9 @@ class MatchingService:
                 stmt = stmt.where(MatchRun.batch_id == batch_id)
             return [await self._view(uow, run) for run in (await uow.session.scalars(stmt)).all()]
 
-    async def confirm(self, *, run_id: int, staff: str, proposal_ids: list[int] | None = None) -> RunView:
+    async def confirm(self, *, run_id: int, staff: AnyActor, proposal_ids: list[int] | None = None) -> RunView:
         """Sends the confirmed proposals to both sides; the cap of universities is checked once more here."""
+        staff = (await authorize(self._uow, self._clock, staff, Action.MATCHING_CONFIRM, subject=f"match_run:{run_id}")).actor
         now = self._clock()
         async with self._uow() as uow:
             run = await uow.session.get(MatchRun, run_id)
@@ -281,8 +285,9 @@ class MatchingService:
             await uow.commit()
             return await self._view(uow, run)
 
-    async def hold(self, *, run_id: int, proposal_ids: list[int], staff: str, release: bool = False) -> RunView:
+    async def hold(self, *, run_id: int, proposal_ids: list[int], staff: AnyActor, release: bool = False) -> RunView:
         """Puts pairs of a run on hold (or releases them): they stay proposed but "confirm all" skips them."""
+        staff = (await authorize(self._uow, self._clock, staff, Action.MATCHING_CONFIRM, subject=f"match_run:{run_id}")).actor
         now = self._clock()
         async with self._uow() as uow:
             run = await uow.session.get(MatchRun, run_id)
@@ -299,7 +304,8 @@ class MatchingService:
             await uow.commit()
             return await self._view(uow, run)
 
-    async def lift_cap(self, *, expert_application_id: int, max_universities: int, reason: str, staff: str) -> None:
+    async def lift_cap(self, *, expert_application_id: int, max_universities: int, reason: str, staff: AnyActor) -> None:
+        staff = (await authorize(self._uow, self._clock, staff, Action.MATCHING_CAP_LIFT, subject=f"application:{expert_application_id}")).actor
         if max_universities <= DEFAULT_MAX_UNIVERSITIES:
             raise DomainError(f"上限本就是 {DEFAULT_MAX_UNIVERSITIES} 所；放宽时请填写大于 {DEFAULT_MAX_UNIVERSITIES} 的数。",
                               field="max_universities")

@@ -30,6 +30,8 @@ from core.services.figures import needs_info_count, outbox_figures, queue_figure
 from core.services.preferences import UNSUBSCRIBED_REASON, opted_out, opted_out_people, preference_kind, skipped
 from core.services.privacy import mask_email, mask_phone
 from core.texts import ZH_CN
+from core.domain.permissions import Action, AnyActor
+from core.services.permissions import authorize
 
 __all__ = [
     "OUTBOX_CHANNEL",
@@ -459,8 +461,9 @@ class NotificationService:
             await uow.commit()
             return True
 
-    async def resume_channel(self, *, channel: str, actor: str = "notifier") -> bool:
+    async def resume_channel(self, *, channel: str, actor: AnyActor = "notifier") -> bool:
         """Lifts a pause (a probe got through, or staff fixed the cause); its queued rows go out at once."""
+        actor = (await authorize(self._uow, self._clock, actor, Action.NOTIFICATIONS_RETRY)).actor
         now = self._clock()
         async with self._uow() as uow:
             result = await uow.session.execute(
@@ -492,8 +495,9 @@ class NotificationService:
                 "last_error": row.last_error, "provider_reply": row.provider_reply,
             }
 
-    async def retry(self, *, message_ids: Iterable[int] = (), all_failed: bool = False, actor: str) -> int:
+    async def retry(self, *, message_ids: Iterable[int] = (), all_failed: bool = False, actor: AnyActor) -> int:
         """Queues failed, unknown-outcome or skipped rows again (staff judged it safe); returns how many."""
+        actor = (await authorize(self._uow, self._clock, actor, Action.NOTIFICATIONS_RETRY)).actor
         now = self._clock()
         ids = list(message_ids)
         async with self._uow() as uow:

@@ -6,13 +6,15 @@ fixed: one for the rows (plus one for the intents' demands), whatever the page s
 """
 from __future__ import annotations
 
+import asyncio
 import base64
+import io
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Any
+from typing import Any, BinaryIO
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, exists, false, func, literal, or_, select, tuple_
@@ -229,46 +231,73 @@ class QueueService:
 
     async def pool_workbook(self, *, filters: QueueFilters) -> bytes:
         """The approved experts under `filters` as an xlsx, contact details included (staff only)."""
+        buffer = io.BytesIO()
+        await self.write_pool_workbook(filters=filters, target=buffer)
+        return buffer.getvalue()
+
+    async def write_pool_workbook(self, *, filters: QueueFilters, target: BinaryIO) -> int:
+        """`pool_workbook` written to `target`, the rows read from a server-side cursor EXPORT_CHUNK at a time:
+        the whole national pool (60,000 rows at 100,000 experts) is never in memory. Returns the rows written."""
+        from core.exports import WorkbookWriter  # XlsxWriter: loaded by the first export, not by the bot
+
         filters = replace(filters, form=FormKind.EXPERT.value, statuses=(ApplicationStatus.APPROVED.value,),
                           order=QueueOrder.PRIORITY_FIRST)
+        book = WorkbookWriter(target)
+        sheet = book.sheet("产业兼职教师资源库", POOL_COLUMNS, widths=False)
         async with self._uow() as uow:
             stmt = self._filtered(uow, filters).order_by(*self._ordering(filters.order, backwards=False))
-            apps = (await uow.session.scalars(stmt)).all()
-            rows = []
-            for app in apps:
-                a = app.answers
-                rows.append((
-                    reference_number(app), a.get("name", ""), a.get("employer", ""),
-                    EMPLOYER_TYPES.get(a.get("employer_type"), ""), app.province or a.get("province", ""), a.get("city", ""),
-                    a.get("position", ""), _label("education", a.get("education")), TITLES.get(a.get("title"), ""),
-                    a.get("years_at_employer", ""), "、".join(a.get("courses") or []),
-                    TEACHING_MODES.get(a.get("teaching_mode"), ""), "、".join(a.get("offline_provinces") or []),
-                    "、".join(_label("available_times", t) for t in a.get("available_times") or []),
-                    "、".join(PRIORITY_CONDITIONS.get(p, p) for p in a.get("priority_conditions") or []),
-                    "是" if a.get("society_member") else "否", app.priority_score, a.get("max_universities", ""),
-                    a.get("mobile", ""), a.get("email", ""), self._local(app.reviewed_at),
-                ))
-        return _workbook("产业兼职教师资源库", POOL_COLUMNS, rows)
+            async for apps in _chunks(uow, stmt):
+                sheet.extend(self._pool_row(app) for app in apps)
+        await asyncio.to_thread(book.close)  # the zip of the package: CPU, off the event loop
+        return sheet.rows
+
+    def _pool_row(self, app: Application) -> tuple[Any, ...]:
+        a = app.answers
+        return (
+            reference_number(app), a.get("name", ""), a.get("employer", ""),
+            EMPLOYER_TYPES.get(a.get("employer_type"), ""), app.province or a.get("province", ""), a.get("city", ""),
+            a.get("position", ""), _label("education", a.get("education")), TITLES.get(a.get("title"), ""),
+            a.get("years_at_employer", ""), "、".join(a.get("courses") or []),
+            TEACHING_MODES.get(a.get("teaching_mode"), ""), "、".join(a.get("offline_provinces") or []),
+            "、".join(_label("available_times", t) for t in a.get("available_times") or []),
+            "、".join(PRIORITY_CONDITIONS.get(p, p) for p in a.get("priority_conditions") or []),
+            "是" if a.get("society_member") else "否", app.priority_score, a.get("max_universities", ""),
+            a.get("mobile", ""), a.get("email", ""), self._local(app.reviewed_at),
+        )
 
     async def intents_workbook(self, *, filters: QueueFilters) -> bytes:
         """University intents under `filters`, one line per requested course."""
+        buffer = io.BytesIO()
+        await self.write_intents_workbook(filters=filters, target=buffer)
+        return buffer.getvalue()
+
+    async def write_intents_workbook(self, *, filters: QueueFilters, target: BinaryIO) -> int:
+        """`intents_workbook` written to `target`, EXPORT_CHUNK intents (and their demands) at a time."""
+        from core.exports import WorkbookWriter
+
         filters = replace(filters, form=FormKind.UNIVERSITY.value)
+        book = WorkbookWriter(target)
+        sheet = book.sheet("高校意向", INTENT_COLUMNS, widths=False)
         async with self._uow() as uow:
             stmt = self._filtered(uow, filters).order_by(*self._ordering(filters.order, backwards=False))
-            apps = (await uow.session.scalars(stmt)).all()
-            demands = await self._demands(uow, [a.id for a in apps])
-            rows = []
-            for app in apps:
-                a = app.answers
-                head = (
-                    reference_number(app), a.get("university_name", ""), app.province or "", a.get("city", ""),
-                    a.get("contact_name", ""), a.get("contact_mobile", ""), a.get("contact_email", ""),
-                    a.get("planned_start", ""), a.get("expected_students", ""), STATUS_LABELS[ApplicationStatus(app.status)],
-                )
-                for demand in demands.get(app.id, ()) or (None,):
-                    tail = ("", "", "", "") if demand is None else (demand.course, demand.hours, demand.experts_needed, demand.mode_label)
-                    rows.append(head + tail)
-        return _workbook("高校意向", INTENT_COLUMNS, rows)
+            async for apps in _chunks(uow, stmt):
+                demands = await self._demands(uow, [a.id for a in apps])
+                rows = []
+                for app in apps:
+                    a = app.answers
+                    head = (
+                        reference_number(app), a.get("university_name", ""), app.province or "", a.get("city", ""),
+                        a.get("contact_name", ""), a.get("contact_mobile", ""), a.get("contact_email", ""),
+                        a.get("planned_start", ""), a.get("expected_students", ""),
+                        STATUS_LABELS[ApplicationStatus(app.status)],
+                    )
+                    for demand in demands.get(app.id, ()) or (None,):
+                        tail = ("", "", "", "") if demand is None else (demand.course, demand.hours, demand.experts_needed,
+                                                                        demand.mode_label)
+                        rows.append(head + tail)
+                sheet.extend(rows)
+        await asyncio.to_thread(book.close)
+        return sheet.rows
 
     # ------------------------------------------------------------------ one application
 
@@ -341,10 +370,17 @@ class QueueService:
         if filters.verdict:
             stmt = stmt.where(Application.eligibility_outcome == filters.verdict)
         if filters.course:
-            stmt = stmt.where(or_(
-                Application.id.in_(select(ExpertCourse.application_id).where(ExpertCourse.course == filters.course)),
-                Application.id.in_(select(CourseDemand.application_id).where(CourseDemand.course == filters.course)),
-            ))
+            # Experts' courses are indexed in expert_courses, intents' in course_demands, never the other way round:
+            # for one form a single IN, which PostgreSQL can run as a join from the course's rows (an OR of the two
+            # made it test every application of the form against both lists).
+            teaches = Application.id.in_(select(ExpertCourse.application_id).where(ExpertCourse.course == filters.course))
+            asks = Application.id.in_(select(CourseDemand.application_id).where(CourseDemand.course == filters.course))
+            if filters.form == FormKind.EXPERT:
+                stmt = stmt.where(teaches)
+            elif filters.form == FormKind.UNIVERSITY:
+                stmt = stmt.where(asks)
+            else:
+                stmt = stmt.where(or_(teaches, asks))
         if filters.province:
             here = Application.province == filters.province
             if filters.statuses == (ApplicationStatus.APPROVED.value,) and filters.form == FormKind.EXPERT:
@@ -464,8 +500,12 @@ def _label(key: str, value: Any) -> str:
     return vocabulary.get(value, value or "")
 
 
-def _workbook(title: str, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> bytes:
-    """Streamed: a national pool is tens of thousands of rows; a typed "=HYPERLINK(...)" stays text."""
-    from core.exports import streamed_workbook  # openpyxl and XlsxWriter: loaded by the first export, not by the bot
+EXPORT_CHUNK = 500
 
-    return streamed_workbook(title, header, rows)
+
+async def _chunks(uow: UnitOfWork, stmt) -> AsyncIterator[Sequence[Application]]:
+    """The applications `stmt` selects, EXPORT_CHUNK at a time from a server-side cursor (PostgreSQL; SQLite
+    reads ahead in its driver): an export of any length holds one chunk of rows, each let go once written."""
+    result = await uow.session.stream_scalars(stmt.execution_options(yield_per=EXPORT_CHUNK))
+    async for apps in result.partitions():
+        yield apps  # nothing else refers to them then: the session's identity map holds them weakly

@@ -12,9 +12,11 @@ from core.db.uow import UnitOfWork, UnitOfWorkFactory
 from core.forms import REVIEW
 from core.domain import ApplicationStatus, FormKind, NotFound, check_transition
 from core.domain.limits import REVIEW_NOTE, REVIEW_REASON
+from core.domain.permissions import Action, AnyActor
 from core.domain.status import STATUS_LABELS, AlreadyInState
 from core.services.common import Clock, audit, queue_notification, utc_now
 from core.services.intake import IntakeService, reference_number
+from core.services.permissions import authorize
 from core.services.recommendations import offer_new_expert
 from core.services.staff_accounts import actor_name
 from core.services.views import ApplicationSummary
@@ -74,21 +76,23 @@ class ReviewService:
 
     # What the applicant reads (a note with an approval, a reason for a rejection or a request for more) is
     # bounded by core.domain.limits so that it reads as one message in every channel.
-    async def approve(self, *, application_id: int, staff: str, note: str | None = None) -> ApplicationSummary:
+    async def approve(self, *, application_id: int, staff: AnyActor, note: str | None = None) -> ApplicationSummary:
         return await self._decide(application_id, ApplicationStatus.APPROVED, staff, REVIEW_NOTE.optional(note),
                                   "review_approved")
 
-    async def reject(self, *, application_id: int, staff: str, reason: str) -> ApplicationSummary:
+    async def reject(self, *, application_id: int, staff: AnyActor, reason: str) -> ApplicationSummary:
         return await self._decide(application_id, ApplicationStatus.REJECTED, staff, REVIEW_REASON.check(reason),
                                   "review_rejected")
 
-    async def request_info(self, *, application_id: int, staff: str, message: str) -> ApplicationSummary:
+    async def request_info(self, *, application_id: int, staff: AnyActor, message: str) -> ApplicationSummary:
         return await self._decide(application_id, ApplicationStatus.NEEDS_INFO, staff, REVIEW_REASON.check(message),
                                   "review_needs_info")
 
     async def _decide(
-        self, application_id: int, target: ApplicationStatus, staff: str, message: str | None, kind: str
+        self, application_id: int, target: ApplicationStatus, staff: AnyActor, message: str | None, kind: str
     ) -> ApplicationSummary:
+        staff = (await authorize(self._uow, self._clock, staff, Action.REVIEW_DECIDE,
+                                 subject=f"application:{application_id}")).actor
         now = self._clock()
         async with self._uow() as uow:
             app = await uow.applications.get(application_id, for_update=True)

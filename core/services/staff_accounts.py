@@ -22,6 +22,8 @@ from core.domain.limits import MAX_BIGINT, MIN_BIGINT, STAFF_EMAIL, STAFF_NAME, 
 from core.domain.staff import Role, StaffIdentity, chat_actor, console_actor
 from core.services.common import Clock, audit, utc_now
 from core.texts import text
+from core.domain.permissions import Action, AnyActor
+from core.services.permissions import authorize
 
 __all__ = [
     "StaffAccountService",
@@ -217,7 +219,8 @@ class StaffAccountService:
         return self._policy
 
     # -- accounts ------------------------------------------------------------------------------------
-    async def add(self, *, email: str, name: str, role: Role | str, actor: str = "cli") -> SetupLink:
+    async def add(self, *, email: str, name: str, role: Role | str, actor: AnyActor = "cli") -> SetupLink:
+        actor = (await authorize(self._uow, self._clock, actor, Action.STAFF_ADMIN)).actor
         email = _normalise_email(email)
         name = STAFF_NAME.check(name)
         role = role if isinstance(role, Role) else parse_role(role)
@@ -241,8 +244,9 @@ class StaffAccountService:
             await uow.commit()
             return self._link(account, token)
 
-    async def reissue_setup(self, *, ref: str, actor: str) -> SetupLink:
+    async def reissue_setup(self, *, ref: str, actor: AnyActor) -> SetupLink:
         """A new one-time link (forgotten password, lost authenticator); the old password stops working."""
+        actor = (await authorize(self._uow, self._clock, actor, Action.STAFF_ADMIN)).actor
         now = self._clock()
         token = secrets.token_urlsafe(32)
         async with self._uow() as uow:
@@ -271,7 +275,8 @@ class StaffAccountService:
         async with self._uow() as uow:
             return _view(await self._find(uow, str(account_id)))
 
-    async def disable(self, *, ref: str, actor: str) -> StaffAccountView:
+    async def disable(self, *, ref: str, actor: AnyActor) -> StaffAccountView:
+        actor = (await authorize(self._uow, self._clock, actor, Action.STAFF_ADMIN)).actor
         now = self._clock()
         async with self._uow() as uow:
             account = await self._find(uow, ref)
@@ -284,7 +289,8 @@ class StaffAccountService:
             await uow.commit()
             return _view(account)
 
-    async def enable(self, *, ref: str, actor: str) -> StaffAccountView:
+    async def enable(self, *, ref: str, actor: AnyActor) -> StaffAccountView:
+        actor = (await authorize(self._uow, self._clock, actor, Action.STAFF_ADMIN)).actor
         now = self._clock()
         async with self._uow() as uow:
             account = await self._find(uow, ref)
@@ -296,7 +302,8 @@ class StaffAccountService:
             await uow.commit()
             return _view(account)
 
-    async def change_role(self, *, ref: str, role: Role | str, actor: str) -> StaffAccountView:
+    async def change_role(self, *, ref: str, role: Role | str, actor: AnyActor) -> StaffAccountView:
+        actor = (await authorize(self._uow, self._clock, actor, Action.STAFF_ADMIN)).actor
         role = role if isinstance(role, Role) else parse_role(role)
         now = self._clock()
         async with self._uow() as uow:
@@ -311,7 +318,8 @@ class StaffAccountService:
             await uow.commit()
             return _view(account)
 
-    async def link_telegram(self, *, ref: str, telegram_id: int | None, actor: str) -> StaffAccountView:
+    async def link_telegram(self, *, ref: str, telegram_id: int | None, actor: AnyActor) -> StaffAccountView:
+        actor = (await authorize(self._uow, self._clock, actor, Action.STAFF_ADMIN)).actor
         if telegram_id is not None and not MIN_BIGINT <= telegram_id <= MAX_BIGINT:
             raise DomainError(text("staff.telegram_id_out_of_range", value=shown(telegram_id)), field="telegram_id")
         now = self._clock()

@@ -4,6 +4,7 @@ import argparse
 import json
 from datetime import date
 
+from core.domain.permissions import operator
 from core.forms.normalize import parse_date
 from core.services import BatchView
 from innoeng.runtime import run_or_refuse
@@ -65,7 +66,7 @@ def _create(args: argparse.Namespace) -> int:
     async def action(core):
         batch = await core.batches.create(
             name=args.name, registration_opens=args.opens, registration_closes=args.closes,
-            matching_starts=args.matching, publicity_starts=args.publicity,
+            matching_starts=args.matching, publicity_starts=args.publicity, actor=operator(),
         )
         print(json.dumps(_as_dict(batch, core.settings.zone), ensure_ascii=False))
 
@@ -95,7 +96,8 @@ def _update(args: argparse.Namespace) -> int:
         if hasattr(args, "publicity"):
             extra["publicity_starts"] = args.publicity
         batch = await core.batches.update(
-            ref=args.ref, name=args.name, registration_opens=args.opens, registration_closes=args.closes, **extra
+            ref=args.ref, name=args.name, registration_opens=args.opens, registration_closes=args.closes,
+            actor=operator(), **extra,
         )
         print(json.dumps(_as_dict(batch, core.settings.zone), ensure_ascii=False))
 

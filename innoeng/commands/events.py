@@ -5,12 +5,12 @@ import argparse
 import json
 
 from core.domain import DomainError
+from core.domain.permissions import operator
 from core.services.events import AUDIENCES, EVENT_KINDS, RSVP_LABELS, EventView, parse_event_time
 from innoeng.runtime import run_or_refuse
 
 __all__ = ["register"]
 
-_ACTOR = "cli"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -87,7 +87,7 @@ def _create(args: argparse.Namespace) -> int:
         starts = _time(args.starts, zone)
         event = await core.events.create(
             kind=args.kind, title=args.title, starts_at=starts, ends_at=_time(args.ends, zone, on=starts.date()),
-            venue=args.venue, online_url=args.url, description=args.description, actor=_ACTOR,
+            venue=args.venue, online_url=args.url, description=args.description, actor=operator(),
         )
         print(json.dumps(_as_dict(event, zone), ensure_ascii=False))
 
@@ -119,7 +119,7 @@ def _update(args: argparse.Namespace) -> int:
                  (("venue", "venue"), ("online_url", "url"), ("description", "description"))
                  if getattr(args, attr) is not None}
         event = await core.events.update(
-            event_id=args.id, actor=_ACTOR, title=args.title, starts_at=starts,
+            event_id=args.id, actor=operator(), title=args.title, starts_at=starts,
             ends_at=_time(args.ends, zone, on=(starts or current.starts_at).astimezone(zone).date()), **extra,
         )
         print(json.dumps(_as_dict(event, zone), ensure_ascii=False))
@@ -129,7 +129,7 @@ def _update(args: argparse.Namespace) -> int:
 
 def _cancel(args: argparse.Namespace) -> int:
     async def action(core):
-        event = await core.events.cancel(event_id=args.id, actor=_ACTOR, reason=args.reason)
+        event = await core.events.cancel(event_id=args.id, actor=operator(), reason=args.reason)
         print(json.dumps(_as_dict(event, core.settings.zone), ensure_ascii=False))
 
     return run_or_refuse(action)
@@ -139,7 +139,7 @@ def _invite(args: argparse.Namespace) -> int:
     async def action(core):
         people = [int(p) for p in (args.people or "").replace("，", ",").split(",") if p.strip()]
         result = await core.events.invite(
-            event_id=args.id, actor=_ACTOR, audience=args.audience, person_ids=people, batch_id=args.batch
+            event_id=args.id, actor=operator(), audience=args.audience, person_ids=people, batch_id=args.batch
         )
         print(json.dumps({"event_id": result.event_id, "invited": result.invited,
                           "already_invited": result.already_invited}, ensure_ascii=False))

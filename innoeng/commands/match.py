@@ -15,6 +15,7 @@ import signal
 import sys
 from pathlib import Path
 
+from core.domain.permissions import operator
 from core.domain import DomainError
 from core.matching import InstanceError, parse_instance
 from core.texts import text as text_of
@@ -230,7 +231,7 @@ async def _solve_if_nobody_does(core, job_id: str) -> None:
 def run_batch(args: argparse.Namespace) -> int:
     async def action(core):
         batch = await core.batches.get(ref=str(args.batch))
-        job = await core.matching.request_run(batch_id=batch.id, staff="cli", time_limit=args.time_limit)
+        job = await core.matching.request_run(batch_id=batch.id, staff=operator(), time_limit=args.time_limit)
         if args.no_wait:
             print(json.dumps(_job_json(job), ensure_ascii=False) if args.json else job.id)
             return 0
@@ -316,7 +317,7 @@ def confirm_run(args: argparse.Namespace) -> int:
             if unknown:
                 raise DomainError(f"第 {args.run} 次匹配中没有序号为 {'、'.join(map(str, unknown))} 的配对。")
             ids = [by_number[n] for n in args.pairs]
-        _output_run(await core.matching.confirm(run_id=args.run, staff="cli", proposal_ids=ids), args.json)
+        _output_run(await core.matching.confirm(run_id=args.run, staff=operator(), proposal_ids=ids), args.json)
 
     return run_or_refuse(action)
 
@@ -324,7 +325,7 @@ def confirm_run(args: argparse.Namespace) -> int:
 def lift_cap(args: argparse.Namespace) -> int:
     async def action(core):
         await core.matching.lift_cap(expert_application_id=args.expert, max_universities=args.max_universities,
-                                     reason=args.reason, staff="cli")
+                                     reason=args.reason, staff=operator())
         print(f"已将专家申请 {args.expert} 的受聘高校数上限放宽为 {args.max_universities} 所。")
 
     return run_or_refuse(action)
@@ -339,7 +340,7 @@ def _publicity_start(args: argparse.Namespace) -> int:
             starts_on = parse_date(args.starts_on)
             if starts_on is None:
                 raise DomainError(f"公示开始日期应为日期（例如 2025-08-15），您输入的是「{args.starts_on}」。")
-        started = await core.appointments.start_publicity(appointment_ids=args.start, staff="cli", starts_on=starts_on)
+        started = await core.appointments.start_publicity(appointment_ids=args.start, staff=operator(), starts_on=starts_on)
         first = started[0]
         warnings = core.appointments.calendar_warnings(
             years=range(first.publicity_starts_on.year, first.publicity_ends_on.year + 1))

@@ -9,6 +9,7 @@ import json
 import sys
 
 from core.domain import DomainError
+from core.domain.permissions import operator
 from innoeng.runtime import run_with_core
 
 __all__ = ["register"]
@@ -129,7 +130,7 @@ def _retry(args: argparse.Namespace) -> int:
         return 2
 
     async def action(core):
-        count = await _service(core).retry(message_ids=args.ids, all_failed=args.failed, actor="cli")
+        count = await _service(core).retry(message_ids=args.ids, all_failed=args.failed, actor=operator())
         if args.json:
             _print_json({"queued_again": count})
         elif count:
@@ -142,7 +143,7 @@ def _retry(args: argparse.Namespace) -> int:
 
 def _resume(args: argparse.Namespace) -> int:
     async def action(core):
-        resumed = await _service(core).resume_channel(channel=args.channel, actor="cli")
+        resumed = await _service(core).resume_channel(channel=args.channel, actor=operator())
         label = _CHANNEL_LABELS[args.channel]
         if args.json:
             _print_json({"channel": args.channel, "resumed": resumed})

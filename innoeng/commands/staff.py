@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from core.domain.permissions import operator
 from core.domain.staff import Role
 from core.texts import text
 from innoeng.runtime import run_or_refuse
@@ -54,14 +55,14 @@ def _print_link(link) -> None:
 
 def _add(args: argparse.Namespace) -> int:
     async def action(core):
-        _print_link(await core.staff.add(email=args.email, name=args.name, role=args.role, actor="cli"))
+        _print_link(await core.staff.add(email=args.email, name=args.name, role=args.role, actor=operator()))
 
     return run_or_refuse(action)
 
 
 def _reset(args: argparse.Namespace) -> int:
     async def action(core):
-        _print_link(await core.staff.reissue_setup(ref=args.ref, actor="cli"))
+        _print_link(await core.staff.reissue_setup(ref=args.ref, actor=operator()))
 
     return run_or_refuse(action)
 
@@ -89,7 +90,7 @@ def _list(args: argparse.Namespace) -> int:
 
 def _disable(args: argparse.Namespace) -> int:
     async def action(core):
-        account = await core.staff.disable(ref=args.ref, actor="cli")
+        account = await core.staff.disable(ref=args.ref, actor=operator())
         print(f"已停用 #{account.id} {account.name}，其所有登录已结束。")
 
     return run_or_refuse(action)
@@ -97,7 +98,7 @@ def _disable(args: argparse.Namespace) -> int:
 
 def _enable(args: argparse.Namespace) -> int:
     async def action(core):
-        account = await core.staff.enable(ref=args.ref, actor="cli")
+        account = await core.staff.enable(ref=args.ref, actor=operator())
         print(f"已启用 #{account.id} {account.name}。")
 
     return run_or_refuse(action)
@@ -105,7 +106,7 @@ def _enable(args: argparse.Namespace) -> int:
 
 def _role(args: argparse.Namespace) -> int:
     async def action(core):
-        account = await core.staff.change_role(ref=args.ref, role=args.role, actor="cli")
+        account = await core.staff.change_role(ref=args.ref, role=args.role, actor=operator())
         print(f"#{account.id} {account.name} 的角色已改为{text(f'role.{account.role.value}')}，其现有登录已结束。")
 
     return run_or_refuse(action)
@@ -122,7 +123,7 @@ def _link(args: argparse.Namespace) -> int:
         return 2
 
     async def action(core):
-        account = await core.staff.link_telegram(ref=args.ref, telegram_id=telegram_id, actor="cli")
+        account = await core.staff.link_telegram(ref=args.ref, telegram_id=telegram_id, actor=operator())
         if telegram_id is None:
             print(f"已取消 #{account.id} {account.name} 的 Telegram 关联。")
         else:

@@ -16,8 +16,11 @@ from bot.main import run_polling
 from bot.sandbox import SandboxServer
 from core.bootstrap import Core, bootstrap
 from core.sample import SAMPLE_PDF
+from tests.support.staff import linked_staff
 
-STAFF_ID = 900001
+STAFF_ID = 900001  # linked to a coordinator's staff account: runs matching, publicity, workshops
+REVIEWER_ID = 900002  # linked to a reviewer's staff account
+UNLINKED_STAFF_ID = 900003  # in STAFF_TELEGRAM_IDS, no staff account linked: reviews, nothing else
 DEADLINE = (date.today() + timedelta(days=60)).isoformat()
 
 EXPERT_ANSWERS = {
@@ -47,7 +50,8 @@ UNIVERSITY_ANSWERS = {
 
 @pytest.fixture
 def bot_settings(database_url, settings_for):
-    return settings_for(database_url, default_batch_deadline=DEADLINE, staff_telegram_ids=[STAFF_ID])
+    return settings_for(database_url, default_batch_deadline=DEADLINE,
+                        staff_telegram_ids=[STAFF_ID, REVIEWER_ID, UNLINKED_STAFF_ID])
 
 
 @pytest.fixture
@@ -55,6 +59,8 @@ async def live_core(bot_settings) -> AsyncIterator[Core]:
     """The core on the real clock, as the bot process runs it."""
     core = bootstrap(bot_settings)
     await core.prepare()
+    await linked_staff(core, STAFF_ID, "coordinator")
+    await linked_staff(core, REVIEWER_ID, "reviewer")
     try:
         yield core
     finally:

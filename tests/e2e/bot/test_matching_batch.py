@@ -17,6 +17,7 @@ from core.bootstrap import bootstrap
 from notifier.main import run_notifier
 from tests.conftest import FrozenClock
 from tests.e2e.bot.conftest import EXPERT_ANSWERS, STAFF_ID, UNIVERSITY_ANSWERS
+from tests.support.staff import linked_staff
 from tests.e2e.bot.test_intake_chat import begin
 from tests.support.chat import ChatDriver
 from tests.support.outbox import received_messages
@@ -74,6 +75,7 @@ async def batch_service(database_url, settings_for, stand_in, smtp):
     )
     core = bootstrap(settings, clock=clock)
     await core.prepare()
+    await linked_staff(core, STAFF_ID, "coordinator")  # runs matching and publicity (core.domain.permissions)
     bot = create_bot(stand_in.token, stand_in.base_url)
     stop = asyncio.Event()
     tasks = [asyncio.create_task(run_polling(core, bot, stop)), asyncio.create_task(run_notifier(core, bot=bot, stop=stop, clock=clock))]

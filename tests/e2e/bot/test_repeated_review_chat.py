@@ -1,7 +1,7 @@
 """Staff press ✅ 通过 on an older card of an application already approved: the chat says who did it and when."""
 from __future__ import annotations
 
-from tests.e2e.bot.conftest import STAFF_ID
+from tests.e2e.bot.conftest import UNLINKED_STAFF_ID as STAFF_ID  # no account linked: named by its Telegram id
 from tests.e2e.bot.test_restart_and_staff import submitted_expert
 from tests.support.chat import ChatDriver
 

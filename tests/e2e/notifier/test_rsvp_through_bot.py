@@ -14,6 +14,7 @@ from bot.routers import rsvp, staff_events
 from notifier.mail import FakeMailer
 from notifier.telegram import TelegramTransport
 from tests.support.outbox import add_person, make_worker
+from tests.support.staff import linked_staff
 
 USER = 7201
 STAFF = 900001
@@ -22,6 +23,7 @@ START = datetime(2025, 7, 10, 14, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 @pytest.fixture
 async def bot(stand_in, core):
+    await linked_staff(core, STAFF, "coordinator")  # workshops need a coordinator (core.domain.permissions)
     instance = create_bot(stand_in.token, stand_in.base_url)
     dispatcher = Dispatcher(core=core, staff_ids=frozenset({STAFF}))
     # As in bot.main: the middleware names the person behind each update, whose invitation an RSVP must be.
