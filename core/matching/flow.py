@@ -25,7 +25,7 @@ import time
 import highspy
 import numpy as np
 
-from core.matching.lp import add_empty_rows, new_highs, solved_optimally
+from core.matching.lp import INTEGRALITY_TOLERANCE, PRICING_TOLERANCE, add_empty_rows, new_highs, solved_optimally
 from core.matching.model import CompiledInstance
 
 __all__ = ["held_university_flow", "min_cost_flow_assignment", "top_per_group"]
@@ -36,9 +36,6 @@ START_PER_EXPERT_SLOT = 3
 START_EXTRA = 3
 # Columns added per slot of a demand in each pricing round.
 PRICED_PER_SLOT = 2
-# A reduced cost below this is numerical noise, not an improving pair.
-PRICING_TOLERANCE = 1e-7
-INTEGRALITY_TOLERANCE = 1e-6
 # Ties among equal scores are broken by a seeded random order, so each demand's first
 # columns are not all the same few experts.
 TIE_SCALE = 1e-7

@@ -9,9 +9,14 @@ from __future__ import annotations
 import highspy
 import numpy as np
 
-__all__ = ["INFINITY", "add_empty_rows", "new_highs", "solved_optimally"]
+__all__ = ["INFINITY", "INTEGRALITY_TOLERANCE", "PRICING_TOLERANCE", "add_empty_rows", "new_highs",
+           "solved_optimally"]
 
 INFINITY = highspy.kHighsInf
+# A reduced cost below this is numerical noise, not an improving column (pair or edge).
+PRICING_TOLERANCE = 1e-7
+# An LP value this close to a whole number is that number.
+INTEGRALITY_TOLERANCE = 1e-6
 
 
 class _QuietHighs(highspy.Highs):

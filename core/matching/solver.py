@@ -42,6 +42,7 @@ import numpy as np
 from core.matching.diagnostics import StabilityReport, UnfilledSlot, explain_unfilled, stability_report
 from core.matching.flow import held_university_flow, min_cost_flow_assignment, top_per_group
 from core.matching.instance import Instance
+from core.matching.lp import INTEGRALITY_TOLERANCE, PRICING_TOLERANCE
 from core.matching.lagrangian import flow_prices, idle_expert_prices, lagrangian_bound
 from core.matching.master import Duals, MasterProblem
 from core.matching.model import CompiledInstance, compile_instance
@@ -55,9 +56,6 @@ CANDIDATES_EXTRA = 4
 # Columns added per demand per pricing round.
 PRICED_PER_DEMAND = 4
 MAX_PRICING_ROUNDS = 30
-# A reduced cost below this is numerical noise, not an improving edge.
-PRICING_TOLERANCE = 1e-7
-INTEGRALITY_TOLERANCE = 1e-6
 # Relative score gap under which an answer is called optimal (solver tolerances are ~1e-9).
 OPTIMALITY_TOLERANCE = 1e-6
 # The LP stage starts only with at least this much time per free edge left (2 s at 5M edges).
