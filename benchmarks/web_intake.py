@@ -31,6 +31,11 @@ Phases (each against one process):
 3. closed loop, the service: --closed-people people, each answering as soon as the previous page arrived
    (signed in beforehand, not timed), for --closed-s seconds: answers/s of one process;
 4. closed loop, the baseline: cycles/s with as many clients; ratio = 3 / 4.
+5. closed loop, the floors: the baseline app whose POST /answer also runs the three statements an answer needs
+   at the least (the session with its person, the draft, a versioned UPDATE of it) on the same database, with
+   no ORM, no rule and no middleware: once through SQLAlchemy Core, once through asyncpg alone (PostgreSQL).
+   Their ratio to the baseline is what no answer that reads and writes the database can exceed in this stack:
+   the bound the service's own ratio is read against.
 
 With --existing-experts N the tables first hold a national batch (N expert applications, N/20 intents, as
 benchmarks/console_pages.py makes them) and the people of the run sign in and answer beside it.
@@ -85,7 +90,13 @@ BARE_TEMPLATE = """<!doctype html>
 """
 
 
-def serve_bare(port: int, size: int) -> int:
+FLOOR_ROWS = 1000
+
+
+def serve_bare(port: int, size: int, storage_url: str | None = None, floor: str = "core") -> int:
+    """The baseline; with `storage_url` a floor: the same, plus what any answer of the service must do at the
+    least (no ORM, no rule, no middleware): read a session with its person, read a draft, write it back with a
+    version check — through SQLAlchemy Core (`floor="core"`), or through asyncpg alone (`floor="driver"`)."""
     import jinja2
     from aiohttp import web
 
@@ -114,10 +125,139 @@ def serve_bare(port: int, size: int) -> int:
         return web.Response(status=303, headers={"Location": "/page"})
 
     app = web.Application(client_max_size=30 * 1024 * 1024)
+    if storage_url is not None:
+        answer = (_driver_floor_answer if floor == "driver" else _floor_answer)(app, storage_url)
     app.router.add_get("/page", page)
     app.router.add_post("/answer", answer)
     web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None)
     return 0
+
+
+def _floor_tables():
+    from sqlalchemy import JSON, Column, DateTime, Integer, MetaData, String, Table
+
+    metadata = MetaData()
+    people = Table("floor_people", metadata, Column("id", Integer, primary_key=True), Column("name", String(100)))
+    sessions = Table("floor_sessions", metadata, Column("id", String(64), primary_key=True),
+                     Column("person_id", Integer, nullable=False), Column("last_seen_at", DateTime(timezone=True)))
+    drafts = Table("floor_drafts", metadata, Column("id", Integer, primary_key=True),
+                   Column("person_id", Integer, nullable=False), Column("answers", JSON, nullable=False),
+                   Column("version", Integer, nullable=False))
+    return metadata, people, sessions, drafts
+
+
+def _floor_answer(app, storage_url: str):
+    """POST /answer of the floor: a session joined to its person, the person's draft, a versioned UPDATE (each
+    statement committed as it runs, as the service's answer does); a client's loopback address picks its rows."""
+    from aiohttp import web
+    from sqlalchemy import select, update
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    _, people, sessions, drafts = _floor_tables()
+    session_with_person = (select(sessions.c.person_id, sessions.c.last_seen_at, people.c.name)
+                           .join(people, people.c.id == sessions.c.person_id).where(sessions.c.id == _bindparam("sid")))
+    draft_of = select(drafts.c.id, drafts.c.answers, drafts.c.version).where(drafts.c.person_id == _bindparam("pid"))
+
+    async def start(app) -> None:
+        app["floor_engine"] = create_async_engine(storage_url, pool_size=5, isolation_level="AUTOCOMMIT")
+
+    async def stop(app) -> None:
+        await app["floor_engine"].dispose()
+
+    app.on_startup.append(start)
+    app.on_cleanup.append(stop)
+
+    async def answer(request: web.Request) -> web.Response:
+        form = await request.post()
+        row_id = _floor_row(request.remote)
+        async with app["floor_engine"].connect() as connection:
+            person = (await connection.execute(session_with_person, {"sid": f"s{row_id}"})).first()
+            if person is None:
+                raise web.HTTPForbidden()
+            draft = (await connection.execute(draft_of, {"pid": person.person_id})).first()
+            answers = dict(draft.answers)
+            answers["k"] = str(form.get("value", ""))[:200]
+            result = await connection.execute(update(drafts).where(drafts.c.id == draft.id,
+                                                                   drafts.c.version == draft.version)
+                                              .values(answers=answers, version=draft.version + 1))
+            if result.rowcount != 1:
+                raise web.HTTPConflict()
+        return web.Response(status=303, headers={"Location": "/page"})
+
+    return answer
+
+
+def _driver_floor_answer(app, storage_url: str):
+    """The same three statements as `_floor_answer`, through asyncpg's pool without SQLAlchemy (PostgreSQL)."""
+    import asyncpg
+    from aiohttp import web
+
+    dsn = storage_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+    async def start(app) -> None:
+        app["floor_pool"] = await asyncpg.create_pool(dsn, min_size=5, max_size=5)
+
+    async def stop(app) -> None:
+        await app["floor_pool"].close()
+
+    app.on_startup.append(start)
+    app.on_cleanup.append(stop)
+
+    async def answer(request: web.Request) -> web.Response:
+        form = await request.post()
+        row_id = _floor_row(request.remote)
+        async with app["floor_pool"].acquire() as connection:
+            person = await connection.fetchrow(
+                "SELECT s.person_id, s.last_seen_at, p.name FROM floor_sessions s JOIN floor_people p"
+                " ON p.id = s.person_id WHERE s.id = $1", f"s{row_id}")
+            if person is None:
+                raise web.HTTPForbidden()
+            draft = await connection.fetchrow("SELECT id, answers, version FROM floor_drafts WHERE person_id = $1",
+                                              person["person_id"])
+            answers = json.loads(draft["answers"])
+            answers["k"] = str(form.get("value", ""))[:200]
+            status = await connection.execute(
+                "UPDATE floor_drafts SET answers = $1, version = $2 WHERE id = $3 AND version = $4",
+                json.dumps(answers, ensure_ascii=False), draft["version"] + 1, draft["id"], draft["version"])
+            if status != "UPDATE 1":
+                raise web.HTTPConflict()
+        return web.Response(status=303, headers={"Location": "/page"})
+
+    return answer
+
+
+def _floor_row(remote: str | None) -> int:
+    """A client's rows: each person of the harness has its own loopback address (see `_client`)."""
+    _, b, c, d = (int(part) for part in (remote or "127.0.0.1").split("."))
+    return 1 + (b * 65536 + c * 256 + d) % FLOOR_ROWS
+
+
+def _bindparam(name: str):
+    from sqlalchemy import bindparam
+
+    return bindparam(name)
+
+
+async def _create_floor_tables(url: str) -> None:
+    from datetime import datetime, timezone
+
+    from sqlalchemy import insert
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    metadata, people, sessions, drafts = _floor_tables()
+    engine = create_async_engine(url)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(metadata.create_all)
+            rows = range(1, FLOOR_ROWS + 1)
+            await connection.execute(insert(people), [{"id": n, "name": f"张{n}"} for n in rows])
+            await connection.execute(insert(sessions), [{"id": f"s{n}", "person_id": n,
+                                                         "last_seen_at": datetime(2020, 1, 1, tzinfo=timezone.utc)}
+                                                        for n in rows])
+            await connection.execute(insert(drafts), [{"id": n, "person_id": n, "answers": {"name": "张三"},
+                                                       "version": 1} for n in rows])
+    finally:
+        await engine.dispose()
 
 
 # --------------------------------------------------------------------------------------------------
@@ -659,6 +799,17 @@ async def run(args: argparse.Namespace) -> dict:
         stack.push_async_callback(bare_process.stop)
         await bare_process.start()
         bare = Bare(bare_process.base)
+        # The floors: the bare app plus an answer's three statements (Core; the driver alone on PostgreSQL).
+        await _create_floor_tables(url)
+        floors: dict[str, tuple[Server, Bare]] = {}
+        for kind in ("core", "driver") if args.db == "postgresql" else ("core",):
+            port = _free_port()
+            process = Server(f"floor ({kind})", [
+                sys.executable, str(Path(__file__).resolve()), "--serve-bare", "--port", str(port), "--size",
+                str(size), "--storage-url", url, "--floor", kind], env, port, tmp / f"floor-{kind}.log")
+            stack.push_async_callback(process.stop)
+            await process.start()
+            floors[kind] = (process, Bare(process.base))
         async with _client() as probe:
             bare_bytes = len((await (await probe.get(f"{bare.base}/page")).read()))
         # The bare replay: the same kinds and fields (the same upload) as the warm-up person's answers.
@@ -712,7 +863,20 @@ async def run(args: argparse.Namespace) -> dict:
                                         server=bare_process)
         print(f"closed loop, bare:    {json.dumps(closed_bare, ensure_ascii=False)}", file=sys.stderr, flush=True)
 
-        ratio = round(closed_real["per_s"] / closed_bare["per_s"], 3) if closed_bare["per_s"] else None
+        closed_floors: dict[str, dict] = {}
+        for kind, (process, floor) in floors.items():
+            async def floor_closed(record, stop_at, slot, floor=floor):
+                await bare_person(floor, record, random.Random(slot), 0.0, stop_at, replay)
+
+            closed_floors[kind] = await closed_loop(floor_closed, people=args.closed_people,
+                                                    duration_s=args.closed_s, server=process)
+            print(f"closed loop, floor ({kind}): {json.dumps(closed_floors[kind], ensure_ascii=False)}",
+                  file=sys.stderr, flush=True)
+
+        def versus_bare(figures: dict) -> float | None:
+            return round(figures["per_s"] / closed_bare["per_s"], 3) if closed_bare["per_s"] else None
+
+        ratio = versus_bare(closed_real)
         p95 = open_real.get("p95_ms")
         result = {
             "benchmark": "web_intake", "db": args.db,
@@ -725,7 +889,9 @@ async def run(args: argparse.Namespace) -> dict:
             "question_page_bytes": size, "bare_page_bytes": bare_bytes,
             "open_loop": {"think_s": args.think_s, "service": open_real, "bare": open_bare},
             "closed_loop": {"service_answers_per_s": closed_real["per_s"], "bare_cycles_per_s": closed_bare["per_s"],
-                            "ratio": ratio, "service": closed_real, "bare": closed_bare},
+                            "ratio": ratio, "service": closed_real, "bare": closed_bare,
+                            "floors": {kind: {"cycles_per_s": figures["per_s"], "ratio": versus_bare(figures),
+                                              **figures} for kind, figures in closed_floors.items()}},
             "rss_mb": {"service_peak": service_process.peak_rss_mb(), "bare_peak": bare_process.peak_rss_mb()},
             "service_tracebacks_in_log": service_process.tracebacks(),
             "targets": {"p95_ms_below": P95_TARGET_MS, "at_answers_per_s": 100, "ratio_at_least": RATIO_TARGET,
@@ -757,9 +923,11 @@ def main() -> int:
     parser.add_argument("--serve-bare", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--size", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--storage-url", help=argparse.SUPPRESS)
+    parser.add_argument("--floor", choices=("core", "driver"), default="core", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_bare:
-        return serve_bare(args.port, args.size)
+        return serve_bare(args.port, args.size, args.storage_url, args.floor)
     result = asyncio.run(run(args))
     print(json.dumps(result, ensure_ascii=False))
     return 0
