@@ -1,7 +1,9 @@
 """The bot's command menus: what everyone may use, and what staff may use besides (also listed by /help)."""
 from __future__ import annotations
 
-__all__ = ["USER_COMMANDS", "STAFF_COMMANDS"]
+from core.domain.permissions import Action
+
+__all__ = ["USER_COMMANDS", "STAFF_COMMANDS", "STAFF_COMMAND_ACTIONS"]
 
 USER_COMMANDS = (
     ("start", "开始或继续填写"),
@@ -28,3 +30,20 @@ STAFF_COMMANDS = (
     ("newevent", "创建活动"),
     ("events", "活动与报名统计"),
 )
+
+# The staff action each command runs as (its handler's gate, bot.filters.staff_action): /help lists a staff
+# member only the commands their role may use. A unit test holds this to the routers' registrations.
+STAFF_COMMAND_ACTIONS: dict[str, Action] = {
+    "pending": Action.REVIEW_READ,
+    "stats": Action.REVIEW_READ,
+    "match": Action.MATCHING_VIEW,
+    "publicity": Action.APPOINTMENTS_VIEW,
+    "objection": Action.OBJECTION_RECORD,
+    "agreement": Action.AGREEMENT_RECORD,
+    "filing": Action.FILING_RECORD,
+    "filingexport": Action.APPOINTMENTS_VIEW,
+    "caplift": Action.MATCHING_CAP_LIFT,
+    "newevent": Action.EVENTS_MANAGE,
+    "events": Action.EVENTS_VIEW,
+}
+assert set(STAFF_COMMAND_ACTIONS) == {command for command, _ in STAFF_COMMANDS}

@@ -339,6 +339,14 @@ ZH_CN: Mapping[str, str] = {
     "bot.pending_more": "还有 {left} 份待审核。",
     "bot.next_page": "下一页",
     "bot.help_staff": "工作人员命令：",
+    "bot.help_staff_link": (
+        "您的 Telegram 账号（{telegram_id}）还没有关联工作人员账号，只能审核申请。{commands} 需要关联一个角色为「协调员」"
+        "或更高的工作人员账号：请管理员运行 innoeng staff link-telegram <您的工作台邮箱> {telegram_id}。"
+    ),
+    "bot.help_staff_role": (
+        "您关联的工作人员账号角色为「{role}」，{commands} 需要更高权限："
+        "如需使用，请管理员运行 innoeng staff role <您的工作台邮箱> <角色>。"
+    ),
     "bot.approve": "✅ 通过",
     "bot.reject": "❌ 不通过",
     "bot.ask_info": "📝 补充材料",

@@ -10,12 +10,13 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from bot.callbacks import Confirm
-from bot.commands import STAFF_COMMANDS
+from bot.commands import STAFF_COMMAND_ACTIONS, STAFF_COMMANDS
 from bot.routers.conversation import Paused, is_open, show, status_text
 from core.bootstrap import Core
 from core.dialog import erasure_message
 from core.documents import ACCEPTED_TYPES
 from core.domain import DomainError
+from core.domain.permissions import allowed
 from core.services import PersonView
 from core.texts import text
 
@@ -29,10 +30,18 @@ def confirm_keyboard(what: str, yes_label: str, app: int = 0) -> InlineKeyboardM
     ]])
 
 
-async def help_(message: Message, staff_ids: frozenset[int]) -> None:
+async def help_(message: Message, core: Core, staff_ids: frozenset[int]) -> None:
     reply = text("bot.help")
     if message.from_user is not None and message.from_user.id in staff_ids:
-        reply += "\n\n" + text("bot.help_staff") + "\n" + "\n".join(f"/{c} {d}" for c, d in STAFF_COMMANDS)
+        # The staff commands this id's role may use (core's table); the others, and how to get them.
+        actor = await core.permissions.chat_staff(telegram_id=message.from_user.id)
+        usable = {c for c, _ in STAFF_COMMANDS if allowed(actor, STAFF_COMMAND_ACTIONS[c])}
+        reply += "\n\n" + text("bot.help_staff") + "\n" + "\n".join(
+            f"/{c} {d}" for c, d in STAFF_COMMANDS if c in usable)
+        if beyond := [f"/{c}" for c, _ in STAFF_COMMANDS if c not in usable]:
+            key = "bot.help_staff_role" if actor.linked else "bot.help_staff_link"
+            reply += "\n\n" + text(key, commands=" ".join(beyond), role=text(f"role.{actor.role.value}"),
+                                     telegram_id=message.from_user.id)
     await message.answer(reply)
 
 

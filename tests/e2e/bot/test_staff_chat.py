@@ -1,4 +1,5 @@
-"""Staff in the chat: the whole review queue, their own commands in /help, statistics in words, refusals audited."""
+"""Staff in the chat: the whole review queue, their own commands in /help (what each role sees: test_staff_permissions),
+statistics in words, refusals audited."""
 from __future__ import annotations
 
 from sqlalchemy import select

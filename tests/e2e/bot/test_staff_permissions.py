@@ -71,3 +71,22 @@ async def test_an_unlinked_staff_id_still_reviews(running_bot, people):
         approvals = (await uow.session.scalars(select(AuditEntry.actor).where(
             AuditEntry.action == "review.approved"))).all()
     assert approvals == [f"staff:{UNLINKED_STAFF_ID}"] and await denied(core) == []
+
+
+async def test_help_lists_only_the_commands_the_role_may_use_and_how_to_get_the_rest(running_bot, people):
+    await people.send_text(UNLINKED_STAFF_ID, "/help")
+    unlinked = (await people.next_message(UNLINKED_STAFF_ID)).text
+    staff_part = unlinked.split("工作人员命令：", 1)[1]
+    listed = staff_part.split("\n\n", 1)[0]
+    assert "/pending" in listed and "/stats" in listed and "/match" not in listed and "/publicity" not in listed
+    assert "innoeng staff link-telegram" in staff_part and str(UNLINKED_STAFF_ID) in staff_part, unlinked
+
+    await people.send_text(REVIEWER_ID, "/help")
+    reviewer = (await people.next_message(REVIEWER_ID)).text.split("工作人员命令：", 1)[1]
+    assert "/pending" in reviewer.split("\n\n", 1)[0] and "/newevent" not in reviewer.split("\n\n", 1)[0]
+    assert "「审核员」" in reviewer and "innoeng staff role" in reviewer, reviewer
+
+    await people.send_text(STAFF_ID, "/help")
+    coordinator = (await people.next_message(STAFF_ID)).text.split("工作人员命令：", 1)[1]
+    assert all(f"/{c}" in coordinator for c in ("pending", "match", "publicity", "newevent", "caplift"))
+    assert "innoeng staff" not in coordinator, coordinator

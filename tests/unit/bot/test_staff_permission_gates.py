@@ -43,3 +43,21 @@ def test_the_levels_are_the_consoles():
     assert reviewer == {Action.REVIEW_READ, Action.REVIEW_DECIDE}
     assert admin == {Action.BATCHES_MANAGE, Action.STAFF_ADMIN, Action.SETTINGS_VIEW}
     assert NEEDED[Action.PUBLICITY_START] is Role.COORDINATOR and NEEDED[Action.MATCHING_RUN] is Role.COORDINATOR
+
+
+def test_each_staff_command_in_help_names_the_action_its_handler_checks():
+    """/help lists a staff member the commands their role may use, by STAFF_COMMAND_ACTIONS: the table must
+    say what the registered handler's gate says, or /help would offer what the chat then refuses."""
+    from aiogram.filters import Command
+
+    from bot.commands import STAFF_COMMAND_ACTIONS
+
+    gated: dict[str, Action] = {}
+    for module in (staff, staff_events, staff_matching):
+        for handler in module.create_router().message.handlers:
+            action = getattr(handler.callback, "staff_action", None)
+            for command_filter in (f.callback for f in handler.filters or () if isinstance(f.callback, Command)):
+                for command in command_filter.commands:
+                    if action is not None:
+                        gated[str(command)] = action
+    assert gated == STAFF_COMMAND_ACTIONS
