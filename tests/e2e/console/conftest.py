@@ -8,14 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import threading
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
-from typing import TypeVar
 
 import pytest
 
@@ -27,44 +24,13 @@ except ImportError:  # pragma: no cover - Playwright is in the test extra
     expect = None
 from core.bootstrap import Core, bootstrap
 from core.domain.staff import Role
+from tests.support.browser import DESKTOP, PHONE, ThreadServer, chromium, save_screenshot, serve_in_thread
 from tests.support.databases import throwaway_database
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run",
-]
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 390, "height": 844}
 STAFF_TELEGRAM_ID = 900001
 PASSWORD = "长城-Password-2025"  # 16 characters, fine for the policy
-T = TypeVar("T")
-
-
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
-
-
-def _missing(reason: str) -> None:
-    if _in_ci():
-        pytest.fail(f"{reason} (CI=true: the browser tests must run)")
-    pytest.skip(reason)
-
-
-@dataclass
-class ConsoleServer:
-    base_url: str
-    core: Core
-    loop: asyncio.AbstractEventLoop
-
-    def call(self, work: Awaitable[T] | Callable[[Core], Awaitable[T]], *, timeout: float = 60) -> T:
-        """Runs a coroutine (or `lambda core: coroutine`) on the server's loop and returns its result."""
-        coroutine = work(self.core) if callable(work) else work
-        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
-
-    def url(self, path: str) -> str:
-        return self.base_url + path
+ConsoleServer = ThreadServer
 
 
 @pytest.fixture
@@ -103,12 +69,7 @@ async def matching_worker(core):
 
 @pytest.fixture
 def console_server(console_backend: str, console_settings, tmp_path: Path) -> Iterator[ConsoleServer]:
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, name="console-server", daemon=True)
-    thread.start()
-    stack = contextlib.AsyncExitStack()
-
-    async def start() -> ConsoleServer:
+    async def start(stack: contextlib.AsyncExitStack):
         url = await stack.enter_async_context(throwaway_database(console_backend, tmp_path))
         core = bootstrap(console_settings(url))
         stack.push_async_callback(core.close)
@@ -117,34 +78,15 @@ def console_server(console_backend: str, console_settings, tmp_path: Path) -> It
         stack.push_async_callback(await matching_worker(core))
         runner, base_url = await start_console(core, host="127.0.0.1", port=0, secure_cookies=False)
         stack.push_async_callback(runner.cleanup)
-        return ConsoleServer(base_url=base_url, core=core, loop=loop)
+        return core, base_url
 
-    try:
-        server = asyncio.run_coroutine_threadsafe(start(), loop).result(120)
+    with serve_in_thread(start, "console-server") as server:
         yield server
-    finally:
-        try:
-            asyncio.run_coroutine_threadsafe(stack.aclose(), loop).result(60)
-        finally:
-            loop.call_soon_threadsafe(loop.stop)
-            thread.join(10)
-            loop.close()
 
 
 @pytest.fixture(scope="module")
 def browser():
-    if not CHROMIUM.exists():
-        _missing(f"{CHROMIUM} is missing: apt-get install -y chromium fonts-noto-cjk")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError as error:
-        _missing(f"Playwright is not installed ({error}): pip install -e '.[test]'")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    yield from chromium()
 
 
 def _new_page(browser, viewport: dict[str, int]):
@@ -261,9 +203,6 @@ def screenshot() -> Callable[..., Path]:
     """`screenshot(page, "dashboard")` saves tests/e2e/console/screenshots/dashboard.png (git-ignored)."""
 
     def save(page, name: str) -> Path:
-        SCREENSHOTS.mkdir(exist_ok=True)
-        path = SCREENSHOTS / f"{name}.png"
-        page.screenshot(path=str(path), full_page=True)
-        return path
+        return save_screenshot(SCREENSHOTS, page, name)
 
     return save

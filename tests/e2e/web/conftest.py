@@ -24,53 +24,25 @@ async def other_client(core) -> AsyncIterator[TestClient]:
 
 # ---------------------------------------------------------------- a real browser (Playwright, Debian's Chromium)
 #
-# The web runs on its own event loop in a background thread; tests use Playwright's sync API and reach the
-# core through `web_server.call(...)`. Browser tests are plain (sync) functions marked `browser`.
+# The web runs on its own event loop in a background thread (tests.support.browser); tests use Playwright's
+# sync API and reach the core through `web_server.call(...)`. Browser tests are plain (sync) functions marked
+# `browser`.
 
-import asyncio  # noqa: E402
 import contextlib  # noqa: E402
-import os  # noqa: E402
-import threading  # noqa: E402
-from collections.abc import Awaitable, Callable, Iterator  # noqa: E402
-from dataclasses import dataclass  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
 from datetime import date, timedelta  # noqa: E402
 from pathlib import Path  # noqa: E402
-from typing import TypeVar  # noqa: E402
 
-from core.bootstrap import Core, bootstrap  # noqa: E402
+from core.bootstrap import bootstrap  # noqa: E402
+from tests.support.browser import DESKTOP, PHONE, ThreadServer, chromium, save_screenshot, serve_in_thread  # noqa: E402
 from tests.support.databases import throwaway_database  # noqa: E402
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run",
-]
+__all__ = ["DESKTOP", "PHONE", "SCREENSHOTS", "WECHAT_UA", "WebServer"]
+
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 900}
 WECHAT_UA = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
              "Mobile/15E148 MicroMessenger/8.0.47(0x18002f2c) NetType/WIFI Language/zh_CN")
-T = TypeVar("T")
-
-
-def _missing(reason: str) -> None:
-    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-        pytest.fail(f"{reason} (CI=true: the browser tests must run)")
-    pytest.skip(reason)
-
-
-@dataclass
-class WebServer:
-    base_url: str
-    core: Core
-    loop: asyncio.AbstractEventLoop
-
-    def call(self, work: Awaitable[T] | Callable[[Core], Awaitable[T]], *, timeout: float = 60) -> T:
-        coroutine = work(self.core) if callable(work) else work
-        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
-
-    def url(self, path: str) -> str:
-        return self.base_url + path
+WebServer = ThreadServer
 
 
 @pytest.fixture
@@ -85,12 +57,7 @@ def web_server(web_backend: str, tmp_path: Path) -> Iterator[WebServer]:
     from core.settings import Settings
     from web.app import start_web
 
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, name="web-server", daemon=True)
-    thread.start()
-    stack = contextlib.AsyncExitStack()
-
-    async def start() -> WebServer:
+    async def start(stack: contextlib.AsyncExitStack):
         url = await stack.enter_async_context(throwaway_database(web_backend, tmp_path))
         settings = Settings(
             _env_file=None, database_url=url, data_dir=tmp_path / "data", documents_dir=tmp_path / "documents",
@@ -104,33 +71,15 @@ def web_server(web_backend: str, tmp_path: Path) -> Iterator[WebServer]:
         await core.prepare()
         runner, base_url = await start_web(core, host="127.0.0.1", port=0)
         stack.push_async_callback(runner.cleanup)
-        return WebServer(base_url=base_url, core=core, loop=loop)
+        return core, base_url
 
-    try:
-        yield asyncio.run_coroutine_threadsafe(start(), loop).result(120)
-    finally:
-        try:
-            asyncio.run_coroutine_threadsafe(stack.aclose(), loop).result(60)
-        finally:
-            loop.call_soon_threadsafe(loop.stop)
-            thread.join(10)
-            loop.close()
+    with serve_in_thread(start, "web-server") as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
 def browser():
-    if not CHROMIUM.exists():
-        _missing(f"{CHROMIUM} is missing: apt-get install -y chromium fonts-noto-cjk")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError as error:
-        _missing(f"Playwright is not installed ({error}): pip install -e '.[test]'")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    yield from chromium()
 
 
 @pytest.fixture
@@ -156,11 +105,8 @@ def new_phone(browser):
 @pytest.fixture
 def shoot():
     """`shoot(page, "review")` saves a full-page PNG into tests/e2e/web/screenshots/ (git-ignored)."""
-    SCREENSHOTS.mkdir(exist_ok=True)
 
     def save(page, name: str) -> Path:
-        path = SCREENSHOTS / f"{name}.png"
-        page.screenshot(path=str(path), full_page=True)
-        return path
+        return save_screenshot(SCREENSHOTS, page, name)
 
     return save
