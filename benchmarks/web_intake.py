@@ -125,10 +125,12 @@ def serve_bare(port: int, size: int, storage_url: str | None = None, floor: str 
         return web.Response(status=303, headers={"Location": "/page"})
 
     app = web.Application(client_max_size=30 * 1024 * 1024)
-    if storage_url is not None:
-        answer = (_driver_floor_answer if floor == "driver" else _floor_answer)(app, storage_url)
     app.router.add_get("/page", page)
-    app.router.add_post("/answer", answer)
+    if storage_url is None:
+        app.router.add_post("/answer", answer)
+    else:
+        store = (_DriverFloorStore if floor == "driver" else _CoreFloorStore)(storage_url)
+        app.router.add_post("/answer", _floor_answer(app, store))
     web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None)
     return 0
 
@@ -146,82 +148,103 @@ def _floor_tables():
     return metadata, people, sessions, drafts
 
 
-def _floor_answer(app, storage_url: str):
-    """POST /answer of the floor: a session joined to its person, the person's draft, a versioned UPDATE (each
-    statement committed as it runs, as the service's answer does); a client's loopback address picks its rows."""
+class _CoreFloorStore:
+    """The floor's three statements through SQLAlchemy Core, each committed as it runs (as the service's answer)."""
+
+    def __init__(self, storage_url: str) -> None:
+        from sqlalchemy import bindparam, select
+        from sqlalchemy.ext.asyncio import create_async_engine
+
+        _, people, sessions, self._drafts = _floor_tables()
+        self._session_with_person = (select(sessions.c.person_id, people.c.name)
+                                     .join(people, people.c.id == sessions.c.person_id)
+                                     .where(sessions.c.id == bindparam("sid")))
+        self._draft_of = (select(self._drafts.c.id, self._drafts.c.answers, self._drafts.c.version)
+                          .where(self._drafts.c.person_id == bindparam("pid")))
+        self._engine = create_async_engine(storage_url, pool_size=5, isolation_level="AUTOCOMMIT")
+
+    async def close(self) -> None:
+        await self._engine.dispose()
+
+    @contextlib.asynccontextmanager
+    async def connection(self):
+        async with self._engine.connect() as connection:
+            yield connection
+
+    async def person_of(self, connection, session_id: str) -> int | None:
+        row = (await connection.execute(self._session_with_person, {"sid": session_id})).first()
+        return None if row is None else row.person_id
+
+    async def draft_of(self, connection, person_id: int) -> tuple[int, dict, int]:
+        row = (await connection.execute(self._draft_of, {"pid": person_id})).first()
+        return row.id, dict(row.answers), row.version
+
+    async def save(self, connection, draft_id: int, answers: dict, version: int) -> bool:
+        from sqlalchemy import update
+
+        drafts = self._drafts
+        result = await connection.execute(update(drafts).where(drafts.c.id == draft_id, drafts.c.version == version)
+                                          .values(answers=answers, version=version + 1))
+        return result.rowcount == 1
+
+
+class _DriverFloorStore:
+    """The same three statements through asyncpg's pool alone (PostgreSQL)."""
+
+    def __init__(self, storage_url: str) -> None:
+        self._dsn = storage_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+        self._pool = None
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+
+    @contextlib.asynccontextmanager
+    async def connection(self):
+        import asyncpg
+
+        if self._pool is None:
+            self._pool = await asyncpg.create_pool(self._dsn, min_size=5, max_size=5)
+        async with self._pool.acquire() as connection:
+            yield connection
+
+    async def person_of(self, connection, session_id: str) -> int | None:
+        return await connection.fetchval("SELECT s.person_id FROM floor_sessions s JOIN floor_people p"
+                                         " ON p.id = s.person_id WHERE s.id = $1", session_id)
+
+    async def draft_of(self, connection, person_id: int) -> tuple[int, dict, int]:
+        row = await connection.fetchrow("SELECT id, answers, version FROM floor_drafts WHERE person_id = $1", person_id)
+        return row["id"], json.loads(row["answers"]), row["version"]
+
+    async def save(self, connection, draft_id: int, answers: dict, version: int) -> bool:
+        status = await connection.execute(
+            "UPDATE floor_drafts SET answers = $1, version = $2 WHERE id = $3 AND version = $4",
+            json.dumps(answers, ensure_ascii=False), version + 1, draft_id, version)
+        return status == "UPDATE 1"
+
+
+def _floor_answer(app, store):
+    """POST /answer of a floor: a session joined to its person, the person's draft, a versioned UPDATE; a client's
+    loopback address picks its rows."""
     from aiohttp import web
-    from sqlalchemy import select, update
-    from sqlalchemy.ext.asyncio import create_async_engine
-
-    _, people, sessions, drafts = _floor_tables()
-    session_with_person = (select(sessions.c.person_id, sessions.c.last_seen_at, people.c.name)
-                           .join(people, people.c.id == sessions.c.person_id).where(sessions.c.id == _bindparam("sid")))
-    draft_of = select(drafts.c.id, drafts.c.answers, drafts.c.version).where(drafts.c.person_id == _bindparam("pid"))
-
-    async def start(app) -> None:
-        app["floor_engine"] = create_async_engine(storage_url, pool_size=5, isolation_level="AUTOCOMMIT")
 
     async def stop(app) -> None:
-        await app["floor_engine"].dispose()
+        await store.close()
 
-    app.on_startup.append(start)
     app.on_cleanup.append(stop)
 
     async def answer(request: web.Request) -> web.Response:
         form = await request.post()
-        row_id = _floor_row(request.remote)
-        async with app["floor_engine"].connect() as connection:
-            person = (await connection.execute(session_with_person, {"sid": f"s{row_id}"})).first()
-            if person is None:
+        async with store.connection() as connection:
+            person_id = await store.person_of(connection, f"s{_floor_row(request.remote)}")
+            if person_id is None:
                 raise web.HTTPForbidden()
-            draft = (await connection.execute(draft_of, {"pid": person.person_id})).first()
-            answers = dict(draft.answers)
-            answers["k"] = str(form.get("value", ""))[:200]
-            result = await connection.execute(update(drafts).where(drafts.c.id == draft.id,
-                                                                   drafts.c.version == draft.version)
-                                              .values(answers=answers, version=draft.version + 1))
-            if result.rowcount != 1:
-                raise web.HTTPConflict()
-        return web.Response(status=303, headers={"Location": "/page"})
-
-    return answer
-
-
-def _driver_floor_answer(app, storage_url: str):
-    """The same three statements as `_floor_answer`, through asyncpg's pool without SQLAlchemy (PostgreSQL)."""
-    import asyncpg
-    from aiohttp import web
-
-    dsn = storage_url.replace("postgresql+asyncpg://", "postgresql://", 1)
-
-    async def start(app) -> None:
-        app["floor_pool"] = await asyncpg.create_pool(dsn, min_size=5, max_size=5)
-
-    async def stop(app) -> None:
-        await app["floor_pool"].close()
-
-    app.on_startup.append(start)
-    app.on_cleanup.append(stop)
-
-    async def answer(request: web.Request) -> web.Response:
-        form = await request.post()
-        row_id = _floor_row(request.remote)
-        async with app["floor_pool"].acquire() as connection:
-            person = await connection.fetchrow(
-                "SELECT s.person_id, s.last_seen_at, p.name FROM floor_sessions s JOIN floor_people p"
-                " ON p.id = s.person_id WHERE s.id = $1", f"s{row_id}")
-            if person is None:
-                raise web.HTTPForbidden()
-            draft = await connection.fetchrow("SELECT id, answers, version FROM floor_drafts WHERE person_id = $1",
-                                              person["person_id"])
-            answers = json.loads(draft["answers"])
-            answers["k"] = str(form.get("value", ""))[:200]
-            status = await connection.execute(
-                "UPDATE floor_drafts SET answers = $1, version = $2 WHERE id = $3 AND version = $4",
-                json.dumps(answers, ensure_ascii=False), draft["version"] + 1, draft["id"], draft["version"])
-            if status != "UPDATE 1":
-                raise web.HTTPConflict()
-        return web.Response(status=303, headers={"Location": "/page"})
+            for _ in range(3):  # a concurrent writer of the row: read it again and retry, as the service does
+                draft_id, answers, version = await store.draft_of(connection, person_id)
+                answers["k"] = str(form.get("value", ""))[:200]
+                if await store.save(connection, draft_id, answers, version):
+                    return web.Response(status=303, headers={"Location": "/page"})
+        raise web.HTTPConflict()
 
     return answer
 
@@ -230,12 +253,6 @@ def _floor_row(remote: str | None) -> int:
     """A client's rows: each person of the harness has its own loopback address (see `_client`)."""
     _, b, c, d = (int(part) for part in (remote or "127.0.0.1").split("."))
     return 1 + (b * 65536 + c * 256 + d) % FLOOR_ROWS
-
-
-def _bindparam(name: str):
-    from sqlalchemy import bindparam
-
-    return bindparam(name)
 
 
 async def _create_floor_tables(url: str) -> None:
