@@ -23,7 +23,8 @@ Measured through the running console over loopback HTTP, signed in as a coordina
 - pool_export: /pool.xlsx filtered by course and province (what staff download);
 - dashboard: / (engineer F1's page);
 - audit: /audit (newest first) and /audit?subject=application:N (a search), alternated;
-- matching_run: /matching/runs/{id} of the newer run (--pairs pairs);
+- matching_run: /matching/runs/{id}?page=N of the newer run (--pairs pairs, PAIRS_PER_PAGE a page): the first page
+  and a random deeper one, alternated; the bare query is that page's pairs with both sides and the demands;
 - exports (`exports`): the whole pool (/pool.xlsx unfiltered: every approved expert), the run
   (/matching/runs/{id}.xlsx) and the filing list (/appointments/filing.xlsx): time of each download (body read in
   chunks and dropped, so the client holds nothing), then once more under tracemalloc for the peak of Python
@@ -64,6 +65,7 @@ from core.db.models import (  # noqa: E402
     Application, Appointment, AuditEntry, CourseDemand, Document, ExpertCourse, MatchProposal, MatchRun, Person,
 )
 from core.sample import populate  # noqa: E402
+from core.services.matching import PAIRS_PER_PAGE  # noqa: E402
 from core.settings import Settings  # noqa: E402
 from tests.support.databases import throwaway_database  # noqa: E402
 
@@ -118,7 +120,8 @@ async def multiply(core, *, experts: int, universities: int, seed: int) -> None:
                     app_rows.append(dict(
                         batch_id=src.batch_id, person_id=person_id, form=form, status=src.status, answers=answers,
                         cursor=src.cursor, eligibility=src.eligibility, eligibility_outcome=src.eligibility_outcome,
-                        priority_score=src.priority_score, province=src.province, submitted_at=submitted,
+                        priority_score=src.priority_score, province=src.province, courses_mask=src.courses_mask,
+                        submitted_at=submitted,
                         created_at=submitted - timedelta(hours=1), updated_at=submitted, version=1,
                     ))
                 app_ids = (await session.scalars(insert(Application).returning(Application.id), app_rows)).all()
@@ -499,15 +502,21 @@ async def main() -> None:
         results["audit"] = {**figures(times), "queries": max(queries), "rows": extras["audit_rows"],
                             "baseline": figures(base_times)}
 
-        # --- a matching run's page (the open run: --pairs pairs to look at before confirming)
+        # --- a matching run's page (the open run: --pairs pairs to look at before confirming), a page of pairs at a
+        # time: the first page and a page deeper, alternated
         run_id = extras["open_run"]
-        times, queries = [], []
-        for _ in range(max(5, args.repeat // 4)):
-            elapsed, n, _ = await timed_get(client, f"{base}/matching/runs/{run_id}", counter)
+        pages_of_pairs = max(1, -(-args.pairs // PAIRS_PER_PAGE))
+        times, queries, page_numbers = [], [], []
+        for n in range(max(6, args.repeat // 4)):
+            number = 1 if n % 2 == 0 else rng.randint(2, max(2, pages_of_pairs))
+            page_numbers.append(number)
+            elapsed, count, body = await timed_get(client, f"{base}/matching/runs/{run_id}?page={number}", counter)
+            assert b'class="responsive proposals"' in body
             times.append(elapsed)
-            queries.append(n)
+            queries.append(count)
 
         async def run_query(session):
+            """What the export used to hold: every pair of the run with both sides and the demands, as ORM objects."""
             proposals = (await session.scalars(select(MatchProposal).where(MatchProposal.run_id == run_id)
                                                .order_by(MatchProposal.id))).all()
             ids = {p.expert_application_id for p in proposals} | {p.university_application_id for p in proposals}
@@ -515,9 +524,19 @@ async def main() -> None:
             await session.scalars(select(CourseDemand).where(CourseDemand.id.in_({p.demand_id for p in proposals})))
             return len(proposals)
 
-        base_times = [await bare(core, run_query) for _ in times]
+        base_times = []
+        for number in page_numbers:
+            async def run_page_query(session, number=number):
+                """The page's main query bare: its PAIRS_PER_PAGE pairs with both sides and the demands."""
+                proposals = (await session.scalars(select(MatchProposal).where(MatchProposal.run_id == run_id)
+                                                   .order_by(MatchProposal.id).offset((number - 1) * PAIRS_PER_PAGE)
+                                                   .limit(PAIRS_PER_PAGE))).all()
+                ids = {p.expert_application_id for p in proposals} | {p.university_application_id for p in proposals}
+                await session.scalars(select(Application).where(Application.id.in_(ids)))
+                await session.scalars(select(CourseDemand).where(CourseDemand.id.in_({p.demand_id for p in proposals})))
+            base_times.append(await bare(core, run_page_query))
         results["matching_run"] = {**figures(times), "queries": max(queries), "pairs": await bare(core, run_query, keep=True),
-                                   "baseline": figures(base_times)}
+                                   "pairs_per_page": PAIRS_PER_PAGE, "baseline": figures(base_times)}
 
         # --- the exports of national size: time and peak memory
         async def whole_pool_query(session):

@@ -25,12 +25,12 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.worksheet import Worksheet
 
 from core.services.appointments import AppointmentView
-from core.services.matching import RunView
+from core.services.matching import ProposalView, RunView
 
 __all__ = [
     "run_workbook", "publicity_workbook", "publicity_text", "filing_workbook", "FILING_COLUMNS",
     "streamed_workbook", "append_text_row", "text_cell", "csv_safe_text", "FORMULA_TRIGGERS",
-    "WorkbookWriter", "SheetWriter", "write_run_workbook", "write_filing_workbook", "filing_rows", "FILING_TITLE", "XLSX",
+    "WorkbookWriter", "SheetWriter", "write_run_workbook", "write_run_workbook_streamed", "write_filing_workbook", "filing_rows", "FILING_TITLE", "XLSX",
 ]
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -171,23 +171,51 @@ def run_workbook(run: RunView, *, kept: Mapping[tuple[int, int, str], Appointmen
 
 
 def write_run_workbook(target: BinaryIO | str | None, run: RunView, *,
-                       kept: Mapping[tuple[int, int, str], AppointmentView] | None = None) -> bytes | None:
-    """`run_workbook` written to `target` (None: to memory, the bytes returned)."""
-    kept = kept or {}
-
-    def pairs():
-        for p in run.proposals:
-            earlier, appointment_id = "", p.appointment_id or ""
-            if p.fixed:
-                a = kept.get((p.expert_application_id, p.university_application_id, p.course))
-                earlier, appointment_id = (f"是（聘任 {a.id}：{a.status_label}）", a.id) if a else ("是", appointment_id)
-            yield (p.number, p.university_name, p.course, p.expert_name, p.employer, round(p.score, 4), earlier,
-                   "是" if p.held else "", appointment_id, p.explanation)
-
+                       kept: Mapping[tuple[int, int, str], AppointmentView] | None = None,
+                       pairs: Iterable[ProposalView] | None = None) -> bytes | None:
+    """`run_workbook` written to `target` (None: to memory, the bytes returned); the pairs are `pairs` if given
+    (an iterable: written as they come), else the run's own."""
     book = WorkbookWriter(target)
-    book.sheet(f"第{run.id}次匹配", (
-        "序号", "高校", "课程", "专家", "工作单位", "匹配分", "此前已确认", "暂缓", "聘任编号", "评分说明"), pairs(),
-        widths=True)
+    sheet = _run_pairs_sheet(book, run)
+    sheet.extend(_run_pair_rows(run.proposals if pairs is None else pairs, kept or {}))
+    _run_other_sheets(book, run)
+    return book.close()
+
+
+async def write_run_workbook_streamed(target: BinaryIO | str, run: RunView,
+                                      chunks: AsyncIterable[Sequence[ProposalView]], *,
+                                      kept: Mapping[tuple[int, int, str], AppointmentView] | None = None) -> int:
+    """The run's workbook written to `target` as its pairs come, chunk by chunk (MatchingService.pair_chunks):
+    one chunk in memory at a time (a national run has thousands of pairs). `kept` is looked up as each chunk is
+    written, so it may hold only the current chunk's kept pairs (refilled before each chunk is yielded).
+    Returns the pairs written."""
+    book = WorkbookWriter(target)
+    sheet = _run_pairs_sheet(book, run)
+    kept = {} if kept is None else kept  # read as each chunk is written: its caller may fill it chunk by chunk
+    async for chunk in chunks:
+        sheet.extend(_run_pair_rows(chunk, kept))
+    _run_other_sheets(book, run)
+    await asyncio.to_thread(book.close)  # the zip of the package: CPU, off the event loop
+    return sheet.rows
+
+
+def _run_pairs_sheet(book: WorkbookWriter, run: RunView) -> SheetWriter:
+    return book.sheet(f"第{run.id}次匹配", (
+        "序号", "高校", "课程", "专家", "工作单位", "匹配分", "此前已确认", "暂缓", "聘任编号", "评分说明"), widths=True)
+
+
+def _run_pair_rows(pairs: Iterable[ProposalView],
+                   kept: Mapping[tuple[int, int, str], AppointmentView]) -> Iterable[tuple[object, ...]]:
+    for p in pairs:
+        earlier, appointment_id = "", p.appointment_id or ""
+        if p.fixed:
+            a = kept.get((p.expert_application_id, p.university_application_id, p.course))
+            earlier, appointment_id = (f"是（聘任 {a.id}：{a.status_label}）", a.id) if a else ("是", appointment_id)
+        yield (p.number, p.university_name, p.course, p.expert_name, p.employer, round(p.score, 4), earlier,
+               "是" if p.held else "", appointment_id, p.explanation)
+
+
+def _run_other_sheets(book: WorkbookWriter, run: RunView) -> None:
     book.sheet("未填补名额", ("高校", "课程", "缺额（人）", "原因"), [
         (slot.get("university_name") or slot.get("university"), slot.get("course") or slot.get("demand"),
          slot.get("missing"), slot.get("explanation"))
@@ -205,7 +233,6 @@ def write_run_workbook(target: BinaryIO | str | None, run: RunView, *,
         ("放宽上限的专家", "、".join(f"申请 {k}：{v} 所" for k, v in (params.get("cap_exceptions") or {}).items()) or "无"),
         ("已确认", "是" if run.confirmed else "否"),
     ], widths=True)
-    return book.close()
 
 
 def publicity_workbook(appointments: Sequence[AppointmentView]) -> bytes:

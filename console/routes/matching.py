@@ -1,8 +1,8 @@
 """Console pages: matching runs for a batch, their proposals and explanations, confirming, lifting the cap."""
 from __future__ import annotations
 
-import asyncio
 import logging
+from urllib.parse import urlencode
 
 from aiohttp import web
 
@@ -13,13 +13,14 @@ from console.rendering import form_id, form_integer, not_found, path_id, refused
 from console.routes.review import queue_service
 from console.spreadsheets import send_xlsx
 from core.bootstrap import Core
-from core.domain import ApplicationStatus, DomainError, NotFound
+from core.domain import CORE_COURSES, ApplicationStatus, DomainError, NotFound
 from core.domain.appointments import DEFAULT_MAX_UNIVERSITIES
-from core.domain.limits import MAX_LIFTED_UNIVERSITIES, shown
-from core.exports import write_run_workbook
+from core.domain.limits import MAX_LIFTED_UNIVERSITIES, parse_int, shown
+from core.exports import write_run_workbook_streamed
 from core.services.matching_jobs import (
     JobAlreadyRunning, JobState, MatchingJobService, MatchingJobView,
 )
+from core.services.matching import PAIR_STATES, PAIRS_PER_PAGE
 from core.services.profiles import parse_key
 from core.services.queue import application_id_from_reference
 from core.texts import text
@@ -105,17 +106,35 @@ async def job_progress(request: web.Request) -> web.StreamResponse:
                   following=not job.state.finished, default_time_limit=DEFAULT_TIME_LIMIT_S)
 
 
+def _pair_filters(request: web.Request) -> dict[str, str]:
+    """The run page's filters as given (course, state), only values it knows: kept by every page link."""
+    filters = {}
+    course = request.query.get("course", "")
+    if course in {c.value for c in CORE_COURSES}:
+        filters["course"] = course
+    state = request.query.get("state", "")
+    if state in PAIR_STATES:
+        filters["state"] = state
+    return filters
+
+
+def _page_number(request: web.Request) -> int:
+    value = parse_int(request.query.get("page", ""))
+    return value if value is not None and 1 <= value <= 1_000_000 else 1
+
+
 async def _run_page(request: web.Request, run_id: int, *, error: str | None = None, status: int = 200) -> web.Response:
     core = request.app[CORE]
+    filters = _pair_filters(request)
     try:
-        run = await core.matching.get(run_id=run_id)
+        # One page of the pairs (a national run has thousands), its counts from the database.
+        paged = await core.matching.pairs(run_id=run_id, page=_page_number(request), size=PAIRS_PER_PAGE, **filters)
     except NotFound:
         not_found(request)
-    runs = await core.matching.list(batch_id=run.batch_id)
-    latest = max(r.id for r in runs)
-    open_ids = [p.id for p in run.proposals if not p.fixed and p.appointment_id is None]
+    run = paged.run
+    open_ids = [p.id for p in paged.rows if not p.fixed and p.appointment_id is None]
     # A pair kept from an earlier run is shown with its appointment as it stands: it may still wait for answers.
-    held = await core.appointments.kept_by(run=run)
+    held = await core.appointments.kept_for(pairs=paged.rows)
     # The engine names demands by key ("d12"): staff read the university and the course instead.
     demand_ids = [parse_key(u["demand"]) for u in run.unfilled if str(u.get("demand", ""))[1:].isdigit()]
     demands = await queue_service(request).demand_labels(demand_ids=demand_ids)
@@ -127,12 +146,18 @@ async def _run_page(request: web.Request, run_id: int, *, error: str | None = No
                          "university_name": found[1] if found else slot.get("university", ""),
                          "course": found[2] if found else key})
     # Intents still 已提交，待审核 take part in matching (MATCHED_INTENTS); staff see which ones before confirming.
-    intent_status = await core.review.statuses(
-        application_ids=[p.university_application_id for p in run.proposals]
-        + [u["university_id"] for u in unfilled if u["university_id"]])
-    unreviewed = {i for i, s in intent_status.items() if s is ApplicationStatus.SUBMITTED}
-    return render(request, "console/run.html", status=status, run=run, latest=latest, open_ids=open_ids, error=error,
-                  unfilled=unfilled, held=held, unreviewed=unreviewed)
+    intent_status = await core.review.statuses(application_ids=[u["university_id"] for u in unfilled if u["university_id"]])
+    unreviewed = set(paged.unreviewed) | {i for i, s in intent_status.items() if s is ApplicationStatus.SUBMITTED}
+
+    def page_url(number: int) -> str:
+        query = {**filters, **({"page": str(number)} if number > 1 else {})}
+        return f"/matching/runs/{run.id}" + (f"?{urlencode(query)}" if query else "")
+
+    return render(request, "console/run.html", status=status, run=run, pairs=paged, latest=paged.latest,
+                  open_ids=open_ids, error=error, unfilled=unfilled, held=held, unreviewed=unreviewed,
+                  filters=filters, courses=[c.value for c in CORE_COURSES], page_url=page_url,
+                  previous_url=page_url(paged.page - 1) if paged.page > 1 else None,
+                  next_url=page_url(paged.page + 1) if paged.page < paged.pages else None)
 
 
 @routes.get("/matching/runs/{run_id:\\d+}")
@@ -144,13 +169,23 @@ async def run_detail(request: web.Request) -> web.Response:
 @routes.get("/matching/runs/{run_id:\\d+}.xlsx")
 @require(Action.MATCHING_VIEW)
 async def run_export(request: web.Request) -> web.StreamResponse:
+    core = request.app[CORE]
+    run_id = path_id(request, "run_id")
     try:
-        run = await request.app[CORE].matching.get(run_id=path_id(request, "run_id"))
+        run = await core.matching.get(run_id=run_id, pairs=False)  # the figures: the pairs are streamed below
     except NotFound:
         not_found(request)
-    kept = await request.app[CORE].appointments.kept_by(run=run)
-    # Written to a file off the event loop (a national run has thousands of pairs), then sent from it.
-    return await send_xlsx(request, lambda target: asyncio.to_thread(write_run_workbook, target, run, kept=kept),
+    kept: dict = {}
+
+    async def chunks():
+        # The pairs come from one read, a chunk at a time, into a file (a national run has thousands), then sent
+        # from it; the appointments behind a chunk's kept pairs are looked up with it, so neither is held whole.
+        async for chunk in core.matching.pair_chunks(run_id=run.id):
+            kept.clear()
+            kept.update(await core.appointments.kept_for(pairs=chunk))
+            yield chunk
+
+    return await send_xlsx(request, lambda target: write_run_workbook_streamed(target, run, chunks(), kept=kept),
                            f"match-run-{run.id}.xlsx")
 
 

@@ -99,7 +99,11 @@ class Application(Base):
         Index("ix_applications_person", "person_id"),
         # A batch's figures (dashboard, /stats, digest): grouped counts read from the index alone, never the
         # rows with their answers (at 100,000 applications the table is ~270 MB, this index a few MB).
-        Index("ix_applications_figures", "batch_id", "form", "status", "province", "submitted_at", "id"),
+        # With courses_mask (migration 0019): the pool per course too, from the same scan.
+        Index("ix_applications_figures", "batch_id", "form", "status", "province", "courses_mask", "submitted_at", "id"),
+        # The pool of a province (with, on PostgreSQL, the GIN index of where experts would teach offline: migration
+        # 0019): the province filter of the pool and its export as two index scans, not a read of every answer.
+        Index("ix_applications_pool_province", "form", "status", "province"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -112,6 +116,9 @@ class Application(Base):
     eligibility: Mapped[dict[str, Any] | None]
     eligibility_outcome: Mapped[str | None] = mapped_column(String(20))
     priority_score: Mapped[int] = mapped_column(Integer, default=0)
+    # The core courses indexed in expert_courses at the last submission, a bit each (core.domain.courses.course_mask):
+    # what the dashboard counts the pool per course from. Experts only; 0 otherwise.
+    courses_mask: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
     province: Mapped[str | None] = mapped_column(String(20))
     staff_message: Mapped[str | None] = mapped_column(Text)
     submitted_at: Mapped[datetime | None]
@@ -218,6 +225,23 @@ Index("ix_outbox_claim", OutboxMessage.status, OutboxMessage.priority.desc(), Ou
 # index order and stopped at the page's end, instead of sorting every approved expert of a course.
 Index("ix_applications_pool", Application.form, Application.status, Application.priority_score.desc(),
       Application.submitted_at, Application.id)
+# Where an approved expert would teach offline, for the pool's province filter (`answers -> 'offline_provinces' @>
+# '["广东"]'`, core.services.queue): a GIN index, PostgreSQL only (migration 0019). SQLite has no index over the
+# members of a JSON list; there the filter reads json_each per row. `only_on` keeps autogenerate's comparison
+# (include_object below) from asking for it on SQLite.
+Index("ix_applications_offline_provinces", Application.answers.op("->")(sa_text("'offline_provinces'")), postgresql_using="gin",
+      info={"only_on": "postgresql"}).ddl_if(dialect="postgresql")
+
+
+def include_object(dialect: str):
+    """For Alembic's autogenerate (`include_object`) on a database of `dialect`: leaves out the schema objects
+    the models keep for another database only (info["only_on"])."""
+
+    def include(object_, name, type_, reflected, compare_to) -> bool:
+        only_on = getattr(object_, "info", {}).get("only_on") or (getattr(compare_to, "info", None) or {}).get("only_on")
+        return only_on is None or only_on == dialect
+
+    return include
 
 
 class ChannelPause(Base):
@@ -235,6 +259,8 @@ class ChannelPause(Base):
 
 class AuditEntry(Base):
     __tablename__ = "audit_log"
+    # The console's list of actions: one index step per distinct action (console.audit_data, migration 0019).
+    __table_args__ = (Index("ix_audit_log_action", "action"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(index=True)

@@ -9,6 +9,7 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db.models import Application, AuditEntry, Batch, CourseDemand, Document, ExpertCourse, OutboxMessage, Person
+from core.domain.courses import course_mask
 from core.domain.limits import id_in_range
 
 __all__ = [
@@ -138,8 +139,13 @@ class ApplicationRepository:
         return (await self.session.scalars(stmt)).all()
 
     async def replace_expert_courses(self, application_id: int, courses: Sequence[str]) -> None:
+        """The courses the expert can teach, indexed for the pool's filters (expert_courses) and, as bits, on the
+        application (courses_mask: the dashboard's pool per course), both from the same submission."""
         await self._delete(ExpertCourse, application_id)
         self.session.add_all(ExpertCourse(application_id=application_id, course=c) for c in courses)
+        application = await self.session.get(Application, application_id)  # the submitting one: no query
+        if application is not None:
+            application.courses_mask = course_mask(courses)
 
     async def replace_course_demands(self, application_id: int, demands: Sequence[CourseDemand]) -> None:
         """Updates demands in place by course, so recommendations and appointments keep pointing at them."""

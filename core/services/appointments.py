@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
+from sqlalchemy.orm import aliased
 
 from core.db.models import Application, Appointment, AuditEntry, CourseDemand
 from core.db.uow import UnitOfWork, UnitOfWorkFactory
@@ -124,29 +125,40 @@ class AppointmentService:
             return await self._views(uow, (await uow.session.scalars(stmt)).all())
 
     async def chunks(self, *, statuses: Iterable[str], size: int = 500) -> AsyncIterator[list[AppointmentView]]:
-        """`list(statuses=...)` in order, `size` appointments at a time (keyset on the id, two queries a chunk):
-        the filing list of a national batch runs to thousands and its export holds one chunk at a time."""
-        wanted, after = list(statuses), 0
-        while True:
-            async with self._uow() as uow:
-                rows = (await uow.session.scalars(
-                    select(Appointment).where(Appointment.status.in_(wanted), Appointment.id > after)
-                    .order_by(Appointment.id).limit(size))).all()
-                if not rows:
-                    return
-                views, after, full = await self._views(uow, rows), rows[-1].id, len(rows) == size
-            yield views
-            if not full:
-                return
+        """`list(statuses=...)` in order, `size` appointments at a time, as one read: a single statement (each
+        appointment with both sides and its course) through a server-side cursor on PostgreSQL, so the list is
+        one snapshot, every appointment exactly once whatever changes meanwhile, and the export of a national
+        filing list holds one chunk at a time."""
+        expert, university = aliased(Application), aliased(Application)
+        stmt = (select(Appointment, expert, university, CourseDemand)
+                .join(expert, expert.id == Appointment.expert_application_id)
+                .join(university, university.id == Appointment.university_application_id)
+                .join(CourseDemand, CourseDemand.id == Appointment.demand_id)
+                .where(Appointment.status.in_(list(statuses))).order_by(Appointment.id)
+                .execution_options(yield_per=size))
+        async with self._uow() as uow:
+            result = await uow.session.stream(stmt)
+            async for chunk in result.partitions():
+                yield [self._as_view(row, e, u, d) for row, e, u, d in chunk]
 
     async def kept_by(self, *, run: Any) -> dict[tuple[int, int, str], AppointmentView]:
         """The appointments behind a run's pairs kept from earlier runs, as they stand now, by (expert
         application, university application, course): the run page and every export of the run show them.
         Empty when the run kept no pair."""
-        if not any(proposal.fixed for proposal in run.proposals):
-            return {}
-        return {(a.expert_application_id, a.university_application_id, a.course): a
-                for a in await self.list(statuses=ACTIVE_APPOINTMENTS)}
+        return await self.kept_for(pairs=run.proposals)
+
+    async def kept_for(self, *, pairs: Iterable[Any]) -> dict[tuple[int, int, str], AppointmentView]:
+        """`kept_by` for these pairs of a run only (a page of them): the active appointments of their experts."""
+        experts = sorted({p.expert_application_id for p in pairs if p.fixed})
+        found: dict[tuple[int, int, str], AppointmentView] = {}
+        async with self._uow() as uow:
+            for start in range(0, len(experts), 500):  # bound the IN list (SQLite's parameter limit)
+                rows = (await uow.session.scalars(select(Appointment).where(
+                    Appointment.expert_application_id.in_(experts[start:start + 500]),
+                    Appointment.status.in_(list(ACTIVE_APPOINTMENTS))).order_by(Appointment.id))).all()
+                found.update(((a.expert_application_id, a.university_application_id, a.course), a)
+                             for a in await self._views(uow, rows))
+        return found
 
     async def for_person(self, *, person_id: int) -> list[tuple[str, AppointmentView]]:
         """(side, appointment) for every pair this person is part of, as expert or as university contact."""

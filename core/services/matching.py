@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import aliased
 
 from core.db.models import Application, Appointment, CapException, CourseDemand, MatchProposal, MatchRun, Recommendation
 from core.db.uow import UnitOfWork, UnitOfWorkFactory
@@ -41,7 +42,12 @@ from core.services.profiles import (
 from core.services.recommendations import expert_rankings
 from core.texts import text
 
-__all__ = ["MatchingService", "RunView", "ProposalView", "RunPreview"]
+__all__ = ["MatchingService", "RunView", "ProposalView", "RunPreview", "RunPairs", "PAIR_STATES", "PAIRS_PER_PAGE"]
+
+# The run page shows its pairs a page at a time: a national run has thousands.
+PAIRS_PER_PAGE = 100
+# What the run page filters its pairs by: waiting to be confirmed (held or not), on hold, confirmed (now or earlier).
+PAIR_STATES = ("open", "held", "confirmed")
 
 # A solve tells where it stands: report("solving", experts=..., ...); the worker writes it on the job.
 Progress = Callable[..., None]
@@ -97,6 +103,23 @@ class RunView:
     unfilled: list[dict[str, Any]]
     stability: dict[str, Any] | None
     proposals: tuple[ProposalView, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class RunPairs:
+    """One page of a run's pairs (`MatchingService.pairs`), with the counts the run page shows, all from SQL."""
+
+    run: RunView  # without its proposals (those of the page are `rows`); its unfilled slots as the engine keyed them
+    latest: int  # the newest run of the batch: only that one can be confirmed
+    rows: tuple[ProposalView, ...]
+    page: int
+    pages: int
+    size: int
+    matching: int  # pairs under the filters
+    total: int  # pairs of the run
+    open: int  # pairs of the run still to confirm (held ones included)
+    held: int  # of those, on hold
+    unreviewed: frozenset[int]  # the run's universities whose intent is still submitted (unreviewed)
 
 
 class MatchingService:
@@ -235,19 +258,95 @@ class MatchingService:
             await uow.commit()
             return await self._view(uow, run)
 
-    async def get(self, *, run_id: int) -> RunView:
+    async def get(self, *, run_id: int, pairs: bool = True) -> RunView:
+        """The run with all its pairs; with pairs=False its figures only (`pairs`, `pair_chunks` for the pairs)."""
         async with self._uow() as uow:
             run = await uow.session.get(MatchRun, run_id)
             if run is None:
                 raise NotFound(f"没有找到第 {run_id} 次匹配。")
-            return await self._view(uow, run)
+            return await self._view(uow, run, pairs=pairs)
 
     async def list(self, *, batch_id: int | None = None) -> list[RunView]:
+        """Every run (of the batch), oldest first, without their pairs (`get` or `pairs` for those): a national
+        run has thousands, and the list shows each run's figures only."""
         async with self._uow() as uow:
             stmt = select(MatchRun).order_by(MatchRun.id)
             if batch_id is not None:
                 stmt = stmt.where(MatchRun.batch_id == batch_id)
-            return [await self._view(uow, run) for run in (await uow.session.scalars(stmt)).all()]
+            return [await self._view(uow, run, pairs=False) for run in (await uow.session.scalars(stmt)).all()]
+
+    async def latest_run_id(self, *, batch_id: int) -> int | None:
+        """The newest run of the batch (the one staff may confirm), by one indexed lookup."""
+        async with self._uow() as uow:
+            return await uow.session.scalar(
+                select(func.max(MatchRun.id)).where(MatchRun.batch_id == batch_id))
+
+    async def pairs(self, *, run_id: int, page: int = 1, size: int = PAIRS_PER_PAGE, course: str | None = None,
+                    state: str | None = None) -> RunPairs:
+        """The run's figures and one page of its pairs, in the order of the run (numbered through the run),
+        under the filters (`course`, `state` in PAIR_STATES); the counts are counted by the database. A page
+        beyond the last shows the last."""
+        size = max(1, min(size, 500))
+        async with self._uow() as uow:
+            run = await uow.session.get(MatchRun, run_id)
+            if run is None:
+                raise NotFound(f"没有找到第 {run_id} 次匹配。")
+            session = uow.session
+            latest = await session.scalar(select(func.max(MatchRun.id)).where(MatchRun.batch_id == run.batch_id))
+            in_run = MatchProposal.run_id == run.id
+            unconfirmed = (MatchProposal.fixed.is_(False)) & MatchProposal.appointment_id.is_(None)
+            total, open_count, held = (await session.execute(select(
+                func.count(),
+                func.count().filter(unconfirmed),
+                func.count().filter(unconfirmed & MatchProposal.held_at.is_not(None)),
+            ).where(in_run))).one()
+            numbered = (select(MatchProposal.id.label("id"), func.row_number().over(order_by=MatchProposal.id).label("number"))
+                        .where(in_run).subquery())
+            conditions = []
+            if course:
+                conditions.append(MatchProposal.demand_id.in_(select(CourseDemand.id).where(CourseDemand.course == course)))
+            if state == "open":
+                conditions.append(unconfirmed)
+            elif state == "held":
+                conditions.append(unconfirmed & MatchProposal.held_at.is_not(None))
+            elif state == "confirmed":
+                conditions.append(or_(MatchProposal.fixed.is_(True), MatchProposal.appointment_id.is_not(None)))
+            matching_count = total if not conditions else await session.scalar(
+                select(func.count()).select_from(MatchProposal).where(in_run, *conditions))
+            pages = max(1, -(-matching_count // size))
+            page = max(1, min(page, pages))
+            found = (await session.execute(
+                select(MatchProposal, numbered.c.number).join(numbered, numbered.c.id == MatchProposal.id)
+                .where(*conditions).order_by(MatchProposal.id).offset((page - 1) * size).limit(size))).all()
+            rows = await self._proposal_views(uow, [(p, number) for p, number in found])
+            unreviewed = frozenset((await session.scalars(
+                select(MatchProposal.university_application_id).distinct()
+                .join(Application, Application.id == MatchProposal.university_application_id)
+                .where(in_run, Application.status == ApplicationStatus.SUBMITTED.value))).all())
+            view = await self._view(uow, run, pairs=False, named=False)
+        return RunPairs(run=view, latest=latest, rows=tuple(rows), page=page, pages=pages, size=size,
+                        matching=matching_count, total=total, open=open_count, held=held, unreviewed=unreviewed)
+
+    async def pair_chunks(self, *, run_id: int, size: int = 500) -> AsyncIterator[list[ProposalView]]:
+        """Every pair of the run in order, `size` at a time, as one read: a single statement (the pairs with
+        both sides and the course) through a server-side cursor on PostgreSQL, so a pair is neither missed nor
+        repeated whatever changes meanwhile, and an export holds one chunk at a time."""
+        expert, university = aliased(Application), aliased(Application)
+        stmt = (select(MatchProposal, expert, university, CourseDemand)
+                .join(expert, expert.id == MatchProposal.expert_application_id)
+                .join(university, university.id == MatchProposal.university_application_id)
+                .join(CourseDemand, CourseDemand.id == MatchProposal.demand_id)
+                .where(MatchProposal.run_id == run_id).order_by(MatchProposal.id)
+                .execution_options(yield_per=size))
+        async with self._uow() as uow:
+            number = 0
+            result = await uow.session.stream(stmt)
+            async for chunk in result.partitions():
+                views = []
+                for p, e, u, d in chunk:
+                    number += 1
+                    views.append(_proposal_view(p, number, e, u, d))
+                yield views
 
     async def confirm(self, *, run_id: int, staff: AnyActor, proposal_ids: list[int] | None = None) -> RunView:
         """Sends the confirmed proposals to both sides; the cap of universities is checked once more here."""
@@ -339,33 +438,44 @@ class MatchingService:
                 f"上限为 {cap} 所；如确需放宽，请先记录理由。"
             )
 
-    async def _view(self, uow: UnitOfWork, run: MatchRun) -> RunView:
-        proposals = (await uow.session.scalars(select(MatchProposal).where(MatchProposal.run_id == run.id).order_by(MatchProposal.id))).all()
-        # Two queries for the whole run, not three per proposal: a national run has thousands.
-        application_ids = {p.expert_application_id for p in proposals} | {p.university_application_id for p in proposals}
-        applications = {a.id: a for a in (await uow.session.scalars(
-            select(Application).where(Application.id.in_(application_ids)))).all()}
-        demands = {d.id: d for d in (await uow.session.scalars(
-            select(CourseDemand).where(CourseDemand.id.in_({p.demand_id for p in proposals})))).all()}
-        views = []
-        for number, p in enumerate(proposals, start=1):
-            expert = applications[p.expert_application_id]
-            university = applications[p.university_application_id]
-            demand = demands[p.demand_id]
-            views.append(ProposalView(
-                id=p.id, number=number, expert_application_id=expert.id, expert_name=expert.answers.get("name", ""),
-                employer=expert.answers.get("employer", ""), university_application_id=university.id,
-                university_name=university.answers.get("university_name", ""), course=demand.course, score=p.score,
-                explanation="；".join(f"{t['label']}：{t['explanation']}" for t in p.terms), fixed=p.fixed,
-                appointment_id=p.appointment_id, held=p.held_at is not None,
-            ))
-        unfilled = await _named_slots(uow, run.unfilled)
+    async def _view(self, uow: UnitOfWork, run: MatchRun, *, pairs: bool = True, named: bool = True) -> RunView:
+        """The run, with its pairs unless pairs=False; its unfilled slots named (university, course) unless
+        named=False (the engine's keys, for a caller that names them itself: the run page)."""
+        views: list[ProposalView] = []
+        if pairs:
+            proposals = (await uow.session.scalars(select(MatchProposal).where(MatchProposal.run_id == run.id).order_by(MatchProposal.id))).all()
+            views = await self._proposal_views(uow, list(zip(proposals, range(1, len(proposals) + 1))))
+        unfilled = await _named_slots(uow, run.unfilled) if named else [dict(slot) for slot in run.unfilled]
         return RunView(
             id=run.id, batch_id=run.batch_id, created_at=run.created_at, created_by=run.created_by,
             confirmed=run.confirmed_at is not None, solver_status=run.solver_status, filled=run.filled,
             total_need=run.total_need, score=run.score, bound=run.bound, gap=run.gap, time_s=run.time_s,
             params=run.params, unfilled=unfilled, stability=run.stability, proposals=tuple(views),
         )
+
+
+    @staticmethod
+    async def _proposal_views(uow: UnitOfWork, numbered: list[tuple[MatchProposal, int]]) -> list[ProposalView]:
+        """Two queries for any number of pairs, not three per pair: a national run has thousands."""
+        proposals = [p for p, _ in numbered]
+        application_ids = {p.expert_application_id for p in proposals} | {p.university_application_id for p in proposals}
+        applications = {a.id: a for a in (await uow.session.scalars(
+            select(Application).where(Application.id.in_(application_ids)))).all()} if proposals else {}
+        demands = {d.id: d for d in (await uow.session.scalars(
+            select(CourseDemand).where(CourseDemand.id.in_({p.demand_id for p in proposals})))).all()} if proposals else {}
+        return [_proposal_view(p, number, applications[p.expert_application_id], applications[p.university_application_id],
+                               demands[p.demand_id]) for p, number in numbered]
+
+
+def _proposal_view(p: MatchProposal, number: int, expert: Application, university: Application,
+                   demand: CourseDemand) -> ProposalView:
+    return ProposalView(
+        id=p.id, number=number, expert_application_id=expert.id, expert_name=expert.answers.get("name", ""),
+        employer=expert.answers.get("employer", ""), university_application_id=university.id,
+        university_name=university.answers.get("university_name", ""), course=demand.course, score=p.score,
+        explanation="；".join(f"{t['label']}：{t['explanation']}" for t in p.terms), fixed=p.fixed,
+        appointment_id=p.appointment_id, held=p.held_at is not None,
+    )
 
 
 def _build_and_solve(profiles, demands, fixed, forbidden, time_limit: float):

@@ -245,13 +245,16 @@ class QueueService:
         book = WorkbookWriter(target)
         sheet = book.sheet("产业兼职教师资源库", POOL_COLUMNS, widths=False)
         async with self._uow() as uow:
-            stmt = self._filtered(uow, filters).order_by(*self._ordering(filters.order, backwards=False))
-            async for apps in _chunks(uow, stmt):
+            # The columns a row shows, not the ORM objects: at 60,000 rows building and tracking them cost more
+            # than the query.
+            stmt = self._filtered(uow, filters).order_by(*self._ordering(filters.order, backwards=False)).with_only_columns(
+                *_POOL_ROW_COLUMNS, maintain_column_froms=True)
+            async for apps in _chunks(uow, stmt, scalars=False):
                 sheet.extend(self._pool_row(app) for app in apps)
         await asyncio.to_thread(book.close)  # the zip of the package: CPU, off the event loop
         return sheet.rows
 
-    def _pool_row(self, app: Application) -> tuple[Any, ...]:
+    def _pool_row(self, app: Any) -> tuple[Any, ...]:  # an Application or a row of _POOL_ROW_COLUMNS
         a = app.answers
         return (
             reference_number(app), a.get("name", ""), a.get("employer", ""),
@@ -503,9 +506,16 @@ def _label(key: str, value: Any) -> str:
 EXPORT_CHUNK = 500
 
 
-async def _chunks(uow: UnitOfWork, stmt) -> AsyncIterator[Sequence[Application]]:
-    """The applications `stmt` selects, EXPORT_CHUNK at a time from a server-side cursor (PostgreSQL; SQLite
-    reads ahead in its driver): an export of any length holds one chunk of rows, each let go once written."""
-    result = await uow.session.stream_scalars(stmt.execution_options(yield_per=EXPORT_CHUNK))
+# What a row of the pool's export reads (QueueService._pool_row, core.services.intake.reference_number).
+_POOL_ROW_COLUMNS = (Application.id, Application.form, Application.batch_id, Application.province, Application.answers,
+                     Application.priority_score, Application.reviewed_at)
+
+
+async def _chunks(uow: UnitOfWork, stmt, *, scalars: bool = True) -> AsyncIterator[Sequence[Any]]:
+    """The applications `stmt` selects (with scalars=False: its rows), EXPORT_CHUNK at a time from a server-side
+    cursor (PostgreSQL; SQLite reads ahead in its driver): an export of any length holds one chunk of rows, each
+    let go once written."""
+    stmt = stmt.execution_options(yield_per=EXPORT_CHUNK)
+    result = await (uow.session.stream_scalars(stmt) if scalars else uow.session.stream(stmt))
     async for apps in result.partitions():
         yield apps  # nothing else refers to them then: the session's identity map holds them weakly

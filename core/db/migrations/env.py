@@ -6,7 +6,7 @@ import asyncio
 from alembic import context
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from core.db.models import Base
+from core.db.models import Base, include_object
 
 config = context.config
 target_metadata = Base.metadata
@@ -19,6 +19,7 @@ def _run(connection) -> None:
         # SQLite cannot ALTER most things; batch mode rebuilds the table so one migration serves both.
         render_as_batch=True,
         compare_type=True,
+        include_object=include_object(connection.dialect.name),
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -5,7 +5,7 @@ from sqlalchemy import inspect
 
 from core.db.engine import create_engine
 from core.db.migrate import current_revision, downgrade, upgrade
-from core.db.models import Base
+from core.db.models import Base, include_object
 
 
 
@@ -52,7 +52,8 @@ async def test_migrations_match_the_models(database_url):
         await upgrade(engine)
         async with engine.connect() as connection:
             diff = await connection.run_sync(
-                lambda c: compare_metadata(MigrationContext.configure(c, opts={"compare_type": False}), Base.metadata)
+                lambda c: compare_metadata(MigrationContext.configure(c, opts={
+                    "compare_type": False, "include_object": include_object(c.dialect.name)}), Base.metadata)
             )
         assert diff == []
     finally:
