@@ -1,6 +1,6 @@
 """Matching at national scale: our exact solver against a min-cost-flow and a hospital–resident baseline.
 
-    python benchmarks/matching_scale.py --tier S|M|L [--seed N] [--time-limit S] [--hr-timeout S]
+    python benchmarks/matching_scale.py --tier S|M|L|XL [--seed N] [--time-limit S] [--hr-timeout S]
 
 Generates a realistic batch (universities' course demands, experts' applications),
 keeps the candidate pairs the hard filters of `core.matching.scoring` allow, scores
@@ -10,6 +10,11 @@ them with its weights, then runs in this process:
   min(max_slots, max_universities) slots, since a flow cannot count universities;
 - the `matching` library's HospitalResident (one demand per expert), in a child
   process with a timeout, because at national scale it may not finish.
+The flow baseline also runs in a child process (with `--flow-timeout`), so that the
+memory figures are the solver's: `solver_peak_rss_mb` is the process's peak resident
+memory while `solve` ran (the instance included) and, with `--trace-memory`,
+`solver_traced_peak_mb` what `solve` itself allocated at its peak (tracemalloc, which
+slows Python-level code, so the time and gap of such a run are not the figures).
 The last stdout line is one JSON object with the numbers.
 """
 from __future__ import annotations
@@ -17,9 +22,11 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
+import os
 import queue
 import sys
 import time
+import tracemalloc
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +47,8 @@ TIERS = {
     "S": (80, 250, 1),
     "M": (300, 1_000, 8),
     "L": (1_300, 10_000, 31),
+    # A national batch if every province joins: ~57M candidate pairs.
+    "XL": (3_000, 50_000, 31),
 }
 PROVINCES = (
     "广东", "江苏", "山东", "河南", "湖北", "湖南", "四川", "河北", "浙江", "安徽", "北京",
@@ -148,7 +157,10 @@ def candidate_table(batch: Batch) -> EdgeTable:
     fit_of_position = np.array(COURSE_FIT_BY_POSITION + (0.0,))
     w = SCORE_WEIGHTS
 
-    expert_column, demand_column, score_column = [], [], []
+    # Per demand: experts as int32 and scores as float32 (re-rounded to 1e-6 at the end),
+    # so the XL tier's ~57M pairs do not need the columns twice over in int64/float64.
+    expert_column, score_column = [], []
+    counts = np.zeros(len(demands), dtype=np.int64)
     for j, demand in enumerate(demands):
         c = COURSES.index(demand.course)
         p = province_index[demand.province]
@@ -177,15 +189,19 @@ def candidate_table(batch: Batch) -> EdgeTable:
             + w["schedule_fit"] * popcount[overlap[idx]] / popcount[demand_bits]
             + np.where(offline_here & (own_province[idx] == p), w["same_province"], 0.0)
         )
-        expert_column.append(idx)
-        demand_column.append(np.full(len(idx), j))
-        score_column.append(np.round(np.clip(raw / weight_total, 0.0, 1.0), 6))
+        expert_column.append(idx.astype(np.int32))
+        counts[j] = len(idx)
+        score_column.append(np.round(np.clip(raw / weight_total, 0.0, 1.0), 6).astype(np.float32))
+    expert_all = np.concatenate(expert_column).astype(np.int64)
+    del expert_column
+    score_all = np.round(np.concatenate(score_column).astype(np.float64), 6)
+    del score_column
     return EdgeTable(
         [e.id for e in experts],
         [d.id for d in demands],
-        np.concatenate(expert_column),
-        np.concatenate(demand_column),
-        np.concatenate(score_column),
+        expert_all,
+        np.repeat(np.arange(len(demands), dtype=np.int64), counts),
+        score_all,
     )
 
 
@@ -207,6 +223,75 @@ def flow_baseline(instance: Instance) -> dict:
         "flow_score": round(float(compiled.edge_score[compiled.free[chosen]].sum()), 6),
         "flow_time_s": round(elapsed, 3),
     }
+
+
+def _flow_child(instance: Instance, results: multiprocessing.Queue) -> None:
+    try:
+        results.put(flow_baseline(instance))
+    except BaseException as exc:  # e.g. out of memory at XL: the finding, not a crash
+        results.put({"flow_filled": None, "flow_score": None, "flow_status": f"failed: {type(exc).__name__}: {exc}"[:160]})
+
+
+def flow_baseline_isolated(instance: Instance, timeout: float) -> dict:
+    """`flow_baseline` in a forked child (its memory is not the solver's), stopped after `timeout` s."""
+    context = multiprocessing.get_context("fork")
+    results: multiprocessing.Queue = context.Queue()
+    started = time.perf_counter()
+    process = context.Process(target=_flow_child, args=(instance, results), daemon=True)
+    process.start()
+    outcome = None
+    while outcome is None and time.perf_counter() - started < timeout:
+        try:
+            outcome = results.get(timeout=1.0)
+        except queue.Empty:
+            if not process.is_alive() and results.empty():
+                break
+    if outcome is None:
+        outcome = {
+            "flow_filled": None,
+            "flow_score": None,
+            "flow_time_s": round(time.perf_counter() - started, 3),
+            "flow_status": "timeout" if process.is_alive() else f"failed (exit {process.exitcode})",
+        }
+    outcome.setdefault("flow_status", "ok")
+    if process.is_alive():
+        process.terminate()
+    process.join(5)
+    return outcome
+
+
+def _release_free_memory() -> None:
+    """Hand the generator's freed heap back to the OS (glibc keeps it otherwise: ~1.7 GB
+    at XL from the per-demand arrays), so the RSS figures measure the solver."""
+    import ctypes
+    import gc
+
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
+def _reset_peak_rss() -> bool:
+    """Reset the kernel's peak-RSS counter (Linux: writing 5 to clear_refs); False if not possible."""
+    try:
+        with open("/proc/self/clear_refs", "w") as handle:
+            handle.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def _rss_mb(field: str) -> float | None:
+    try:
+        with open("/proc/self/status") as handle:
+            for line in handle:
+                if line.startswith(field + ":"):
+                    return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return None
 
 
 def _hospital_resident(instance: Instance, results: multiprocessing.Queue) -> None:
@@ -285,11 +370,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--time-limit", type=float, default=60.0, help="solver time limit, seconds")
     parser.add_argument("--hr-timeout", type=float, default=300.0, help="HospitalResident time-out, seconds")
     parser.add_argument("--no-hr", action="store_true", help="skip the HospitalResident baseline")
+    parser.add_argument(
+        "--trace-memory", action="store_true", help="also trace the solver's allocations (tracemalloc; slows it)"
+    )
+    parser.add_argument("--flow-timeout", type=float, default=900.0, help="min-cost-flow baseline time-out, seconds")
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
     batch = generate_batch(args.tier, args.seed)
     instance = build_benchmark_instance(batch)
+    del batch
+    _release_free_memory()
     total_need = sum(d.need for d in instance.demands)
     print(
         f"tier {args.tier}: {len(instance.experts)} experts, {len(instance.demands)} demands,"
@@ -298,7 +389,16 @@ def main(argv: list[str] | None = None) -> int:
         file=sys.stderr,
     )
 
+    rss_before = _rss_mb("VmRSS")
+    peak_reset = _reset_peak_rss()
+    if args.trace_memory:
+        tracemalloc.start()
+    load_before = os.getloadavg()
     solution = solve(instance, time_limit=args.time_limit)
+    load_after = os.getloadavg()
+    traced_peak = tracemalloc.get_traced_memory()[1] if args.trace_memory else None
+    tracemalloc.stop()
+    peak_rss = _rss_mb("VmHWM") if peak_reset else None
     print(f"solver stats: {solution.stats}", file=sys.stderr)
     result = {
         "tier": args.tier,
@@ -313,8 +413,15 @@ def main(argv: list[str] | None = None) -> int:
         "gap": round(solution.gap, 8),
         "status": solution.status,
         "blocking_pairs": solution.stability.blocking_pairs if solution.stability else None,
+        "time_limit": args.time_limit,
+        "rss_before_solve_mb": rss_before,
+        "solver_peak_rss_mb": peak_rss,
+        "solver_traced_peak_mb": round(traced_peak / 2**20, 1) if traced_peak is not None else None,
+        "load_average": [round(x, 2) for x in load_before],
+        "load_average_after": [round(x, 2) for x in load_after],
+        "stats": solution.stats,
     }
-    result.update(flow_baseline(instance))
+    result.update(flow_baseline_isolated(instance, args.flow_timeout))
     if args.no_hr:
         result.update({"hr_filled": None, "hr_time_s": None, "hr_status": "skipped"})
     else:

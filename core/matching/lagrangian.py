@@ -267,3 +267,4 @@ def flow_prices(
             break
         price[group_demand[raised]] = offer[raised]
     return price
+

@@ -5,15 +5,23 @@ into one linear objective by giving every slot a weight W larger than any total
 score (W = slots to fill + 1), so one filled slot always beats any score gain.
 
 Stages:
+0. above `prune.PRUNE_ABOVE_EDGES` pairs (the national tiers), each demand's best pairs
+   only (`core.matching.prune`); the bounds then hold for the whole instance through
+   a price floor, and stages 3-4 (whose bounds would not) are skipped;
 1. min-cost flow with slots capped at the university cap (a network LP, solved by
-   HiGHS with column generation): feasible, integral; the first answer; then one
-   local-search flow where experts keep the flow's universities and may add courses
-   there (`flow.held_university_flow`), never worse; under a time limit it gets
-   `HELD_FLOW_TIME_SHARE` of the time left;
-2. a first proven bound without any LP: the per-expert (Lagrangian) bound at demand
-   prices read off the flow (`lagrangian.idle_expert_prices`, then the flow network's
-   own prices by longest alternating paths, `lagrangian.flow_prices`, far tighter),
-   valid for any prices;
+   HiGHS with column generation): feasible, integral; the first answer. When it
+   clearly cannot finish in the time left (`_flow_seconds`; the XL tier), a greedy
+   start (`local_search.greedy_assignment`) instead;
+2. a first proven bound without any LP: the per-expert (Lagrangian) bound at the flow
+   network's own prices by longest alternating paths (`lagrangian.flow_prices`),
+   valid for any prices (on small instances also at `lagrangian.idle_expert_prices`;
+   without a flow, only those, read off the final answer);
+2b. local search on the real rule (`core.matching.local_search`): replacement moves
+   (experts with slots left take slots from weaker pairs, chained over rounds), then
+   relocation moves (an expert with no university left gives up one to take several
+   courses at another), then, with time for it, the held-university flow
+   (`flow.held_university_flow`) and replacement again; each never worse. At L this
+   is what moves the answer: 2974.8 (flow) -> 2978.1 (replacement) -> 2982.8;
 3. LP relaxation over a reduced candidate set (each demand's best edges plus the
    flow's), grown by column generation: LP duals price every edge of the full
    instance and edges that could improve the LP are added; each LP point is also
@@ -27,11 +35,13 @@ Stages:
    the reduced set is proven optimal for the whole instance when nothing outside
    can beat it.
 The answer is checked against every constraint before it is returned. The time
-limit covers everything the caller waits for: compiling and the first flow always
-run; the later stages stop early enough to leave time for the check and diagnostics.
+limit covers everything the caller waits for: compiling and the first flow (or the
+greedy start) always run; the later stages stop early enough to leave time for the
+check and diagnostics.
 """
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from collections.abc import Iterable
@@ -44,8 +54,10 @@ from core.matching.flow import held_university_flow, min_cost_flow_assignment, t
 from core.matching.instance import Instance
 from core.matching.lp import INTEGRALITY_TOLERANCE, PRICING_TOLERANCE
 from core.matching.lagrangian import flow_prices, idle_expert_prices, lagrangian_bound
+from core.matching.local_search import greedy_assignment, improve_by_relocation, improve_by_replacement
 from core.matching.master import Duals, MasterProblem
 from core.matching.model import CompiledInstance, compile_instance
+from core.matching.prune import prune_instance
 
 __all__ = ["Solution", "check_assignment", "solve"]
 
@@ -65,6 +77,16 @@ LP_MIN_SECONDS_PER_EDGE = 4e-7
 # first flow). The first flow always completes, as the docstring promises: on the national
 # tier stopping it early cost more score (~0.5 %) than the time it saved could win back.
 HELD_FLOW_TIME_SHARE = 0.5
+# Under a time limit, the share of the time left each replacement local search may take.
+REPLACEMENT_TIME_SHARE = 0.5
+# The held-university flow starts only with this much time per free edge left (3 s at 5M).
+HELD_FLOW_MIN_SECONDS_PER_EDGE = 6e-7
+# Time the idle-price bound takes (~1 s at 3.7M pairs), kept for it when there is no flow.
+IDLE_BOUND_SECONDS_PER_EDGE = 3e-7
+# Above this many free pairs the per-expert bound is computed over groups of experts.
+BOUND_CHUNK_EDGES = 1_500_000
+# See `_flow_seconds`: the first flow runs only when this estimate fits in the time left.
+FLOW_SECONDS_PER_EDGE_EXPERT = 6e-10
 # Above this many pairs, candidates are picked by one value sort instead of a lexsort (3 s at 5M).
 FAST_SELECTION_EDGES = 200_000
 # Tie-breaker weight in that sort: below the 1e-6 resolution of the scores.
@@ -306,6 +328,40 @@ def _is_integral(x: np.ndarray) -> bool:
     return bool(np.all(np.minimum(np.abs(x), np.abs(1 - x)) <= INTEGRALITY_TOLERANCE))
 
 
+def _chunked_lagrangian_bound(compiled: CompiledInstance, weight: float, prices: np.ndarray) -> float:
+    """`lagrangian_bound`, over groups of experts when the pairs are many (its sorts copy
+    every pair with a positive value several times: ~400 MB at 3M pairs, a quarter per group)."""
+    groups = int(np.ceil(len(compiled.free) / BOUND_CHUNK_EDGES))
+    if groups <= 1:
+        return lagrangian_bound(compiled, weight, prices)
+    # The bound is sum(need * price) plus one best plan per expert: split the experts.
+    base = float(compiled.residual_need.clip(min=0) @ np.maximum(prices, 0.0))
+    expert_of_free = compiled.edge_expert[compiled.free]
+    edges_before = np.cumsum(np.bincount(expert_of_free, minlength=compiled.n_experts))
+    group_of_expert = np.minimum(edges_before * groups // max(len(compiled.free), 1), groups - 1)
+    group_of_free = group_of_expert[expert_of_free]
+    del expert_of_free
+    total = base
+    for g in range(groups):
+        part = np.flatnonzero(group_of_free == g)
+        if len(part) == 0:
+            continue
+        view = dataclasses.replace(
+            compiled, free=compiled.free[part], free_opens_university=compiled.free_opens_university[part]
+        )
+        total += lagrangian_bound(view, weight, prices) - base
+    return total
+
+
+def _flow_seconds(compiled: CompiledInstance) -> float:
+    """A rough (pessimistic) time for the first min-cost flow: its LPs grow with pairs and experts.
+
+    On this 2-core machine: ~5 s at L pruned (1.2M pairs, 10k experts), ~150 s at XL
+    pruned (3.7M pairs, 50k experts).
+    """
+    return FLOW_SECONDS_PER_EDGE_EXPERT * len(compiled.free) * compiled.n_experts
+
+
 def _value(compiled: CompiledInstance, chosen: np.ndarray, weight: float) -> float:
     return weight * len(chosen) + float(compiled.edge_score[compiled.free[chosen]].sum())
 
@@ -325,32 +381,51 @@ def solve(
     the stability report (linear in the edges, but skippable for benchmarks).
     """
     deadline = _Deadline(time_limit)
+    instance_edges = len(instance.edges)
+    # National batches (above 2M pairs): each demand's best pairs only (see `core.matching.prune`).
+    instance, floor = prune_instance(instance)
     compiled = compile_instance(instance)
     # The limit covers what the caller waits for: keep time for the check and the diagnostics.
     deadline.keep(POST_SECONDS_PER_EDGE * len(compiled.edge_expert) * (2 if diagnostics else 1) + POST_SECONDS_FIXED)
     weight = float(compiled.residual_need.clip(min=0).sum() + 1)
     stats: dict[str, Any] = {"edges": int(len(compiled.edge_expert)), "free_edges": int(len(compiled.free))}
+    if floor is not None:
+        stats["instance_edges"] = int(instance_edges)
+
+    def price_bound(prices: np.ndarray) -> float:
+        """The per-expert bound; on a pruned instance at prices no dropped pair is worth taking."""
+        if floor is not None:
+            prices = np.maximum(prices, weight + floor)
+        return _chunked_lagrangian_bound(compiled, weight, prices)
 
     stats["compile_s"] = round(deadline.elapsed(), 3)
     tie_breaker = _tie_breaker(compiled)
     # Over every edge: each demand's best edges alone are contended by the same few
-    # experts and would leave slots empty that the full flow fills.
-    warm = min_cost_flow_assignment(compiled)
-    stats["flow_s"] = round(deadline.elapsed(), 3)
+    # experts and would leave slots empty that the full flow fills. When the flow clearly
+    # cannot finish in the time (the XL tier: ~150 s), a greedy start instead, which the
+    # local search below then repairs (at XL it fills all but a few slots in ~10 s).
+    remaining = deadline.remaining()
+    flow_fits = remaining is None or _flow_seconds(compiled) <= remaining
+    if flow_fits:
+        warm = min_cost_flow_assignment(compiled)
+        stats["flow_s"] = round(deadline.elapsed(), 3)
+        stats["flow_filled"] = int(len(warm))
+    else:
+        warm = greedy_assignment(compiled)
+        stats["greedy_s"] = round(deadline.elapsed(), 3)
+        stats["greedy_filled"] = int(len(warm))
     best = warm
     best_value = _value(compiled, warm, weight)
-    stats["flow_filled"] = int(len(warm))
-    # Local search: experts keep the flow's universities and may add courses there.
-    if not deadline.expired():
-        improved = held_university_flow(compiled, warm, time_limit=_share(deadline, HELD_FLOW_TIME_SHARE))
-        if _value(compiled, improved, weight) > best_value:
-            best, best_value = improved, _value(compiled, improved, weight)
-        stats["held_flow_s"] = round(deadline.elapsed(), 3)
     # Before any dual information: every slot that has a free edge filled at score 1.
-    reachable = np.minimum(
-        compiled.residual_need.clip(min=0),
-        np.bincount(compiled.edge_demand[compiled.free], minlength=compiled.n_demands),
-    ).sum()
+    # (On a pruned instance a demand may have lost pairs that could fill it: every slot counts.)
+    reachable = (
+        compiled.residual_need.clip(min=0).sum()
+        if floor is not None
+        else np.minimum(
+            compiled.residual_need.clip(min=0),
+            np.bincount(compiled.edge_demand[compiled.free], minlength=compiled.n_demands),
+        ).sum()
+    )
     bound_value = float((weight + 1.0) * reachable)
 
     def gap_closed() -> bool:
@@ -360,16 +435,60 @@ def solve(
         # A first proven bound before any LP: the per-expert bound at prices read off the flow.
         # (Subgradient steps from there were tried: on the national tier they gain < 0.1 % per
         # dozen 0.2 s steps, the scores' many ties make the subgradients uninformative.)
-        idle = idle_expert_prices(compiled, weight, warm)
-        bound_value = min(bound_value, lagrangian_bound(compiled, weight, idle))
-        # The flow network's own prices from there (longest alternating paths): tighter on national instances.
-        if not deadline.expired():
-            bound_value = min(bound_value, lagrangian_bound(compiled, weight, flow_prices(compiled, weight, warm)))
+        # The flow network's own prices (longest alternating paths) come first, whatever the
+        # time: ~0.6 s at 5M pairs, and on national instances the bound they give (0.4 %
+        # from the flow) is what the LP stage does not beat even in minutes.
+        if flow_fits:
+            bound_value = min(bound_value, price_bound(flow_prices(compiled, weight, warm)))
+        # Prices read off idle experts: looser at scale (1 % at L, so skipped there), exact on
+        # some small cases the flow's prices miss by rounding; all there is without the flow.
+        if len(compiled.free) <= FAST_SELECTION_EDGES:
+            bound_value = min(bound_value, price_bound(idle_expert_prices(compiled, weight, warm)))
         stats["price_bound_s"] = round(deadline.elapsed(), 3)
+    # Local search on the real rule: experts with slots left take slots from weaker
+    # pairs, chained over rounds (the flow caps them at min(slots, universities)).
+    if len(compiled.free) and not gap_closed() and not deadline.expired():
+        improved = improve_by_replacement(compiled, best, weight, time_limit=_share(deadline, REPLACEMENT_TIME_SHARE))
+        if _value(compiled, improved, weight) > best_value:
+            best, best_value = improved, _value(compiled, improved, weight)
+        stats["replacement_s"] = round(deadline.elapsed(), 3)
+    # Experts with no university left to open move to one where they can take several courses.
+    if len(compiled.free) and not gap_closed() and not deadline.expired():
+        remaining = deadline.remaining()
+        if remaining is not None and not flow_fits:  # keep time for the idle-price bound below
+            remaining = max(remaining - IDLE_BOUND_SECONDS_PER_EDGE * len(compiled.free), 0.0)
+        improved = improve_by_relocation(compiled, best, weight, time_limit=remaining)
+        if _value(compiled, improved, weight) > best_value:
+            best, best_value = improved, _value(compiled, improved, weight)
+        stats["relocation_s"] = round(deadline.elapsed(), 3)
+    # Experts keep the universities they hold and may add courses there, as one flow. Its
+    # first LP always completes (~2 s at 5M pairs): start it only with the time for it.
+    remaining = deadline.remaining()
+    held_has_time = remaining is None or remaining >= max(
+        HELD_FLOW_MIN_SECONDS_PER_EDGE * len(compiled.free), _flow_seconds(compiled) / 2
+    )
+    if len(compiled.free) and not gap_closed() and held_has_time:
+        improved = held_university_flow(compiled, best, time_limit=_share(deadline, HELD_FLOW_TIME_SHARE))
+        if _value(compiled, improved, weight) > best_value:
+            best, best_value = improved, _value(compiled, improved, weight)
+            if not deadline.expired():
+                improved = improve_by_replacement(
+                    compiled, best, weight, time_limit=_share(deadline, REPLACEMENT_TIME_SHARE)
+                )
+                if _value(compiled, improved, weight) > best_value:
+                    best, best_value = improved, _value(compiled, improved, weight)
+        stats["held_flow_s"] = round(deadline.elapsed(), 3)
+
+    # Without the flow's prices: the idle experts' prices read off the improved answer.
+    if len(compiled.free) and not flow_fits:
+        bound_value = min(bound_value, price_bound(idle_expert_prices(compiled, weight, best)))
+        stats["idle_bound_s"] = round(deadline.elapsed(), 3)
 
     remaining = deadline.remaining()
     # Setting up the LP (candidate selection, the master) takes ~1 s per 5M edges: start it only with time to use it.
     lp_has_time = remaining is None or remaining >= LP_MIN_SECONDS_PER_EDGE * len(compiled.free)
+    # The LP's and the MIP's bounds cover only the pairs they see: not on a pruned instance.
+    lp_has_time = lp_has_time and floor is None
     if len(compiled.free) and lp_has_time:
         master = MasterProblem(compiled, weight)
         in_master = np.zeros(len(compiled.free), dtype=bool)
@@ -393,7 +512,7 @@ def solve(
             reduced = _reduced_costs(compiled, duals, weight)
             last_dual_bound = _dual_bound(compiled, master, duals, reduced)
             bound_value = min(bound_value, last_dual_bound)
-            bound_value = min(bound_value, lagrangian_bound(compiled, weight, duals.demand))
+            bound_value = min(bound_value, price_bound(duals.demand))
             rounded = _round_and_complete(compiled, master.positions, lp_x, tie_breaker)
             if _value(compiled, rounded, weight) > best_value:
                 best, best_value = rounded, _value(compiled, rounded, weight)
@@ -439,6 +558,12 @@ def solve(
     fixed_score = float(compiled.edge_score[compiled.fixed_edges].sum())
     filled_free = len(best)
     score = fixed_score + float(compiled.edge_score[free_edges].sum())
+    # The bound is a sum of terms of size ~weight: below its floating-point resolution it
+    # cannot tell itself from our value (scores of 1e-12 next to a weight of 2, say).
+    # (bound - weight * filled then carries that rounding, so the score bound is our score.)
+    bound_meets_value = bound_value - best_value <= 16 * np.finfo(np.float64).eps * max(abs(bound_value), 1.0)
+    if bound_meets_value:
+        bound_value = min(bound_value, best_value)
     # Slots: an integer solution filling F' slots is worth at least weight * F'.
     filled_bound_free = int(np.floor(bound_value / weight + 1e-9))
     filled_bound_free = max(min(filled_bound_free, int(compiled.residual_need.clip(min=0).sum())), filled_free)
@@ -447,6 +572,8 @@ def solve(
     counts = np.arange(filled_free, filled_bound_free + 1, dtype=np.float64)
     free_score_bound = float(np.max(np.minimum(counts, bound_value - weight * counts)))
     free_score_bound = max(free_score_bound, score - fixed_score)
+    if bound_meets_value and filled_bound_free == filled_free:
+        free_score_bound = score - fixed_score
     score_bound = fixed_score + free_score_bound
     score_gap = (score_bound - score) / score_bound if score_bound > 1e-12 else 0.0
     slot_gap = (filled_bound_free - filled_free) / max(filled_bound_free + len(compiled.fixed_edges), 1)
