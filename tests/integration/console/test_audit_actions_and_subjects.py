@@ -5,14 +5,11 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
-from console.app import create_app
 from console.audit_data import logged_actions, search_audit
 from core.db.models import AuditEntry
-
-PASSWORD = "a-long-enough-passphrase"
+from tests.support.staff import signed_in_console
 
 
 async def test_every_logged_action_is_listed_and_a_whole_subject_is_that_subject(core):
@@ -38,18 +35,9 @@ async def test_every_logged_action_is_listed_and_a_whole_subject_is_that_subject
     page = await search_audit(core.uow, actor_names={}, subject="cation:12", zone=core.settings.zone)  # a part: substring
     assert sorted(r.subject for r in page.rows) == ["application:12", "application:12", "application:120"]
 
-    link = await core.staff.add(email="li@example.org", name="李协调", role="coordinator")
-    await core.staff.complete_setup(token=link.token, password=PASSWORD, confirm=PASSWORD)
-    client = TestClient(TestServer(create_app(core)))
-    await client.start_server()
-    try:
-        login = await (await client.get("/login")).text()
-        token = re.search(r'name="csrf_token" value="([^"]+)"', login).group(1)
-        await client.post("/login", data={"csrf_token": token, "email": "li@example.org", "password": PASSWORD})
+    async with signed_in_console(core) as client:
         body = await (await client.get("/audit?action=review")).text()
         options = re.findall(r'<option value="([^"]+)">', body.split('id="audit-actions"', 1)[1].split("</datalist>", 1)[0])
         async with core.uow() as uow:
             assert options == await logged_actions(uow.session)
         assert "staff.login" in options and "zz.last" in options
-    finally:
-        await client.close()

@@ -2,17 +2,13 @@
 from __future__ import annotations
 
 import io
-import re
 
 import openpyxl
-from aiohttp.test_utils import TestClient, TestServer
 
-from console.app import create_app
 from core.exports import run_workbook
 from tests.support.factories import both_accept, confirmed_pairs
 from tests.support.matching_day import matching_day_clock, matching_day_settings  # noqa: F401 (fixtures)
-
-PASSWORD = "a-long-enough-passphrase"
+from tests.support.staff import signed_in_console
 
 
 def _rows(workbook: bytes) -> list[dict[str, object]]:
@@ -22,19 +18,10 @@ def _rows(workbook: bytes) -> list[dict[str, object]]:
 
 
 async def _download(core, run_id: int) -> bytes:
-    link = await core.staff.add(email="li@example.org", name="李协调", role="coordinator")
-    await core.staff.complete_setup(token=link.token, password=PASSWORD, confirm=PASSWORD)
-    client = TestClient(TestServer(create_app(core)))
-    await client.start_server()
-    try:
-        page = await (await client.get("/login")).text()
-        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-        await client.post("/login", data={"csrf_token": token, "email": "li@example.org", "password": PASSWORD})
+    async with signed_in_console(core) as client:
         response = await client.get(f"/matching/runs/{run_id}.xlsx")
         assert response.status == 200
         return await response.read()
-    finally:
-        await client.close()
 
 
 async def test_kept_pairs_read_as_confirmed_earlier_with_the_appointment_state(core):

@@ -5,13 +5,10 @@ from __future__ import annotations
 import html
 import re
 
-from aiohttp.test_utils import TestClient, TestServer
 
 import console.routes.matching as matching_routes
-from console.app import create_app
 from tests.support.factories import approved_expert, submitted_university
-
-PASSWORD = "a-long-enough-passphrase"
+from tests.support.staff import signed_in_console
 
 
 async def five_pairs(core) -> int:
@@ -56,14 +53,7 @@ async def test_the_run_page_shows_page_two_with_the_filter_kept(core, monkeypatc
     run_id = await five_pairs(core)
     whole = (await core.matching.get(run_id=run_id)).proposals
     monkeypatch.setattr(matching_routes, "PAIRS_PER_PAGE", 2)
-    link = await core.staff.add(email="li@example.org", name="李协调", role="coordinator")
-    await core.staff.complete_setup(token=link.token, password=PASSWORD, confirm=PASSWORD)
-    client = TestClient(TestServer(create_app(core)))
-    await client.start_server()
-    try:
-        login = await (await client.get("/login")).text()
-        token = re.search(r'name="csrf_token" value="([^"]+)"', login).group(1)
-        await client.post("/login", data={"csrf_token": token, "email": "li@example.org", "password": PASSWORD})
+    async with signed_in_console(core) as client:
 
         page = html.unescape(await (await client.get(f"/matching/runs/{run_id}")).text())
         assert "匹配方案（5 对）" in page and "第 1 页，共 3 页" in page
@@ -95,5 +85,3 @@ async def test_the_run_page_shows_page_two_with_the_filter_kept(core, monkeypatc
         assert done.status == 303
         page = html.unescape(await (await client.get(f"/matching/runs/{run_id}?state=confirmed")).text())
         assert [p for p in whole if p.university_name in page] == [whole[3]] and "已确认 · 聘任" in page
-    finally:
-        await client.close()

@@ -4,13 +4,10 @@ from __future__ import annotations
 import html
 import re
 
-from aiohttp.test_utils import TestClient, TestServer
 
-from console.app import create_app
 from tests.support.factories import approved_expert, submitted_university
 from tests.support.matching_day import matching_day_clock, matching_day_settings  # noqa: F401 (fixtures)
-
-PASSWORD = "a-long-enough-passphrase"
+from tests.support.staff import signed_in_console
 
 
 def _rows(page: str, table: str) -> dict[str, str]:
@@ -35,14 +32,7 @@ async def test_unreviewed_intents_are_marked_on_the_run_page_until_approved(core
     run = await core.matching.run(batch_id=batch.id, staff="staff:1", time_limit=3)
     assert len(run.proposals) == 2 and len(run.unfilled) == 1
 
-    link = await core.staff.add(email="li@example.org", name="李协调", role="coordinator")
-    await core.staff.complete_setup(token=link.token, password=PASSWORD, confirm=PASSWORD)
-    client = TestClient(TestServer(create_app(core)))
-    await client.start_server()
-    try:
-        login = await (await client.get("/login")).text()
-        token = re.search(r'name="csrf_token" value="([^"]+)"', login).group(1)
-        await client.post("/login", data={"csrf_token": token, "email": "li@example.org", "password": PASSWORD})
+    async with signed_in_console(core) as client:
         page = await (await client.get(f"/matching/runs/{run.id}")).text()
         proposals, unfilled = _rows(page, "proposals"), _rows(page, "unfilled")
         assert set(proposals) == {"华北科技大学", "江南理工大学"} and set(unfilled) == {"东方大学"}
@@ -56,5 +46,3 @@ async def test_unreviewed_intents_are_marked_on_the_run_page_until_approved(core
             await core.review.approve(application_id=application_id, staff="staff:1")
         page = await (await client.get(f"/matching/runs/{run.id}")).text()
         assert "意向待审核" not in page and "尚未审核" not in page
-    finally:
-        await client.close()
