@@ -5,7 +5,6 @@ from __future__ import annotations
 import html
 import re
 
-
 import console.routes.matching as matching_routes
 from tests.support.factories import approved_expert, submitted_university
 from tests.support.staff import signed_in_console

@@ -4,7 +4,6 @@ from __future__ import annotations
 import html
 import re
 
-
 from tests.support.factories import approved_expert, submitted_university
 from tests.support.matching_day import matching_day_clock, matching_day_settings  # noqa: F401 (fixtures)
 from tests.support.staff import signed_in_console
