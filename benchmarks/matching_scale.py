@@ -232,12 +232,13 @@ def _flow_child(instance: Instance, results: multiprocessing.Queue) -> None:
         results.put({"flow_filled": None, "flow_score": None, "flow_status": f"failed: {type(exc).__name__}: {exc}"[:160]})
 
 
-def flow_baseline_isolated(instance: Instance, timeout: float) -> dict:
-    """`flow_baseline` in a forked child (its memory is not the solver's), stopped after `timeout` s."""
+def _in_child(target, instance: Instance, timeout: float, prefix: str) -> dict:
+    """`target(instance, results)` in a forked child (its memory is not the solver's), stopped after `timeout` s;
+    a child that times out or dies reports `<prefix>_filled` None and why in `<prefix>_status`."""
     context = multiprocessing.get_context("fork")
     results: multiprocessing.Queue = context.Queue()
     started = time.perf_counter()
-    process = context.Process(target=_flow_child, args=(instance, results), daemon=True)
+    process = context.Process(target=target, args=(instance, results), daemon=True)
     process.start()
     outcome = None
     while outcome is None and time.perf_counter() - started < timeout:
@@ -248,15 +249,20 @@ def flow_baseline_isolated(instance: Instance, timeout: float) -> dict:
                 break
     if outcome is None:
         outcome = {
-            "flow_filled": None,
-            "flow_score": None,
-            "flow_time_s": round(time.perf_counter() - started, 3),
-            "flow_status": "timeout" if process.is_alive() else f"failed (exit {process.exitcode})",
+            f"{prefix}_filled": None,
+            f"{prefix}_time_s": round(time.perf_counter() - started, 3),
+            f"{prefix}_status": "timeout" if process.is_alive() else f"failed (exit {process.exitcode})",
         }
-    outcome.setdefault("flow_status", "ok")
     if process.is_alive():
         process.terminate()
     process.join(5)
+    return outcome
+
+
+def flow_baseline_isolated(instance: Instance, timeout: float) -> dict:
+    """`flow_baseline` in a forked child, stopped after `timeout` s."""
+    outcome = {"flow_score": None, **_in_child(_flow_child, instance, timeout, "flow")}
+    outcome.setdefault("flow_status", "ok")
     return outcome
 
 
@@ -339,28 +345,7 @@ def _run_hospital_resident(instance: Instance, results: multiprocessing.Queue, s
 
 def hospital_resident_baseline(instance: Instance, timeout: float) -> dict:
     """The library's HR (each expert at most one demand), stopped after `timeout` seconds."""
-    context = multiprocessing.get_context("fork")
-    results: multiprocessing.Queue = context.Queue()
-    started = time.perf_counter()
-    process = context.Process(target=_hospital_resident, args=(instance, results), daemon=True)
-    process.start()
-    outcome = None
-    while outcome is None and time.perf_counter() - started < timeout:
-        try:
-            outcome = results.get(timeout=1.0)
-        except queue.Empty:
-            if not process.is_alive() and results.empty():
-                break
-    if outcome is None:
-        outcome = {
-            "hr_filled": None,
-            "hr_time_s": round(time.perf_counter() - started, 3),
-            "hr_status": "timeout" if process.is_alive() else f"failed (exit {process.exitcode})",
-        }
-    if process.is_alive():
-        process.terminate()
-    process.join(5)
-    return outcome
+    return _in_child(_hospital_resident, instance, timeout, "hr")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,8 +7,9 @@ import random
 import numpy as np
 import pytest
 from matching_brute_force import brute_force_optimum
+from matching_instances import random_instance
 
-from core.matching import Demand, Edge, ExpertCapacity, Instance, InstanceError
+from core.matching import Demand, Edge, ExpertCapacity, Instance
 from core.matching.flow import held_university_flow, min_cost_flow_assignment
 from core.matching.lagrangian import (
     flow_prices,
@@ -20,20 +21,8 @@ from core.matching.model import compile_instance
 from core.matching.solver import _value, _violations
 
 
-def random_instance(rng: random.Random, *, experts: int, demands: int, universities: int, density: float) -> Instance:
-    """Caps up to 4 universities and 5 slots, so every branch of the bound is exercised."""
-    expert_caps = tuple(ExpertCapacity(f"e{i}", rng.randint(0, 4), rng.randint(0, 5)) for i in range(experts))
-    demand_rows = tuple(Demand(f"d{j}", f"u{rng.randrange(universities)}", rng.randint(0, 2)) for j in range(demands))
-    edges = tuple(
-        Edge(e.id, d.id, round(rng.random(), 3)) for e in expert_caps for d in demand_rows if rng.random() < density
-    )
-    pairs = [(e.expert, e.demand) for e in edges]
-    forbidden = frozenset(p for p in pairs if rng.random() < 0.1)
-    fixed = frozenset(p for p in pairs if p not in forbidden and rng.random() < 0.2)
-    try:
-        return Instance(expert_caps, demand_rows, edges, fixed, forbidden)
-    except InstanceError:  # the fixed pairs broke a cap: drop them
-        return Instance(expert_caps, demand_rows, edges, frozenset(), forbidden)
+# Caps up to 4 universities and 5 slots, so every branch of the bound is exercised; about 20 % of pairs fixed.
+SHAPE = dict(max_universities=4, max_slots=5, fixed_share=0.2)
 
 
 def reference_bound(compiled, weight: float, price: np.ndarray) -> float:
@@ -62,7 +51,7 @@ def reference_bound(compiled, weight: float, price: np.ndarray) -> float:
 def test_vectorised_bound_equals_per_expert_enumeration(seed):
     rng = random.Random(seed)
     problem = random_instance(
-        rng, experts=rng.randint(1, 6), demands=rng.randint(1, 8), universities=rng.randint(1, 5), density=0.7
+        rng, experts=rng.randint(1, 6), demands=rng.randint(1, 8), universities=rng.randint(1, 5), density=0.7, **SHAPE
     )
     compiled = compile_instance(problem)
     weight = float(compiled.residual_need.clip(min=0).sum() + 1)
@@ -77,7 +66,7 @@ def test_vectorised_bound_equals_per_expert_enumeration(seed):
 @pytest.mark.parametrize("seed", range(40))
 def test_bound_at_any_prices_is_above_the_brute_force_optimum(seed):
     rng = random.Random(1000 + seed)
-    problem = random_instance(rng, experts=rng.randint(1, 4), demands=rng.randint(1, 4), universities=rng.randint(1, 3), density=0.6)
+    problem = random_instance(rng, experts=rng.randint(1, 4), demands=rng.randint(1, 4), universities=rng.randint(1, 3), density=0.6, **SHAPE)
     if len(problem.edges) > 11:  # keep the enumeration small
         problem = Instance(problem.experts, problem.demands, problem.edges[:11], frozenset(), frozenset())
     compiled = compile_instance(problem)
@@ -97,7 +86,7 @@ def test_bound_at_any_prices_is_above_the_brute_force_optimum(seed):
 @pytest.mark.parametrize("seed", range(60))
 def test_held_university_flow_is_feasible_and_never_worse(seed):
     rng = random.Random(2000 + seed)
-    problem = random_instance(rng, experts=rng.randint(2, 12), demands=rng.randint(2, 14), universities=rng.randint(1, 5), density=0.5)
+    problem = random_instance(rng, experts=rng.randint(2, 12), demands=rng.randint(2, 14), universities=rng.randint(1, 5), density=0.5, **SHAPE)
     compiled = compile_instance(problem)
     weight = float(compiled.residual_need.clip(min=0).sum() + 1)
     start = min_cost_flow_assignment(compiled)
@@ -129,7 +118,7 @@ def test_plans_give_a_subgradient(seed):
     # Without fixed pairs and with at most 2 universities the plans' choices are exact, so
     # need - taken supports the (convex) bound: L(q) >= L(p) + (need - taken(p)) . (q - p).
     rng = random.Random(3000 + seed)
-    problem = random_instance(rng, experts=rng.randint(1, 8), demands=rng.randint(1, 8), universities=rng.randint(1, 4), density=0.7)
+    problem = random_instance(rng, experts=rng.randint(1, 8), demands=rng.randint(1, 8), universities=rng.randint(1, 4), density=0.7, **SHAPE)
     problem = Instance(
         tuple(ExpertCapacity(e.id, min(e.max_universities, 2), e.max_slots) for e in problem.experts),
         problem.demands, problem.edges, frozenset(), problem.forbidden,
@@ -163,7 +152,7 @@ def test_flow_prices_are_dual_optimal_when_the_university_rule_never_binds(seed)
 @pytest.mark.parametrize("seed", range(60))
 def test_flow_prices_give_a_valid_bound_on_larger_instances(seed):
     rng = random.Random(5000 + seed)
-    problem = random_instance(rng, experts=rng.randint(2, 12), demands=rng.randint(2, 14), universities=rng.randint(1, 5), density=0.5)
+    problem = random_instance(rng, experts=rng.randint(2, 12), demands=rng.randint(2, 14), universities=rng.randint(1, 5), density=0.5, **SHAPE)
     compiled = compile_instance(problem)
     weight = float(compiled.residual_need.clip(min=0).sum() + 1)
     flow = min_cost_flow_assignment(compiled)

@@ -1,16 +1,14 @@
 """The primal heuristics (greedy, replacement and relocation moves) and the pruning of national instances."""
 from __future__ import annotations
 
-import importlib.util
 import random
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 from matching_brute_force import brute_force_optimum
+from matching_instances import load_benchmark, random_instance
 
-from core.matching import Demand, Edge, ExpertCapacity, Instance, InstanceError, solve
+from core.matching import Demand, Edge, ExpertCapacity, Instance, solve
 from core.matching.flow import min_cost_flow_assignment
 from core.matching.instance import EdgeTable
 from core.matching.local_search import greedy_assignment, improve_by_relocation, improve_by_replacement
@@ -19,28 +17,8 @@ from core.matching.prune import prune_instance
 from core.matching.solver import _value, _violations
 
 
-def random_instance(rng: random.Random, *, experts: int, demands: int, universities: int, density: float) -> Instance:
-    expert_caps = tuple(ExpertCapacity(f"e{i}", rng.randint(0, 3), rng.randint(0, 4)) for i in range(experts))
-    demand_rows = tuple(Demand(f"d{j}", f"u{rng.randrange(universities)}", rng.randint(0, 2)) for j in range(demands))
-    edges = tuple(
-        Edge(e.id, d.id, round(rng.random(), 3)) for e in expert_caps for d in demand_rows if rng.random() < density
-    )
-    pairs = [(e.expert, e.demand) for e in edges]
-    forbidden = frozenset(p for p in pairs if rng.random() < 0.1)
-    fixed = frozenset(p for p in pairs if p not in forbidden and rng.random() < 0.15)
-    try:
-        return Instance(expert_caps, demand_rows, edges, fixed, forbidden)
-    except InstanceError:  # the fixed pairs broke a cap: drop them
-        return Instance(expert_caps, demand_rows, edges, frozenset(), forbidden)
-
-
-def load_benchmark():
-    path = Path(__file__).resolve().parents[3] / "benchmarks" / "matching_scale.py"
-    spec = importlib.util.spec_from_file_location("matching_scale", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault(spec.name, module)  # its dataclasses look themselves up there
-    spec.loader.exec_module(sys.modules[spec.name])
-    return sys.modules[spec.name]
+# The random instances here: caps up to 3 universities and 4 slots, about 15 % of pairs fixed.
+SHAPE = dict(max_universities=3, max_slots=4, fixed_share=0.15)
 
 
 def feasible(compiled, chosen) -> bool:
@@ -57,7 +35,7 @@ def university_counts(compiled, chosen) -> np.ndarray:
 def test_heuristics_are_feasible_and_never_worse(seed):
     rng = random.Random(7000 + seed)
     problem = random_instance(
-        rng, experts=rng.randint(2, 14), demands=rng.randint(2, 16), universities=rng.randint(1, 5), density=0.5
+        rng, experts=rng.randint(2, 14), demands=rng.randint(2, 16), universities=rng.randint(1, 5), density=0.5, **SHAPE
     )
     compiled = compile_instance(problem)
     weight = float(compiled.residual_need.clip(min=0).sum() + 1)
@@ -159,7 +137,7 @@ def test_pruned_solve_keeps_a_valid_bound_and_a_feasible_answer(seed):
     # Prune far below the national threshold: the bound must still hold for the whole
     # instance (the brute-force optimum), the answer be feasible for it.
     rng = random.Random(9100 + seed)
-    problem = random_instance(rng, experts=rng.randint(2, 4), demands=rng.randint(2, 3), universities=rng.randint(1, 3), density=0.8)
+    problem = random_instance(rng, experts=rng.randint(2, 4), demands=rng.randint(2, 3), universities=rng.randint(1, 3), density=0.8, **SHAPE)
     table = EdgeTable.from_edges(problem.edges)
     problem = Instance(problem.experts, problem.demands, table, problem.fixed, problem.forbidden)
     import core.matching.prune as prune
@@ -189,7 +167,7 @@ def test_greedy_start_when_the_flow_does_not_fit_keeps_a_valid_bound(seed, monke
 
     monkeypatch.setattr(solver_module, "FLOW_SECONDS_PER_EDGE_EXPERT", 1e9)
     rng = random.Random(9500 + seed)
-    problem = random_instance(rng, experts=rng.randint(2, 4), demands=rng.randint(2, 3), universities=rng.randint(1, 3), density=0.7)
+    problem = random_instance(rng, experts=rng.randint(2, 4), demands=rng.randint(2, 3), universities=rng.randint(1, 3), density=0.7, **SHAPE)
     solution = solve(problem, time_limit=5)
     assert "greedy_s" in solution.stats or solution.stats.get("free_edges", 0) == 0
     from core.matching import check_assignment
@@ -207,7 +185,7 @@ def test_bound_over_groups_of_experts_equals_the_whole_bound(seed, monkeypatch):
     from core.matching.lagrangian import lagrangian_bound
 
     rng = random.Random(9900 + seed)
-    problem = random_instance(rng, experts=rng.randint(5, 20), demands=rng.randint(3, 12), universities=rng.randint(1, 5), density=0.6)
+    problem = random_instance(rng, experts=rng.randint(5, 20), demands=rng.randint(3, 12), universities=rng.randint(1, 5), density=0.6, **SHAPE)
     compiled = compile_instance(problem)
     weight = float(compiled.residual_need.clip(min=0).sum() + 1)
     prices = np.array([weight + rng.random() - 0.3 for _ in range(compiled.n_demands)])

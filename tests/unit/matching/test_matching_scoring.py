@@ -1,11 +1,8 @@
 """Hard filters, explained scores and recommendations on expert and university profiles."""
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import pytest
+from matching_instances import load_benchmark
 
 from core.matching import (
     SCORE_WEIGHTS,
@@ -149,15 +146,6 @@ def test_build_instance_keeps_caps_and_forbidden_pairs():
     solution = solve(problem)
     assert ("e2", "d1") not in solution.assignments
     assert solution.filled == 2
-
-
-def load_benchmark():
-    path = Path(__file__).resolve().parents[3] / "benchmarks" / "matching_scale.py"
-    spec = importlib.util.spec_from_file_location("matching_scale", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault(spec.name, module)  # its dataclasses look themselves up there
-    spec.loader.exec_module(sys.modules[spec.name])
-    return sys.modules[spec.name]
 
 
 def test_benchmark_generator_applies_the_same_filters_and_scores():
