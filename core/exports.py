@@ -171,13 +171,11 @@ def run_workbook(run: RunView, *, kept: Mapping[tuple[int, int, str], Appointmen
 
 
 def write_run_workbook(target: BinaryIO | str | None, run: RunView, *,
-                       kept: Mapping[tuple[int, int, str], AppointmentView] | None = None,
-                       pairs: Iterable[ProposalView] | None = None) -> bytes | None:
-    """`run_workbook` written to `target` (None: to memory, the bytes returned); the pairs are `pairs` if given
-    (an iterable: written as they come), else the run's own."""
+                       kept: Mapping[tuple[int, int, str], AppointmentView] | None = None) -> bytes | None:
+    """`run_workbook` written to `target` (None: to memory, the bytes returned)."""
     book = WorkbookWriter(target)
     sheet = _run_pairs_sheet(book, run)
-    sheet.extend(_run_pair_rows(run.proposals if pairs is None else pairs, kept or {}))
+    sheet.extend(_run_pair_rows(run.proposals, kept or {}))
     _run_other_sheets(book, run)
     return book.close()
 

@@ -275,12 +275,6 @@ class MatchingService:
                 stmt = stmt.where(MatchRun.batch_id == batch_id)
             return [await self._view(uow, run, pairs=False) for run in (await uow.session.scalars(stmt)).all()]
 
-    async def latest_run_id(self, *, batch_id: int) -> int | None:
-        """The newest run of the batch (the one staff may confirm), by one indexed lookup."""
-        async with self._uow() as uow:
-            return await uow.session.scalar(
-                select(func.max(MatchRun.id)).where(MatchRun.batch_id == batch_id))
-
     async def pairs(self, *, run_id: int, page: int = 1, size: int = PAIRS_PER_PAGE, course: str | None = None,
                     state: str | None = None) -> RunPairs:
         """The run's figures and one page of its pairs, in the order of the run (numbered through the run),
@@ -292,13 +286,13 @@ class MatchingService:
             if run is None:
                 raise NotFound(f"没有找到第 {run_id} 次匹配。")
             session = uow.session
+            # The newest run of the batch: the only one staff may confirm.
             latest = await session.scalar(select(func.max(MatchRun.id)).where(MatchRun.batch_id == run.batch_id))
             in_run = MatchProposal.run_id == run.id
             unconfirmed = (MatchProposal.fixed.is_(False)) & MatchProposal.appointment_id.is_(None)
+            on_hold = unconfirmed & MatchProposal.held_at.is_not(None)
             total, open_count, held = (await session.execute(select(
-                func.count(),
-                func.count().filter(unconfirmed),
-                func.count().filter(unconfirmed & MatchProposal.held_at.is_not(None)),
+                func.count(), func.count().filter(unconfirmed), func.count().filter(on_hold),
             ).where(in_run))).one()
             numbered = (select(MatchProposal.id.label("id"), func.row_number().over(order_by=MatchProposal.id).label("number"))
                         .where(in_run).subquery())
@@ -308,7 +302,7 @@ class MatchingService:
             if state == "open":
                 conditions.append(unconfirmed)
             elif state == "held":
-                conditions.append(unconfirmed & MatchProposal.held_at.is_not(None))
+                conditions.append(on_hold)
             elif state == "confirmed":
                 conditions.append(or_(MatchProposal.fixed.is_(True), MatchProposal.appointment_id.is_not(None)))
             matching_count = total if not conditions else await session.scalar(
@@ -452,7 +446,6 @@ class MatchingService:
             total_need=run.total_need, score=run.score, bound=run.bound, gap=run.gap, time_s=run.time_s,
             params=run.params, unfilled=unfilled, stability=run.stability, proposals=tuple(views),
         )
-
 
     @staticmethod
     async def _proposal_views(uow: UnitOfWork, numbered: list[tuple[MatchProposal, int]]) -> list[ProposalView]:
