@@ -2,19 +2,22 @@
 
     python benchmarks/matching_scale.py --tier S|M|L|XL [--seed N] [--time-limit S] [--hr-timeout S]
 
-Generates a realistic batch (universities' course demands, experts' applications),
-keeps the candidate pairs the hard filters of `core.matching.scoring` allow, scores
-them with its weights, then runs in this process:
-- our solver (`core.matching.solve`): at most max_universities distinct universities;
+Generates a realistic batch (universities' course demands, experts' applications), then
+does what the service does for a run, in this process: the candidate pairs the hard
+filters of `core.matching.scoring` allow, scored with its weights, as columns
+(`build_instance`: at national scale each demand keeps only its best pairs), and our
+solver (`core.matching.solve`: at most max_universities distinct universities per
+expert). `peak_rss_mb` is the process's peak resident memory over both (the generated
+profiles included), `build_s` the time to build the instance. Beside it, each in a forked
+child over every candidate pair (so their memory is not ours), stopped at a timeout:
 - the openreview-matcher MinMax-style baseline: min-cost flow, each expert capped at
-  min(max_slots, max_universities) slots, since a flow cannot count universities;
-- the `matching` library's HospitalResident (one demand per expert), in a child
-  process with a timeout, because at national scale it may not finish.
-The flow baseline also runs in a child process (with `--flow-timeout`), so that the
-memory figures are the solver's: `solver_peak_rss_mb` is the process's peak resident
-memory while `solve` ran (the instance included) and, with `--trace-memory`,
-`solver_traced_peak_mb` what `solve` itself allocated at its peak (tracemalloc, which
-slows Python-level code, so the time and gap of such a run are not the figures).
+  min(max_slots, max_universities) slots, since a flow cannot count universities
+  (`--flow-timeout`);
+- the `matching` library's HospitalResident (one demand per expert), because at
+  national scale it may not finish (`--hr-timeout`).
+With `--trace-memory`, `traced_peak_mb` is what building and solving allocated at the
+peak (tracemalloc, which slows Python-level code, so the time and gap of such a run are
+not the figures).
 The last stdout line is one JSON object with the numbers.
 """
 from __future__ import annotations
@@ -34,13 +37,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.matching import CourseDemand, Demand, ExpertCapacity, ExpertProfile, Instance, solve  # noqa: E402
+from core.matching import CourseDemand, ExpertProfile, Instance, build_instance, solve  # noqa: E402
 from core.matching.flow import min_cost_flow_assignment  # noqa: E402
-from core.matching.instance import EdgeTable  # noqa: E402
+from core.matching.candidates import candidate_count  # noqa: E402
 from core.matching.model import compile_instance  # noqa: E402
 from core.domain.courses import CORE_COURSES as COURSES  # noqa: E402
-from core.domain.vocabulary import PRIORITY_CONDITIONS, PRIORITY_GROUPS, priority_groups_met  # noqa: E402
-from core.matching.scoring import COURSE_FIT_BY_POSITION, SCORE_WEIGHTS  # noqa: E402
+from core.domain.vocabulary import PRIORITY_CONDITIONS  # noqa: E402
 
 TIERS = {
     # universities, experts, provinces
@@ -129,88 +131,9 @@ def generate_batch(tier: str, seed: int = 0) -> Batch:
     return Batch(experts, demands)
 
 
-def _set_bits(items: frozenset[str], names: tuple[str, ...]) -> int:
-    return sum(1 << i for i, name in enumerate(names) if name in items)
-
-
-def candidate_table(batch: Batch) -> EdgeTable:
-    """The hard filters and score of `core.matching.scoring`, vectorised over experts.
-
-    Same rules and weights as `scoring.pair_filter`/`score_pair` (a unit test checks
-    they agree on a small batch), only without one Python call per pair.
-    """
-    experts, demands = batch.experts, batch.demands
-    n = len(experts)
-    position = np.full((n, len(COURSES)), -1)
-    for i, expert in enumerate(experts):
-        for p, course in enumerate(expert.courses):
-            position[i, COURSES.index(course)] = p
-    online = np.array([e.modes in ("online", "both") for e in experts])
-    province_names = tuple(sorted({e.province for e in experts} | {d.province for d in demands}))
-    province_index = {p: i for i, p in enumerate(province_names)}
-    offline_bits = np.array([_set_bits(e.teaches_offline_in, province_names) for e in experts], dtype=np.int64)
-    own_province = np.array([province_index[e.province] for e in experts])
-    time_bits = np.array([_set_bits(e.times, TIME_SLOTS) for e in experts], dtype=np.int64)
-    popcount = np.array([bin(b).count("1") for b in range(1 << len(TIME_SLOTS))])
-    priority = np.array([len(priority_groups_met(e.priority_conditions)) for e in experts]) / len(PRIORITY_GROUPS)
-    member = np.array([1.0 if e.is_member else 0.0 for e in experts])
-    fit_of_position = np.array(COURSE_FIT_BY_POSITION + (0.0,))
-    w = SCORE_WEIGHTS
-
-    # Per demand: experts as int32 and scores as float32 (re-rounded to 1e-6 at the end),
-    # so the XL tier's ~57M pairs do not need the columns twice over in int64/float64.
-    expert_column, score_column = [], []
-    counts = np.zeros(len(demands), dtype=np.int64)
-    for j, demand in enumerate(demands):
-        c = COURSES.index(demand.course)
-        p = province_index[demand.province]
-        teaches_there = (offline_bits >> p) & 1 == 1
-        if demand.mode == "online":
-            mode_ok = online
-        elif demand.mode == "offline":
-            mode_ok = teaches_there
-        else:
-            mode_ok = online | teaches_there
-        demand_bits = _set_bits(demand.times, TIME_SLOTS)
-        overlap = time_bits & demand_bits
-        ok = (position[:, c] >= 0) & mode_ok & (overlap != 0)
-        idx = np.flatnonzero(ok)
-        offline_here = (
-            np.ones(len(idx), bool) if demand.mode == "offline"
-            else teaches_there[idx] if demand.mode == "both" else np.zeros(len(idx), bool)
-        )
-        weight_total = w["course_fit"] + w["priority"] + w["membership"] + w["schedule_fit"] + np.where(
-            offline_here, w["same_province"], 0.0
-        )
-        raw = (
-            w["course_fit"] * fit_of_position[np.minimum(position[idx, c], len(COURSE_FIT_BY_POSITION) - 1)]
-            + w["priority"] * priority[idx]
-            + w["membership"] * member[idx]
-            + w["schedule_fit"] * popcount[overlap[idx]] / popcount[demand_bits]
-            + np.where(offline_here & (own_province[idx] == p), w["same_province"], 0.0)
-        )
-        expert_column.append(idx.astype(np.int32))
-        counts[j] = len(idx)
-        score_column.append(np.round(np.clip(raw / weight_total, 0.0, 1.0), 6).astype(np.float32))
-    expert_all = np.concatenate(expert_column).astype(np.int64)
-    del expert_column
-    score_all = np.round(np.concatenate(score_column).astype(np.float64), 6)
-    del score_column
-    return EdgeTable(
-        [e.id for e in experts],
-        [d.id for d in demands],
-        expert_all,
-        np.repeat(np.arange(len(demands), dtype=np.int64), counts),
-        score_all,
-    )
-
-
-def build_benchmark_instance(batch: Batch) -> Instance:
-    return Instance(
-        experts=tuple(ExpertCapacity(e.id, e.max_universities, e.max_slots) for e in batch.experts),
-        demands=tuple(Demand(d.id, d.university_id, d.need) for d in batch.demands),
-        edges=candidate_table(batch),
-    )
+def full_instance(batch: Batch) -> Instance:
+    """Every candidate pair of the batch (the baselines' input): no demand keeps only its best."""
+    return build_instance(batch.experts, batch.demands, prune_above=0)
 
 
 def flow_baseline(instance: Instance) -> dict:
@@ -225,20 +148,20 @@ def flow_baseline(instance: Instance) -> dict:
     }
 
 
-def _flow_child(instance: Instance, results: multiprocessing.Queue) -> None:
+def _flow_child(batch: Batch, results: multiprocessing.Queue) -> None:
     try:
-        results.put(flow_baseline(instance))
+        results.put(flow_baseline(full_instance(batch)))
     except BaseException as exc:  # e.g. out of memory at XL: the finding, not a crash
         results.put({"flow_filled": None, "flow_score": None, "flow_status": f"failed: {type(exc).__name__}: {exc}"[:160]})
 
 
-def _in_child(target, instance: Instance, timeout: float, prefix: str) -> dict:
-    """`target(instance, results)` in a forked child (its memory is not the solver's), stopped after `timeout` s;
+def _in_child(target, batch: Batch, timeout: float, prefix: str) -> dict:
+    """`target(batch, results)` in a forked child (its memory is not the solver's), stopped after `timeout` s;
     a child that times out or dies reports `<prefix>_filled` None and why in `<prefix>_status`."""
     context = multiprocessing.get_context("fork")
     results: multiprocessing.Queue = context.Queue()
     started = time.perf_counter()
-    process = context.Process(target=target, args=(instance, results), daemon=True)
+    process = context.Process(target=target, args=(batch, results), daemon=True)
     process.start()
     outcome = None
     while outcome is None and time.perf_counter() - started < timeout:
@@ -259,9 +182,9 @@ def _in_child(target, instance: Instance, timeout: float, prefix: str) -> dict:
     return outcome
 
 
-def flow_baseline_isolated(instance: Instance, timeout: float) -> dict:
-    """`flow_baseline` in a forked child, stopped after `timeout` s."""
-    outcome = {"flow_score": None, **_in_child(_flow_child, instance, timeout, "flow")}
+def flow_baseline_isolated(batch: Batch, timeout: float) -> dict:
+    """`flow_baseline` over every candidate pair, in a forked child, stopped after `timeout` s."""
+    outcome = {"flow_score": None, **_in_child(_flow_child, batch, timeout, "flow")}
     outcome.setdefault("flow_status", "ok")
     return outcome
 
@@ -300,22 +223,22 @@ def _rss_mb(field: str) -> float | None:
     return None
 
 
-def _hospital_resident(instance: Instance, results: multiprocessing.Queue) -> None:
+def _hospital_resident(batch: Batch, results: multiprocessing.Queue) -> None:
     # The library deep-copies its linked player objects recursively: give it a deep stack
     # (a thread's is settable, the main thread's is not) before calling it a failure.
     import threading
 
     sys.setrecursionlimit(1_000_000)
     threading.stack_size(1 << 29)
-    worker = threading.Thread(target=_guarded_hospital_resident, args=(instance, results))
+    worker = threading.Thread(target=_guarded_hospital_resident, args=(batch, results))
     worker.start()
     worker.join()
 
 
-def _guarded_hospital_resident(instance: Instance, results: multiprocessing.Queue) -> None:
+def _guarded_hospital_resident(batch: Batch, results: multiprocessing.Queue) -> None:
     started = time.perf_counter()
     try:
-        _run_hospital_resident(instance, results, started)
+        _run_hospital_resident(full_instance(batch), results, started)
     except BaseException as exc:  # the library's own limits (recursion, memory) are the finding
         results.put(
             {
@@ -343,9 +266,9 @@ def _run_hospital_resident(instance: Instance, results: multiprocessing.Queue, s
     results.put({"hr_filled": filled, "hr_time_s": round(time.perf_counter() - started, 3), "hr_status": "ok"})
 
 
-def hospital_resident_baseline(instance: Instance, timeout: float) -> dict:
+def hospital_resident_baseline(batch: Batch, timeout: float) -> dict:
     """The library's HR (each expert at most one demand), stopped after `timeout` seconds."""
-    return _in_child(_hospital_resident, instance, timeout, "hr")
+    return _in_child(_hospital_resident, batch, timeout, "hr")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -363,34 +286,38 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.perf_counter()
     batch = generate_batch(args.tier, args.seed)
-    instance = build_benchmark_instance(batch)
-    del batch
     _release_free_memory()
-    total_need = sum(d.need for d in instance.demands)
     print(
-        f"tier {args.tier}: {len(instance.experts)} experts, {len(instance.demands)} demands,"
-        f" {total_need} slots, {len(instance.edges)} candidate pairs"
-        f" (generated in {time.perf_counter() - started:.1f}s)",
+        f"tier {args.tier}: {len(batch.experts)} experts, {len(batch.demands)} demands,"
+        f" {sum(d.need for d in batch.demands)} slots (generated in {time.perf_counter() - started:.1f}s)",
         file=sys.stderr,
     )
 
+    # What the service does for a run: candidate pairs from the profiles (each demand's best
+    # only, at national scale), then the solve; the peak memory is of both.
     rss_before = _rss_mb("VmRSS")
     peak_reset = _reset_peak_rss()
     if args.trace_memory:
         tracemalloc.start()
     load_before = os.getloadavg()
+    build_started = time.perf_counter()
+    instance = build_instance(batch.experts, batch.demands)
+    build_s = time.perf_counter() - build_started
     solution = solve(instance, time_limit=args.time_limit)
     load_after = os.getloadavg()
     traced_peak = tracemalloc.get_traced_memory()[1] if args.trace_memory else None
     tracemalloc.stop()
     peak_rss = _rss_mb("VmHWM") if peak_reset else None
+    candidates = solution.stats.get("instance_edges", len(instance.edges))
     print(f"solver stats: {solution.stats}", file=sys.stderr)
     result = {
         "tier": args.tier,
         "experts": len(instance.experts),
         "demands": len(instance.demands),
-        "slots": total_need,
+        "slots": sum(d.need for d in instance.demands),
+        "candidate_pairs": candidate_count(batch.experts, batch.demands) if instance.dropped_below else candidates,
         "edges": len(instance.edges),
+        "build_s": round(build_s, 3),
         "time_s": round(solution.time_s, 3),
         "filled": solution.filled,
         "score": round(solution.score, 6),
@@ -399,18 +326,19 @@ def main(argv: list[str] | None = None) -> int:
         "status": solution.status,
         "blocking_pairs": solution.stability.blocking_pairs if solution.stability else None,
         "time_limit": args.time_limit,
-        "rss_before_solve_mb": rss_before,
-        "solver_peak_rss_mb": peak_rss,
-        "solver_traced_peak_mb": round(traced_peak / 2**20, 1) if traced_peak is not None else None,
+        "rss_before_build_mb": rss_before,
+        "peak_rss_mb": peak_rss,
+        "traced_peak_mb": round(traced_peak / 2**20, 1) if traced_peak is not None else None,
         "load_average": [round(x, 2) for x in load_before],
         "load_average_after": [round(x, 2) for x in load_after],
         "stats": solution.stats,
     }
-    result.update(flow_baseline_isolated(instance, args.flow_timeout))
+    del instance
+    result.update(flow_baseline_isolated(batch, args.flow_timeout))
     if args.no_hr:
         result.update({"hr_filled": None, "hr_time_s": None, "hr_status": "skipped"})
     else:
-        result.update(hospital_resident_baseline(instance, args.hr_timeout))
+        result.update(hospital_resident_baseline(batch, args.hr_timeout))
     print(json.dumps(result, ensure_ascii=False))
     return 0
 

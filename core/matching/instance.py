@@ -7,7 +7,7 @@ turned into an instance by `scoring.build_instance`.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, overload
 
@@ -70,7 +70,9 @@ class EdgeTable(Sequence[Edge]):
     Reads as a sequence of `Edge`, so everything that takes an instance works the
     same; the solver and validation use the columns directly instead of building
     one Python object per pair. `expert` and `demand` index into `expert_ids` and
-    `demand_ids`, which need not be the instance's order.
+    `demand_ids`, which need not be the instance's order. They are kept as int32 when
+    the ids allow (a national batch: 16 bytes a pair instead of 24); arithmetic on them
+    casts to int64 first.
     """
 
     __slots__ = ("expert_ids", "demand_ids", "expert", "demand", "score")
@@ -85,8 +87,8 @@ class EdgeTable(Sequence[Edge]):
     ):
         self.expert_ids = tuple(expert_ids)
         self.demand_ids = tuple(demand_ids)
-        self.expert = np.asarray(expert, dtype=np.int64)
-        self.demand = np.asarray(demand, dtype=np.int64)
+        self.expert = _index_column(expert, len(self.expert_ids))
+        self.demand = _index_column(demand, len(self.demand_ids))
         self.score = np.asarray(score, dtype=np.float64)
         if not (len(self.expert) == len(self.demand) == len(self.score)):
             raise ValueError("EdgeTable columns must have the same length")
@@ -131,6 +133,10 @@ class EdgeTable(Sequence[Edge]):
         return cls(tuple(expert_index), tuple(demand_index), expert, demand, score)
 
 
+def _index_column(values, vocabulary_size: int) -> np.ndarray:
+    return np.asarray(values).astype(np.int32 if vocabulary_size < 2**31 else np.int64, copy=False)
+
+
 @dataclass(frozen=True)
 class Instance:
     experts: tuple[ExpertCapacity, ...]
@@ -141,6 +147,10 @@ class Instance:
     fixed: frozenset[tuple[str, str]] = field(default_factory=frozenset)
     # Pairs that must never be used (conflict of interest, an earlier decline).
     forbidden: frozenset[tuple[str, str]] = field(default_factory=frozenset)
+    # Candidate pairs left out of `edges` where the instance was built, for being below a
+    # demand's best (a national batch, `core.matching.candidates`): per demand id, a score
+    # above every pair left out. The solver's bound then covers them too.
+    dropped_below: Mapping[str, float] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
         problems = validate(self)
@@ -157,6 +167,7 @@ class Instance:
             "edges": [[e.expert, e.demand, e.score] for e in self.edges],
             "fixed": sorted(list(p) for p in self.fixed),
             "forbidden": sorted(list(p) for p in self.forbidden),
+            **({"dropped_below": dict(self.dropped_below)} if self.dropped_below else {}),
         }
 
 
@@ -219,6 +230,15 @@ def validate(instance: Instance) -> list[str]:
     for pair in sorted(p for p in instance.fixed if not edge_keys(p)):
         if pair[0] in experts and pair[1] in demands:
             problems.append(f"fixed {pair!r} is not among the edges (give it an edge with its score)")
+
+    if not isinstance(instance.dropped_below, Mapping):
+        problems.append("dropped_below: must map demand ids to scores")
+    else:
+        for demand_id, floor in sorted(instance.dropped_below.items(), key=lambda item: str(item[0])):
+            if demand_id not in demands:
+                problems.append(f"dropped_below {demand_id!r}: unknown demand")
+            if not _is_number(floor) or math.isnan(floor) or floor > 2.0:
+                problems.append(f"dropped_below {demand_id!r}: must be a score, got {floor!r}")
 
     # Fixed pairs must themselves respect the caps, or no answer can keep them all.
     fixed_per_demand: dict[str, int] = {}
@@ -300,13 +320,20 @@ def _validate_edge_table(
             problems, "scores outside [0, 1]", np.flatnonzero(bad_score),
             lambda i: f"{name(i)}: score must be a number in [0, 1], got {float(table.score[i])!r}",
         )
-    keys = table.expert * max(len(table.demand_ids), 1) + table.demand
-    order = np.argsort(keys, kind="stable")
-    repeated = order[1:][keys[order][1:] == keys[order][:-1]]
-    _listed(problems, "duplicates", np.sort(repeated), lambda i: f"{name(i)}: duplicate edge")
+    # One int64 key per pair, sorted in place: at 57M pairs each further copy is 0.45 GB.
+    keys = table.expert.astype(np.int64) * max(len(table.demand_ids), 1)
+    keys += table.demand
+    keys.sort()
+    if len(keys) and bool((keys[1:] == keys[:-1]).any()):
+        unsorted = table.expert.astype(np.int64) * max(len(table.demand_ids), 1) + table.demand
+        order = np.argsort(unsorted, kind="stable")
+        repeated = order[1:][unsorted[order][1:] == unsorted[order][:-1]]
+        del unsorted, order
+        _listed(problems, "duplicates", np.sort(repeated), lambda i: f"{name(i)}: duplicate edge")
+        keys = np.unique(keys)
     expert_position = {e: i for i, e in enumerate(table.expert_ids)}
     demand_position = {d: i for i, d in enumerate(table.demand_ids)}
-    key_set = np.unique(keys)
+    key_set = keys
 
     def contains(pair: tuple[str, str]) -> bool:
         e, d = expert_position.get(pair[0]), demand_position.get(pair[1])
@@ -342,7 +369,7 @@ def parse_instance(data: Any) -> Instance:
     problems: list[str] = []
     if not isinstance(data, dict):
         raise InstanceError(["instance must be a JSON object with experts, demands and edges"])
-    unknown_keys = set(data) - {"experts", "demands", "edges", "fixed", "forbidden"}
+    unknown_keys = set(data) - {"experts", "demands", "edges", "fixed", "forbidden", "dropped_below"}
     for key in sorted(unknown_keys):
         problems.append(f"unknown key {key!r}")
 
@@ -393,8 +420,13 @@ def parse_instance(data: Any) -> Instance:
     fixed = _pair_list(data.get("fixed"), "fixed", problems)
     forbidden = _pair_list(data.get("forbidden"), "forbidden", problems)
 
+    dropped_below = data.get("dropped_below") or {}
+    if not isinstance(dropped_below, dict):
+        problems.append("dropped_below: must be an object of demand id -> score")
+        dropped_below = {}
+
     try:
-        instance = Instance(tuple(experts), tuple(demands), tuple(edges), fixed, forbidden)
+        instance = Instance(tuple(experts), tuple(demands), tuple(edges), fixed, forbidden, dropped_below)
     except InstanceError as exc:
         raise InstanceError(problems + exc.problems) from None
     if problems:

@@ -21,7 +21,8 @@ import numpy as np
 
 from core.matching.instance import EdgeTable, Instance
 
-__all__ = ["KEEP_EXTRA", "KEEP_PER_SLOT", "PRUNE_ABOVE_EDGES", "prune_instance"]
+__all__ = ["KEEP_EXTRA", "KEEP_PER_SLOT", "PRUNE_ABOVE_EDGES", "cuts", "floors", "keep_per_demand", "prune_instance",
+           "score_buckets"]
 
 # The national tiers: L (5M pairs) and XL (57M); M (~0.1M) and below are solved whole.
 PRUNE_ABOVE_EDGES = 2_000_000
@@ -38,41 +39,74 @@ BUCKETS = 1000
 CHUNK = 4_000_000
 
 
+def keep_per_demand(needs: np.ndarray) -> np.ndarray:
+    """How many pairs each demand keeps (before ties at the cut): per slot and per demand
+    alike, within the budget (XL: ~125 per slot instead of 200)."""
+    needs = np.asarray(needs, dtype=np.int64)
+    slots_and_demands = int(needs.clip(min=0).sum()) + len(needs)
+    per_slot = int(np.clip(KEPT_EDGES_BUDGET // max(slots_and_demands, 1), min(KEEP_PER_SLOT, KEEP_AT_LEAST), KEEP_PER_SLOT))
+    return per_slot * needs.clip(min=0) + min(KEEP_EXTRA, per_slot)
+
+
+def score_buckets(scores: np.ndarray) -> np.ndarray:
+    return np.clip((scores * BUCKETS).astype(np.int64), 0, BUCKETS)
+
+
+def cuts(counts: np.ndarray, take: np.ndarray) -> np.ndarray:
+    """Per demand (a row of bucket counts), the highest bucket that still leaves `take`
+    pairs at or above it (0: keep all)."""
+    # from_top[d, b]: pairs of d in bucket b or above.
+    from_top = np.cumsum(counts[:, ::-1], axis=1)[:, ::-1]
+    enough = from_top >= np.asarray(take)[:, None]
+    return np.where(enough.any(axis=1), BUCKETS - np.argmax(enough[:, ::-1], axis=1), 0)
+
+
+def floors(cut: np.ndarray) -> np.ndarray:
+    """A score above every pair below the cut (-inf where nothing was cut)."""
+    return np.where(cut > 0, cut / BUCKETS + 1e-9, -np.inf)
+
+
+def given_floor(instance: Instance) -> np.ndarray | None:
+    """`instance.dropped_below` per demand in `instance.demands` order, or None when no pair was left out."""
+    if not instance.dropped_below:
+        return None
+    below = instance.dropped_below
+    return np.fromiter((below.get(d.id, -np.inf) for d in instance.demands), np.float64, len(instance.demands))
+
+
 def prune_instance(instance: Instance, *, above: int | None = None) -> tuple[Instance, np.ndarray | None]:
-    """The instance itself and None when small; else the pruned instance and, per demand
-    (in `instance.demands` order), a score above every dropped pair (-inf: none dropped)."""
+    """The instance itself and its given floor (None: no pair left out) when small; else the
+    pruned instance and, per demand (in `instance.demands` order), a score above every pair
+    left out (-inf: none), here or where the instance was built (`Instance.dropped_below`)."""
     table = instance.edges
     if above is None:
         above = PRUNE_ABOVE_EDGES
+    given = given_floor(instance)
     if not isinstance(table, EdgeTable) or len(table) <= above:
-        return instance, None
-    need_of = {d.id: int(d.need) for d in instance.demands}
+        return instance, given
+    take_of = dict(zip(
+        (d.id for d in instance.demands),
+        keep_per_demand(np.fromiter((d.need for d in instance.demands), np.int64, len(instance.demands))).tolist(),
+    ))
     n_td = len(table.demand_ids)
-    # Per slot and per demand alike, within the budget (XL: ~125 instead of 200).
-    slots_and_demands = sum(need_of.values()) + len(need_of)
-    per_slot = int(np.clip(KEPT_EDGES_BUDGET // max(slots_and_demands, 1), min(KEEP_PER_SLOT, KEEP_AT_LEAST), KEEP_PER_SLOT))
-    extra = min(KEEP_EXTRA, per_slot)
-    take = np.fromiter((per_slot * need_of.get(d, 0) + extra for d in table.demand_ids), np.int64, n_td)
+    take = np.fromiter((take_of[d] for d in table.demand_ids), np.int64, n_td)
     n = len(table)
 
-    def buckets(begin: int, end: int) -> np.ndarray:
-        return np.clip((table.score[begin:end] * BUCKETS).astype(np.int64), 0, BUCKETS)
+    def demand_chunk(begin: int, end: int) -> np.ndarray:
+        return table.demand[begin:end].astype(np.int64)
 
     counts = np.zeros(n_td * (BUCKETS + 1), dtype=np.int64)
     for begin in range(0, n, CHUNK):
         end = min(begin + CHUNK, n)
-        counts += np.bincount(table.demand[begin:end] * (BUCKETS + 1) + buckets(begin, end), minlength=len(counts))
-    counts = counts.reshape(n_td, BUCKETS + 1)
-    # from_top[d, b]: pairs of d in bucket b or above.
-    from_top = np.cumsum(counts[:, ::-1], axis=1)[:, ::-1]
-    enough = from_top >= take[:, None]
-    # The highest bucket that still leaves `take` pairs at or above it (0: keep all).
-    cut = np.where(enough.any(axis=1), BUCKETS - np.argmax(enough[:, ::-1], axis=1), 0)
+        counts += np.bincount(
+            demand_chunk(begin, end) * (BUCKETS + 1) + score_buckets(table.score[begin:end]), minlength=len(counts)
+        )
+    cut = cuts(counts.reshape(n_td, BUCKETS + 1), take)
 
     kept: list[np.ndarray] = []
     for begin in range(0, n, CHUNK):
         end = min(begin + CHUNK, n)
-        kept.append(begin + np.flatnonzero(buckets(begin, end) >= cut[table.demand[begin:end]]))
+        kept.append(begin + np.flatnonzero(score_buckets(table.score[begin:end]) >= cut[demand_chunk(begin, end)]))
     keep = np.concatenate(kept)
     if instance.fixed:
         expert_index = {e: i for i, e in enumerate(table.expert_ids)}
@@ -82,7 +116,8 @@ def prune_instance(instance: Instance, *, above: int | None = None) -> tuple[Ins
             np.int64,
         )
         extra = [
-            begin + np.flatnonzero(np.isin(table.expert[begin : begin + CHUNK] * n_td + table.demand[begin : begin + CHUNK], fixed_keys))
+            begin + np.flatnonzero(np.isin(
+                table.expert[begin : begin + CHUNK].astype(np.int64) * n_td + demand_chunk(begin, begin + CHUNK), fixed_keys))
             for begin in range(0, n, CHUNK)
         ]
         keep = np.union1d(keep, np.concatenate(extra))
@@ -90,8 +125,10 @@ def prune_instance(instance: Instance, *, above: int | None = None) -> tuple[Ins
         instance,
         EdgeTable(table.expert_ids, table.demand_ids, table.expert[keep], table.demand[keep], table.score[keep]),
     )
-    floor_by_id = dict(zip(table.demand_ids, np.where(cut > 0, cut / BUCKETS + 1e-9, -np.inf).tolist()))
+    floor_by_id = dict(zip(table.demand_ids, floors(cut).tolist()))
     floor = np.fromiter((floor_by_id.get(d.id, -np.inf) for d in instance.demands), np.float64, len(instance.demands))
+    if given is not None:
+        floor = np.maximum(floor, given)
     return pruned, floor
 
 
@@ -109,6 +146,7 @@ def _subset_instance(instance: Instance, edges: EdgeTable) -> Instance:
         ("edges", edges),
         ("fixed", instance.fixed),
         ("forbidden", instance.forbidden),
+        ("dropped_below", instance.dropped_below),
     ):
         object.__setattr__(subset, name, value)
     return subset

@@ -10,13 +10,15 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Iterable
 
+import numpy as np
+
 from core.domain.courses import TeachingMode
 from core.domain.vocabulary import PRIORITY_CONDITIONS, PRIORITY_GROUPS, TEACHING_MODES, priority_groups_met
 from core.matching.instance import (
     DEFAULT_MAX_SLOTS,
     DEFAULT_MAX_UNIVERSITIES,
     Demand,
-    Edge,
+    EdgeTable,
     ExpertCapacity,
     Instance,
 )
@@ -297,28 +299,48 @@ def build_instance(
     *,
     fixed: Iterable[tuple[str, str]] = (),
     forbidden: Iterable[tuple[str, str]] = (),
+    prune_above: int | None = None,
 ) -> Instance:
-    """The solver instance of these profiles: candidate pairs as edges, caps from the answers."""
+    """The solver instance of these profiles: candidate pairs as edges, caps from the answers.
+
+    The pairs are those of `pair_filter` and `score_pair`, built as columns
+    (`core.matching.candidates`); above `prune_above` candidates (default: the solver's
+    national threshold) each demand keeps its best pairs only.
+    """
+    # Here, not at the top: candidates reads this module's weights.
+    from core.matching.candidates import candidate_table
+
     experts = list(experts)
     demands = list(demands)
     forbidden_set = frozenset(forbidden)
+    fixed_set = frozenset(fixed)
     # Forbidden pairs stay edges: the instance drops them, and diagnostics can then say
     # "the only candidates declined" instead of "nobody qualifies".
-    pairs = candidate_pairs(experts, demands)
-    fixed_set = frozenset(fixed)
-    pair_keys = {(p.expert_id, p.demand_id) for p in pairs}
+    table = candidate_table(experts, demands, keep=fixed_set, prune_above=prune_above)
+    edges = table.edges
     # An accepted pair stays an edge even if a profile changed since: it was agreed.
     by_id_expert = {e.id: e for e in experts}
     by_id_demand = {d.id: d for d in demands}
     extra = [
         score_pair(by_id_expert[e], by_id_demand[d])
-        for e, d in sorted(fixed_set - pair_keys)
-        if e in by_id_expert and d in by_id_demand
+        for e, d in sorted(fixed_set)
+        if e in by_id_expert and d in by_id_demand and pair_filter(by_id_expert[e], by_id_demand[d]) is not None
     ]
+    if extra:
+        expert_row = {e: i for i, e in enumerate(edges.expert_ids)}
+        demand_row = {d: i for i, d in enumerate(edges.demand_ids)}
+        edges = EdgeTable(
+            edges.expert_ids,
+            edges.demand_ids,
+            np.concatenate([edges.expert, np.array([expert_row[p.expert_id] for p in extra], dtype=edges.expert.dtype)]),
+            np.concatenate([edges.demand, np.array([demand_row[p.demand_id] for p in extra], dtype=edges.demand.dtype)]),
+            np.concatenate([edges.score, np.array([p.score for p in extra])]),
+        )
     return Instance(
         experts=tuple(ExpertCapacity(e.id, e.max_universities, e.max_slots) for e in experts),
         demands=tuple(Demand(d.id, d.university_id, d.need) for d in demands),
-        edges=tuple(Edge(p.expert_id, p.demand_id, p.score) for p in pairs + extra),
+        edges=edges,
         fixed=fixed_set,
         forbidden=forbidden_set,
+        dropped_below=table.dropped_below,
     )

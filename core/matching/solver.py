@@ -6,8 +6,10 @@ score (W = slots to fill + 1), so one filled slot always beats any score gain.
 
 Stages:
 0. above `prune.PRUNE_ABOVE_EDGES` pairs (the national tiers), each demand's best pairs
-   only (`core.matching.prune`); the bounds then hold for the whole instance through
-   a price floor, and stages 3-4 (whose bounds would not) are skipped;
+   only (`core.matching.prune`; an instance built by `scoring.build_instance` comes with
+   them already, and `Instance.dropped_below` says what was left out); the bounds then
+   hold for every candidate pair through a price floor, and stages 3-4 (whose bounds
+   would not) are skipped;
 1. min-cost flow with slots capped at the university cap (a network LP, solved by
    HiGHS with column generation): feasible, integral; the first answer. When it
    clearly cannot finish in the time left (`_flow_seconds`; the XL tier), a greedy

@@ -109,7 +109,7 @@ def test_relocation_moves_an_expert_to_the_university_where_it_takes_more():
 
 def test_never_worse_than_the_flow_baseline_on_a_seeded_medium_instance():
     bench = load_benchmark()
-    problem = bench.build_benchmark_instance(bench.generate_batch("M", seed=3))
+    problem = bench.full_instance(bench.generate_batch("M", seed=3))
     compiled = compile_instance(problem)
     flow = min_cost_flow_assignment(compiled)
     flow_score = float(compiled.edge_score[compiled.free[flow]].sum())

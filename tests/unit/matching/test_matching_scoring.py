@@ -148,15 +148,17 @@ def test_build_instance_keeps_caps_and_forbidden_pairs():
     assert solution.filled == 2
 
 
-def test_benchmark_generator_applies_the_same_filters_and_scores():
+def test_benchmark_batches_use_the_services_instance_builder():
     bench = load_benchmark()
     batch = bench.generate_batch("S", seed=1)
     batch.experts[:] = batch.experts[:60]
     batch.demands[:] = batch.demands[:50]
-    fast = {(e.expert, e.demand): e.score for e in bench.candidate_table(batch)}
-    slow = {(e.expert, e.demand): e.score for e in build_instance(batch.experts, batch.demands).edges}
-    assert fast.keys() == slow.keys()
-    assert len(fast) > 100
-    for pair, score in slow.items():
-        assert fast[pair] == pytest.approx(score, abs=2e-6)
+    pairs = {(e.expert, e.demand): e.score for e in bench.full_instance(batch).edges}
+    assert len(pairs) > 100
+    for d in batch.demands:
+        for x in batch.experts:
+            if pair_filter(x, d) is None:
+                assert pairs[(x.id, d.id)] == score_pair(x, d).score
+            else:
+                assert (x.id, d.id) not in pairs
     assert all(d.course in COURSES for d in batch.demands)
