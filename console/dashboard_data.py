@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from core.domain import ApplicationStatus, FormKind
+from core.domain.permissions import AnyActor
 from core.domain.status import STATUS_LABELS
 from core.services.figures import FailedNotification, FiguresService, WaitingReview
 from core.services.views import BatchView
@@ -68,9 +69,9 @@ class Dashboard:
     failures: list[FailedNotification] = field(default_factory=list)
 
 
-async def load_dashboard(figures: FiguresService, *, zone: ZoneInfo, now: datetime,
+async def load_dashboard(figures: FiguresService, *, staff: AnyActor, zone: ZoneInfo, now: datetime,
                          batch_id: int | None = None) -> Dashboard:
-    read = await figures.dashboard(batch_id=batch_id, now=now)
+    read = await figures.dashboard(staff=staff, batch_id=batch_id, now=now)
     today = now.astimezone(zone).date()
     counts: dict[str, list[tuple[str, str, int]]] = {FormKind.EXPERT.value: [], FormKind.UNIVERSITY.value: []}
     totals = {FormKind.EXPERT.value: 0, FormKind.UNIVERSITY.value: 0}

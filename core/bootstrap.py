@@ -14,6 +14,7 @@ from core.links import LinkService
 from core.services import BatchService, IntakeService, PeopleService, PrivacyService, ReviewService
 from core.services.common import Clock, utc_now
 from core.services.appointments import AppointmentService
+from core.services.audit import AuditService
 from core.services.deliveries import UpdateLog
 from core.services.retention import RetentionPeriods
 from core.services.events import EventService
@@ -53,6 +54,7 @@ class Core:
     preferences: NotificationPreferences
     figures: FiguresService
     permissions: PermissionService
+    audit: AuditService
 
     async def prepare(self) -> None:
         """Brings the schema up to date and opens a first batch on an empty database."""
@@ -81,6 +83,7 @@ def bootstrap(settings: Settings, *, clock: Clock = utc_now, engine: AsyncEngine
         uow=uow, zone=zone, clock=clock, publicity_days=settings.publicity_working_days, holidays=settings.holidays
     )
     events = EventService(uow=uow, zone=zone, clock=clock)
+    staff = StaffAccountService(uow=uow, policy=ConsolePolicy.from_settings(settings), clock=clock)
     dialog = IntakeDialog(intake=intake, people=people, appointments=appointments, events=events, zone=zone, clock=clock,
                           retention_line=RetentionPeriods.from_settings(settings).notice_line())
     return Core(
@@ -100,11 +103,12 @@ def bootstrap(settings: Settings, *, clock: Clock = utc_now, engine: AsyncEngine
         matching=MatchingService(uow=uow, zone=zone, clock=clock, answer_days=settings.proposal_answer_days),
         appointments=appointments,
         updates=UpdateLog(uow=uow, clock=clock),
-        staff=StaffAccountService(uow=uow, policy=ConsolePolicy.from_settings(settings), clock=clock),
+        staff=staff,
         signin=SignInService(uow=uow, clock=clock),
         dialog=dialog,
         links=LinkService.from_settings(settings, clock=clock),
         preferences=NotificationPreferences(uow=uow, clock=clock),
         figures=FiguresService(uow=uow, zone=zone, clock=clock),
         permissions=PermissionService(uow=uow, clock=clock),
+        audit=AuditService(uow=uow, staff=staff, zone=zone, clock=clock),
     )

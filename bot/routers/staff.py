@@ -60,10 +60,10 @@ def application_card(summary: ApplicationSummary, zone) -> str:
 _PAGE = 10
 
 
-async def _pending_page(bot: Bot, chat_id: int, core: Core, offset: int) -> None:
+async def _pending_page(bot: Bot, chat_id: int, core: Core, offset: int, staff: StaffActor) -> None:
     """One page of the queue under the true count, and a button to the next page while any are left."""
-    total = (await core.figures.queue()).waiting  # every batch, as the queue below pages through
-    queue = await core.review.pending(limit=_PAGE, offset=offset)
+    total = (await core.figures.queue(staff=staff)).waiting  # every batch, as the queue below pages through
+    queue = await core.review.pending(staff=staff, limit=_PAGE, offset=offset)
     if not queue:
         await bot.send_message(chat_id, text("bot.pending_empty"))
         return
@@ -78,14 +78,15 @@ async def _pending_page(bot: Bot, chat_id: int, core: Core, offset: int) -> None
         await bot.send_message(chat_id, text("bot.pending_more", left=total - last), reply_markup=more)
 
 
-async def pending(message: Message, bot: Bot, core: Core) -> None:
-    await _pending_page(bot, message.chat.id, core, 0)
+async def pending(message: Message, bot: Bot, core: Core, staff_actor: StaffActor) -> None:
+    await _pending_page(bot, message.chat.id, core, 0, staff_actor)
 
 
-async def next_page(callback: CallbackQuery, callback_data: PendingPage, bot: Bot, core: Core) -> None:
+async def next_page(callback: CallbackQuery, callback_data: PendingPage, bot: Bot, core: Core,
+                    staff_actor: StaffActor) -> None:
     await callback.answer()
     await callback.message.edit_reply_markup(reply_markup=None)
-    await _pending_page(bot, callback.message.chat.id, core, max(callback_data.offset, 0))
+    await _pending_page(bot, callback.message.chat.id, core, max(callback_data.offset, 0), staff_actor)
 
 
 def _listed(pairs) -> str:
@@ -109,8 +110,8 @@ def stats_text(figures: BatchFigures | None) -> str:
     return "\n".join(lines)
 
 
-async def stats(message: Message, core: Core) -> None:
-    await message.answer(stats_text(await core.figures.batch()))
+async def stats(message: Message, core: Core, staff_actor: StaffActor) -> None:
+    await message.answer(stats_text(await core.figures.batch(staff=staff_actor)))
 
 
 async def decide(callback: CallbackQuery, callback_data: StaffReview, bot: Bot, core: Core, state: FSMContext,
@@ -120,7 +121,7 @@ async def decide(callback: CallbackQuery, callback_data: StaffReview, bot: Bot, 
         await callback.answer()
         summary = await core.intake.summary(application_id=callback_data.app)
         for document in summary.documents:
-            view, content = await core.intake.read_document_for_staff(document_id=document.id)
+            view, content = await core.intake.read_document_for_staff(document_id=document.id, staff=staff)
             extension = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}[view.mime]
             name = f"{summary.reference}-{view.id}.{extension}"
             await bot.send_document(callback.message.chat.id, BufferedInputFile(content, filename=name),

@@ -99,8 +99,8 @@ async def new_event(message: Message, command: CommandObject, core: Core, staff_
     await message.answer("\n".join(lines))
 
 
-async def list_events(message: Message, core: Core) -> None:
-    events = await core.events.list()
+async def list_events(message: Message, core: Core, staff_actor: StaffActor) -> None:
+    events = await core.events.list(staff=staff_actor)
     if not events:
         await message.answer(text("events.none"))
         return

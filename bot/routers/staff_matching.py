@@ -16,7 +16,7 @@ from bot.filters import IsStaff, staff_action
 from core.bootstrap import Core
 from core.domain import DomainError
 from core.domain.appointments import AppointmentStatus
-from core.domain.permissions import Action, StaffActor
+from core.domain.permissions import Action, AnyActor, StaffActor, internal
 from core.forms.normalize import parse_date
 from core.services import PersonView
 from core.services.matching_jobs import JobState
@@ -85,9 +85,9 @@ async def match(message: Message, core: Core) -> None:
     await message.answer(text("match.staff.choose_batch"), reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
 
 
-async def choose_batch(callback: CallbackQuery, callback_data: MatchBatch, core: Core) -> None:
+async def choose_batch(callback: CallbackQuery, callback_data: MatchBatch, core: Core, staff_actor: StaffActor) -> None:
     try:
-        preview = await core.matching.preview(batch_id=callback_data.batch)
+        preview = await core.matching.preview(batch_id=callback_data.batch, staff=staff_actor)
     except DomainError as error:
         await callback.answer(error.message, show_alert=True)
         return
@@ -149,13 +149,15 @@ async def report_matching_runs(core: Core, bot: Bot, stop: asyncio.Event, *,
 
 async def _report(bot: Bot, core: Core, job) -> None:
     if job.state is JobState.DONE:
-        await _send_run(bot, job.reply_chat, await core.matching.get(run_id=job.run_id), core)
+        # A job of this process posting what the staff member asked for (and was authorised for) when asking.
+        reader = internal(job.staff)
+        await _send_run(bot, job.reply_chat, await core.matching.get(run_id=job.run_id, staff=reader), core, reader)
     else:
         await bot.send_message(job.reply_chat, text("match.staff.run_failed", batch=job.batch_name, job=job.id[:8],
                                                      reason=job.error or ""))
 
 
-async def _send_run(bot: Bot, chat_id: int, run, core: Core) -> None:
+async def _send_run(bot: Bot, chat_id: int, run, core: Core, staff: AnyActor) -> None:
     lines = [text("match.staff.run_summary", id=run.id, status=run.solver_status, filled=run.filled, need=run.total_need,
                   score=run.score, gap=run.gap, time=run.time_s)]
     for slot in run.unfilled:
@@ -175,12 +177,12 @@ async def _send_run(bot: Bot, chat_id: int, run, core: Core) -> None:
     from core.exports import run_workbook  # openpyxl: 17 MB and 0.25 s the bot need not pay until staff export
 
     await bot.send_document(chat_id, BufferedInputFile(
-        run_workbook(run, kept=await core.appointments.kept_by(run=run)), filename=f"match-run-{run.id}.xlsx"))
+        run_workbook(run, kept=await core.appointments.kept_by(run=run, staff=staff)), filename=f"match-run-{run.id}.xlsx"))
 
 
 async def confirm(callback: CallbackQuery, callback_data: ConfirmRun, core: Core, staff_actor: StaffActor) -> None:
     try:
-        before = await core.matching.get(run_id=callback_data.run)
+        before = await core.matching.get(run_id=callback_data.run, staff=staff_actor)
         run = await core.matching.confirm(run_id=callback_data.run, staff=staff_actor)
     except DomainError as error:
         await callback.answer(error.message, show_alert=True)
@@ -217,9 +219,9 @@ def _pair_card(run_id: int, proposal) -> tuple[str, InlineKeyboardMarkup | None]
     return card[:4000], markup
 
 
-async def show_pairs(callback: CallbackQuery, callback_data: ShowPairs, core: Core) -> None:
+async def show_pairs(callback: CallbackQuery, callback_data: ShowPairs, core: Core, staff_actor: StaffActor) -> None:
     try:
-        run = await core.matching.get(run_id=callback_data.run)
+        run = await core.matching.get(run_id=callback_data.run, staff=staff_actor)
     except DomainError as error:
         await callback.answer(error.message, show_alert=True)
         return
@@ -279,8 +281,8 @@ async def publicity(message: Message, command: CommandObject, bot: Bot, core: Co
             return
         await _start_publicity(message, core, staff_actor, args[1:])
         return
-    awaiting = await core.appointments.list(statuses=[AppointmentStatus.ACCEPTED])
-    listed = await core.appointments.list(statuses=[AppointmentStatus.PUBLICITY])
+    awaiting = await core.appointments.list(statuses=[AppointmentStatus.ACCEPTED], staff=staff_actor)
+    listed = await core.appointments.list(statuses=[AppointmentStatus.PUBLICITY], staff=staff_actor)
     if not listed and not awaiting:
         await message.answer(text("match.staff.publicity_empty"))
         return
@@ -361,8 +363,8 @@ async def filing(message: Message, command: CommandObject, core: Core, staff_act
         appointment_id=int(args[0]), staff=staff_actor, filed_on=filed, note=" ".join(args[2:]) or None))
 
 
-async def filing_export(message: Message, bot: Bot, core: Core) -> None:
-    listed = await core.appointments.list(statuses=["agreed", "filed"])
+async def filing_export(message: Message, bot: Bot, core: Core, staff_actor: StaffActor) -> None:
+    listed = await core.appointments.list(statuses=["agreed", "filed"], staff=staff_actor)
     if not listed:
         await message.answer(text("match.staff.filing_empty"))
         return

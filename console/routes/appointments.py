@@ -48,8 +48,8 @@ async def _list(request: web.Request, *, error: str | None = None, entered: dict
     core = request.app[CORE]
     state = request.query.get("status", "")
     chosen = [state] if state in {s.value for s in AppointmentStatus} else None
-    listed = await core.appointments.list(statuses=chosen)
-    everything = await core.appointments.list() if chosen else listed
+    listed = await core.appointments.list(statuses=chosen, staff=request[STAFF])
+    everything = await core.appointments.list(staff=request[STAFF]) if chosen else listed
     counts: dict[str, int] = {}
     for view in everything:
         counts[view.status] = counts.get(view.status, 0) + 1
@@ -90,14 +90,15 @@ async def start_publicity(request: web.Request) -> web.StreamResponse:
 @routes.get("/appointments/publicity.xlsx")
 @require(Action.APPOINTMENTS_VIEW)
 async def publicity_export(request: web.Request) -> web.Response:
-    listed = await request.app[CORE].appointments.list(statuses=[AppointmentStatus.PUBLICITY])
+    listed = await request.app[CORE].appointments.list(statuses=[AppointmentStatus.PUBLICITY], staff=request[STAFF])
     return _xlsx(publicity_workbook(listed), "publicity.xlsx")
 
 
 @routes.get("/appointments/filing.xlsx")
 @require(Action.APPOINTMENTS_VIEW)
 async def filing_export(request: web.Request) -> web.StreamResponse:
-    chunks = request.app[CORE].appointments.chunks(statuses=[AppointmentStatus.AGREED, AppointmentStatus.FILED])
+    chunks = request.app[CORE].appointments.chunks(statuses=[AppointmentStatus.AGREED, AppointmentStatus.FILED],
+                                                   staff=request[STAFF])
     return await send_xlsx(request, lambda target: write_filing_workbook(target, chunks), "filing.xlsx")
 
 
@@ -105,7 +106,7 @@ async def _detail(request: web.Request, *, error: str | None = None, entered: di
                   status: int = 200) -> web.Response:
     core = request.app[CORE]
     try:
-        view = await core.appointments.get(appointment_id=path_id(request, "appointment_id"))
+        view = await core.appointments.get(appointment_id=path_id(request, "appointment_id"), staff=request[STAFF])
     except NotFound:
         not_found(request)
     actor_names = await core.staff.actor_names()

@@ -5,10 +5,9 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from console.audit_data import search_audit
 from console.auth import require
 from core.domain.permissions import Action
-from console.keys import CORE
+from console.keys import CORE, STAFF
 from console.rendering import query_id, render
 from core.forms.normalize import parse_date
 from core.texts import text
@@ -31,11 +30,10 @@ async def audit_log(request: web.Request) -> web.StreamResponse:
             if days[key] is None:
                 problems.append(text("console.filter_bad_date", field=label, value=filters[key]))
     actor_query = filters.get("actor", "")
-    page = await search_audit(
-        core.uow, actor_names=await core.staff.actor_names(), actor_query=actor_query,
-        actors_named=await core.staff.actors_of(name_or_email=actor_query) if actor_query else [],
-        subject=filters.get("subject", ""), action=filters.get("action", ""), day_from=days.get("from"),
-        day_to=days.get("to"), zone=core.settings.zone, before=query_id(request, "before"),
+    page = await core.audit.search(
+        staff=request[STAFF], actor_query=actor_query, subject=filters.get("subject", ""),
+        action=filters.get("action", ""), day_from=days.get("from"), day_to=days.get("to"),
+        before=query_id(request, "before"),
     )
     next_url = f"/audit?{urlencode({**filters, 'before': page.next_before})}" if page.next_before else None
     return render(request, "console/audit.html", page=page, filters=filters, problems=problems, next_url=next_url)

@@ -47,7 +47,7 @@ async def _overview(request: web.Request, *, error: str | None = None, entered: 
     core = request.app[CORE]
     batches = await core.batches.list()
     current = await core.batches.current()
-    runs = await core.matching.list()
+    runs = await core.matching.list(staff=request[STAFF])
     jobs = job_service(request)
     # Queued or solving now, and each batch's last job if it was interrupted (until that batch is started again).
     current_jobs = await jobs.current()
@@ -125,19 +125,21 @@ def _page_number(request: web.Request) -> int:
 
 async def _run_page(request: web.Request, run_id: int, *, error: str | None = None, status: int = 200) -> web.Response:
     core = request.app[CORE]
+    staff = request[STAFF]
     filters = _pair_filters(request)
     try:
         # One page of the pairs (a national run has thousands), its counts from the database.
-        paged = await core.matching.pairs(run_id=run_id, page=_page_number(request), size=PAIRS_PER_PAGE, **filters)
+        paged = await core.matching.pairs(run_id=run_id, staff=staff, page=_page_number(request), size=PAIRS_PER_PAGE,
+                                          **filters)
     except NotFound:
         not_found(request)
     run = paged.run
     open_ids = [p.id for p in paged.rows if not p.fixed and p.appointment_id is None]
     # A pair kept from an earlier run is shown with its appointment as it stands: it may still wait for answers.
-    held = await core.appointments.kept_for(pairs=paged.rows)
+    held = await core.appointments.kept_for(pairs=paged.rows, staff=staff)
     # The engine names demands by key ("d12"): staff read the university and the course instead.
     demand_ids = [parse_key(u["demand"]) for u in run.unfilled if str(u.get("demand", ""))[1:].isdigit()]
-    demands = await queue_service(request).demand_labels(demand_ids=demand_ids)
+    demands = await queue_service(request).demand_labels(demand_ids=demand_ids, staff=staff)
     unfilled = []
     for slot in run.unfilled:
         key = str(slot.get("demand", ""))
@@ -146,7 +148,8 @@ async def _run_page(request: web.Request, run_id: int, *, error: str | None = No
                          "university_name": found[1] if found else slot.get("university", ""),
                          "course": found[2] if found else key})
     # Intents still 已提交，待审核 take part in matching (MATCHED_INTENTS); staff see which ones before confirming.
-    intent_status = await core.review.statuses(application_ids=[u["university_id"] for u in unfilled if u["university_id"]])
+    intent_status = await core.review.statuses(
+        application_ids=[u["university_id"] for u in unfilled if u["university_id"]], staff=staff)
     unreviewed = set(paged.unreviewed) | {i for i, s in intent_status.items() if s is ApplicationStatus.SUBMITTED}
 
     def page_url(number: int) -> str:
@@ -170,9 +173,10 @@ async def run_detail(request: web.Request) -> web.Response:
 @require(Action.MATCHING_VIEW)
 async def run_export(request: web.Request) -> web.StreamResponse:
     core = request.app[CORE]
+    staff = request[STAFF]
     run_id = path_id(request, "run_id")
     try:
-        run = await core.matching.get(run_id=run_id, pairs=False)  # the figures: the pairs are streamed below
+        run = await core.matching.get(run_id=run_id, staff=staff, pairs=False)  # the figures: the pairs are streamed below
     except NotFound:
         not_found(request)
     kept: dict = {}
@@ -180,9 +184,9 @@ async def run_export(request: web.Request) -> web.StreamResponse:
     async def chunks():
         # The pairs come from one read, a chunk at a time, into a file (a national run has thousands), then sent
         # from it; the appointments behind a chunk's kept pairs are looked up with it, so neither is held whole.
-        async for chunk in core.matching.pair_chunks(run_id=run.id):
+        async for chunk in core.matching.pair_chunks(run_id=run.id, staff=staff):
             kept.clear()
-            kept.update(await core.appointments.kept_for(pairs=chunk))
+            kept.update(await core.appointments.kept_for(pairs=chunk, staff=staff))
             yield chunk
 
     return await send_xlsx(request, lambda target: write_run_workbook_streamed(target, run, chunks(), kept=kept),

@@ -8,11 +8,10 @@ from aiohttp import web
 from console.auth import require
 from core.domain.permissions import Action
 from console.keys import CORE, STAFF
-from console.notifications_data import OUTBOX_STATES, load_outbox
 from console.rendering import form_id, query_id, refused, render
 from core.domain import DomainError
 from core.services.common import CHANNELS
-from core.services.notifications import NotificationService
+from core.services.notifications import OUTBOX_STATES, NotificationService
 from core.texts import text
 
 routes = web.RouteTableDef()
@@ -30,9 +29,10 @@ def _filters(source) -> dict[str, str]:
 async def _page(request: web.Request, *, filters: dict[str, str] | None = None, error: str | None = None,
                 status: int = 200) -> web.StreamResponse:
     filters = _filters(request.query) if filters is None else filters
-    page = await load_outbox(request.app[CORE].uow, status=filters.get("status"), channel=filters.get("channel"),
-                             kind=filters.get("kind"), before=query_id(request, "before"))
-    summary = await _service(request).status()
+    service, staff = _service(request), request[STAFF]
+    page = await service.outbox(staff=staff, status=filters.get("status"), channel=filters.get("channel"),
+                                kind=filters.get("kind"), before=query_id(request, "before"))
+    summary = await service.status(staff=staff)
     next_url = f"/notifications?{urlencode({**filters, 'before': page.next_before})}" if page.next_before else None
     return render(request, "console/notifications.html", status=status, page=page, summary=summary, filters=filters,
                   states=OUTBOX_STATES, channels=CHANNELS, next_url=next_url, error=error,

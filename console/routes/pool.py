@@ -5,6 +5,7 @@ from aiohttp import web
 
 from console.auth import require
 from core.domain.permissions import Action
+from console.keys import STAFF
 from console.rendering import render
 from console.routes.review import PAGE_SIZE, POOL, choices, filters_from, queue_page, queue_service
 from console.spreadsheets import send_xlsx
@@ -26,7 +27,8 @@ async def pool(request: web.Request) -> web.Response:
 async def pool_export(request: web.Request) -> web.StreamResponse:
     form = filters_from(request, **POOL)
     queue = queue_service(request)
-    return await send_xlsx(request, lambda target: queue.write_pool_workbook(filters=form.filters, target=target),
+    return await send_xlsx(request, lambda target: queue.write_pool_workbook(filters=form.filters, target=target,
+                                                                                      staff=request[STAFF]),
                            "pool.xlsx")
 
 
@@ -44,5 +46,6 @@ async def intents(request: web.Request) -> web.Response:
 async def intents_export(request: web.Request) -> web.StreamResponse:
     form = filters_from(request, form=FormKind.UNIVERSITY.value)
     queue = queue_service(request)
-    return await send_xlsx(request, lambda target: queue.write_intents_workbook(filters=form.filters, target=target),
+    return await send_xlsx(request, lambda target: queue.write_intents_workbook(filters=form.filters, target=target,
+                                                                                         staff=request[STAFF]),
                            "intents.xlsx")

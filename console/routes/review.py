@@ -41,7 +41,8 @@ POOL = dict(form=FormKind.EXPERT.value, statuses=(ApplicationStatus.APPROVED.val
 
 def queue_service(request: web.Request) -> QueueService:
     core = request.app[CORE]
-    return QueueService(uow=core.uow, intake=core.intake, documents=core.documents, zone=core.settings.zone)
+    return QueueService(uow=core.uow, intake=core.intake, documents=core.documents, zone=core.settings.zone,
+                        clock=core.clock)
 
 
 class FilterForm:
@@ -127,7 +128,7 @@ def page_size(request: web.Request) -> int:
 
 async def queue_page(request: web.Request, form: FilterForm):
     return await queue_service(request).page(
-        filters=form.filters, after=request.query.get("after") or None, before=request.query.get("before") or None,
+        filters=form.filters, staff=request[STAFF], after=request.query.get("after") or None, before=request.query.get("before") or None,
         limit=page_size(request),
     )
 
@@ -158,7 +159,8 @@ async def detail_page(request: web.Request, *, error: str | None = None, entered
     else:
         form = filters_from(request, form=FormKind.EXPERT.value, default_status=ApplicationStatus.SUBMITTED.value)
     try:
-        detail = await queue_service(request).detail(application_id=application_id, filters=form.filters)
+        detail = await queue_service(request).detail(application_id=application_id, filters=form.filters,
+                                                      staff=request[STAFF])
     except NotFound:
         not_found(request)
     back = {"intents": "/intents", "pool": "/pool"}.get(kind) or (
@@ -219,7 +221,8 @@ async def request_info(request: web.Request) -> web.StreamResponse:
 async def document(request: web.Request) -> web.StreamResponse:
     try:
         view, content = await queue_service(request).document(
-            application_id=path_id(request, "application_id"), document_id=path_id(request, "document_id"))
+            application_id=path_id(request, "application_id"), document_id=path_id(request, "document_id"),
+            staff=request[STAFF])
     except NotFound:
         not_found(request)
     inline = view.mime in INLINE_TYPES

@@ -17,7 +17,7 @@ routes = web.RouteTableDef()
 
 async def _list_page(request, *, form=None, error=None, link=None, status=200):
     core = request.app[CORE]
-    accounts = await core.staff.list()
+    accounts = await core.staff.list(staff=request[STAFF])
     linked = {a.telegram_id for a in accounts}
     unlinked = [telegram_id for telegram_id in core.settings.staff_telegram_ids if telegram_id not in linked]
     return render(request, "console/staff.html", status=status, accounts=accounts, form=form or {}, error=error,
@@ -46,7 +46,7 @@ async def add_account(request: web.Request) -> web.StreamResponse:
 
 async def _account(request: web.Request):
     try:
-        return await request.app[CORE].staff.get(account_id=path_id(request, "account_id"))
+        return await request.app[CORE].staff.get(account_id=path_id(request, "account_id"), staff=request[STAFF])
     except NotFound:
         not_found(request)
 

@@ -36,7 +36,7 @@ async def _list_page(request: web.Request, *, error: str | None = None, entered:
                      status: int = 200) -> web.Response:
     core = request.app[CORE]
     show_all = request.query.get("all") == "1"
-    events = await core.events.list(include_past=show_all, include_cancelled=show_all)
+    events = await core.events.list(include_past=show_all, include_cancelled=show_all, staff=request[STAFF])
     return render(request, "console/workshops.html", status=status, events=events, kinds=EVENT_KINDS, error=error,
                   entered=entered or {}, show_all=show_all)
 
@@ -69,8 +69,8 @@ async def _detail(request: web.Request, *, error: str | None = None, entered: di
     core = request.app[CORE]
     event_id = path_id(request, "event_id")
     try:
-        event = await core.events.get(event_id=event_id)
-        invitations = await core.events.invitations(event_id=event_id)
+        event = await core.events.get(event_id=event_id, staff=request[STAFF])
+        invitations = await core.events.invitations(event_id=event_id, staff=request[STAFF])
     except NotFound:
         not_found(request)
     zone = core.settings.zone

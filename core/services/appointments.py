@@ -110,11 +110,17 @@ class AppointmentService:
     def _today(self) -> date:
         return self._clock().astimezone(self._zone).date()
 
-    async def get(self, *, appointment_id: int) -> AppointmentView:
+    # Staff reads (get, list, chunks; kept_by/kept_for for the run pages) take the acting `staff` and check it
+    # first; a participant reads their own through for_person / of_person.
+
+    async def get(self, *, appointment_id: int, staff: AnyActor) -> AppointmentView:
+        await authorize(self._uow, self._clock, staff, Action.APPOINTMENTS_VIEW, subject=f"appointment:{appointment_id}")
         async with self._uow() as uow:
             return await self._view(uow, await self._load(uow, appointment_id))
 
-    async def list(self, *, statuses: Iterable[str] | None = None, batch_id: int | None = None) -> list[AppointmentView]:
+    async def list(self, *, staff: AnyActor, statuses: Iterable[str] | None = None,
+                   batch_id: int | None = None) -> list[AppointmentView]:
+        await authorize(self._uow, self._clock, staff, Action.APPOINTMENTS_VIEW)
         async with self._uow() as uow:
             stmt = select(Appointment).order_by(Appointment.id)
             if statuses is not None:
@@ -124,11 +130,12 @@ class AppointmentService:
                     Application.batch_id == batch_id)
             return await self._views(uow, (await uow.session.scalars(stmt)).all())
 
-    async def chunks(self, *, statuses: Iterable[str], size: int = 500) -> AsyncIterator[list[AppointmentView]]:
+    async def chunks(self, *, statuses: Iterable[str], staff: AnyActor, size: int = 500) -> AsyncIterator[list[AppointmentView]]:
         """`list(statuses=...)` in order, `size` appointments at a time, as one read: a single statement (each
         appointment with both sides and its course) through a server-side cursor on PostgreSQL, so the list is
         one snapshot, every appointment exactly once whatever changes meanwhile, and the export of a national
-        filing list holds one chunk at a time."""
+        filing list holds one chunk at a time. (The check runs at the first step of the iteration.)"""
+        await authorize(self._uow, self._clock, staff, Action.APPOINTMENTS_VIEW)
         expert, university = aliased(Application), aliased(Application)
         stmt = (select(Appointment, expert, university, CourseDemand)
                 .join(expert, expert.id == Appointment.expert_application_id)
@@ -141,14 +148,15 @@ class AppointmentService:
             async for chunk in result.partitions():
                 yield [self._as_view(row, e, u, d) for row, e, u, d in chunk]
 
-    async def kept_by(self, *, run: Any) -> dict[tuple[int, int, str], AppointmentView]:
+    async def kept_by(self, *, run: Any, staff: AnyActor) -> dict[tuple[int, int, str], AppointmentView]:
         """The appointments behind a run's pairs kept from earlier runs, as they stand now, by (expert
         application, university application, course): the run page and every export of the run show them.
         Empty when the run kept no pair."""
-        return await self.kept_for(pairs=run.proposals)
+        return await self.kept_for(pairs=run.proposals, staff=staff)
 
-    async def kept_for(self, *, pairs: Iterable[Any]) -> dict[tuple[int, int, str], AppointmentView]:
+    async def kept_for(self, *, pairs: Iterable[Any], staff: AnyActor) -> dict[tuple[int, int, str], AppointmentView]:
         """`kept_by` for these pairs of a run only (a page of them): the active appointments of their experts."""
+        await authorize(self._uow, self._clock, staff, Action.MATCHING_VIEW)
         experts = sorted({p.expert_application_id for p in pairs if p.fixed})
         found: dict[tuple[int, int, str], AppointmentView] = {}
         async with self._uow() as uow:

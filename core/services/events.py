@@ -338,12 +338,18 @@ class EventService:
             await uow.commit()
             return InviteResult(event.id, invited, len(people) - invited)
 
-    async def get(self, *, event_id: int) -> EventView:
+    # Staff reads (get, list, tally, invitations) take the acting `staff` and check Action.EVENTS_VIEW first;
+    # a participant reads their own through invitations_for / invitation_for.
+
+    async def get(self, *, event_id: int, staff: AnyActor) -> EventView:
+        await authorize(self._uow, self._clock, staff, Action.EVENTS_VIEW, subject=f"event:{event_id}")
         async with self._uow() as uow:
             event = await self._load(uow, event_id)
             return _view(event, await self._tally(uow, event.id))
 
-    async def list(self, *, include_past: bool = False, include_cancelled: bool = False) -> list[EventView]:
+    async def list(self, *, staff: AnyActor, include_past: bool = False,
+                   include_cancelled: bool = False) -> list[EventView]:
+        await authorize(self._uow, self._clock, staff, Action.EVENTS_VIEW)
         now = self._clock()
         async with self._uow() as uow:
             stmt = select(Event).order_by(Event.starts_at, Event.id)
@@ -354,12 +360,14 @@ class EventService:
             events = (await uow.session.scalars(stmt)).all()
             return [_view(e, await self._tally(uow, e.id)) for e in events]
 
-    async def tally(self, *, event_id: int) -> EventTally:
+    async def tally(self, *, event_id: int, staff: AnyActor) -> EventTally:
+        await authorize(self._uow, self._clock, staff, Action.EVENTS_VIEW, subject=f"event:{event_id}")
         async with self._uow() as uow:
             await self._load(uow, event_id)
             return await self._tally(uow, event_id)
 
-    async def invitations(self, *, event_id: int) -> list[InvitationView]:
+    async def invitations(self, *, event_id: int, staff: AnyActor) -> list[InvitationView]:
+        await authorize(self._uow, self._clock, staff, Action.EVENTS_VIEW, subject=f"event:{event_id}")
         async with self._uow() as uow:
             event = await self._load(uow, event_id)
             view = _view(event, await self._tally(uow, event.id))

@@ -33,7 +33,9 @@ from core.db.uow import UnitOfWork, UnitOfWorkFactory
 from core.domain import CORE_COURSES, ApplicationStatus, FormKind
 from core.domain.courses import COURSE_BITS
 from core.domain.limits import id_in_range
+from core.domain.permissions import Action, AnyActor
 from core.services.common import Clock, batch_view, utc_now
+from core.services.permissions import authorize
 from core.services.views import BatchView
 
 __all__ = [
@@ -331,21 +333,28 @@ class FiguresService:
         self._zone = zone
         self._clock = clock
 
-    async def batch(self, *, batch_id: int | None = None) -> BatchFigures | None:
+    # Staff reads (the dashboard, the bot's /stats and /pending count): each takes the acting `staff` and checks
+    # Action.REVIEW_READ first. The staff digest (a job) reads the module's functions, not these.
+
+    async def batch(self, *, staff: AnyActor, batch_id: int | None = None) -> BatchFigures | None:
         """The figures of the batch asked for, else of the batch the dashboard opens on; None with no batch."""
+        await authorize(self._uow, self._clock, staff, Action.REVIEW_READ)
         async with self._uow() as uow:
             batch = await choose_batch(uow, self._clock(), batch_id)
             return await batch_figures(uow, batch) if batch is not None else None
 
-    async def queue(self) -> QueueFigures:
+    async def queue(self, *, staff: AnyActor) -> QueueFigures:
+        await authorize(self._uow, self._clock, staff, Action.REVIEW_READ)
         async with self._uow() as uow:
             return await queue_figures(uow)
 
-    async def outbox(self) -> OutboxFigures:
+    async def outbox(self, *, staff: AnyActor) -> OutboxFigures:
+        await authorize(self._uow, self._clock, staff, Action.REVIEW_READ)
         async with self._uow() as uow:
             return await outbox_figures(uow)
 
-    async def dashboard(self, *, batch_id: int | None = None, now: datetime | None = None) -> DashboardFigures:
+    async def dashboard(self, *, staff: AnyActor, batch_id: int | None = None,
+                        now: datetime | None = None) -> DashboardFigures:
         """Everything the console's dashboard shows, in a fixed number of queries whatever the size of the batch.
 
         The two that read the whole batch (the counts by status, province and courses, which give the pool per
@@ -353,6 +362,7 @@ class FiguresService:
         time, each in its own unit of work: the page waits for the longer, not for their sum. They may then see the batch a
         moment apart (a review committed in between): a glance at the batch, not a report (batch_figures reads
         its figures in one transaction for the digest and /stats)."""
+        await authorize(self._uow, self._clock, staff, Action.REVIEW_READ)
         now = now or self._clock()
         async with self._uow() as uow:
             batches = tuple(batch_view(b) for b in (await uow.session.scalars(

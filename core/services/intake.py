@@ -40,7 +40,9 @@ from core.forms import (
     visible_steps,
 )
 from core.forms.model import follow_up_step_key
+from core.domain.permissions import Action, AnyActor
 from core.services.common import Clock, audit, queue_notification, utc_now
+from core.services.permissions import authorize
 from core.services.recommendations import notify_recommendations, recommend_in
 from core.services.views import ApplicationSummary, DocumentView, DraftView, SummaryLine
 from core.texts import text
@@ -362,8 +364,9 @@ class IntakeService:
                 raise NotFound(text("document.not_found"))
             return _document_view(document), self._documents.read(document.stored_name)
 
-    async def read_document_for_staff(self, *, document_id: int) -> tuple[DocumentView, bytes]:
-        """Staff reviewing an application read any of its files (the entry point checks the staff member)."""
+    async def read_document_for_staff(self, *, document_id: int, staff: AnyActor) -> tuple[DocumentView, bytes]:
+        """Staff reviewing an application read any of its files (Action.REVIEW_READ, checked here)."""
+        await authorize(self._uow, self._clock, staff, Action.REVIEW_READ)
         async with self._uow() as uow:
             document = await uow.documents.get(document_id)
             if document is None:

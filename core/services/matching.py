@@ -131,8 +131,9 @@ class MatchingService:
         # Every run is a job on record: one unfinished run per batch, whether the console, the bot or the CLI starts it.
         self.jobs = jobs or MatchingJobService(uow=uow, zone=zone, clock=clock)
 
-    async def preview(self, *, batch_id: int) -> RunPreview:
+    async def preview(self, *, batch_id: int, staff: AnyActor) -> RunPreview:
         """The pool and the intents a run of this batch would take, without running it."""
+        await authorize(self._uow, self._clock, staff, Action.MATCHING_VIEW, subject=f"batch:{batch_id}")
         async with self._uow() as uow:
             batch = await uow.batches.get(batch_id)
             if batch is None:
@@ -167,7 +168,7 @@ class MatchingService:
             await worker.execute(claimed)
         done = await self.jobs.wait(job_id=job.id, poll_s=0.1)
         if done.state is JobState.DONE:
-            return await self.get(run_id=done.run_id)
+            return await self.get(run_id=done.run_id, staff=staff)
         raise DomainError(done.error or text("console.run_interrupted_reason"))
 
     async def solve_job(self, job: ClaimedJob, *, report: Progress = lambda stage, **details: None) -> RunView:
@@ -258,28 +259,31 @@ class MatchingService:
             await uow.commit()
             return await self._view(uow, run)
 
-    async def get(self, *, run_id: int, pairs: bool = True) -> RunView:
+    async def get(self, *, run_id: int, staff: AnyActor, pairs: bool = True) -> RunView:
         """The run with all its pairs; with pairs=False its figures only (`pairs`, `pair_chunks` for the pairs)."""
+        await authorize(self._uow, self._clock, staff, Action.MATCHING_VIEW, subject=f"match_run:{run_id}")
         async with self._uow() as uow:
             run = await uow.session.get(MatchRun, run_id)
             if run is None:
                 raise NotFound(f"没有找到第 {run_id} 次匹配。")
             return await self._view(uow, run, pairs=pairs)
 
-    async def list(self, *, batch_id: int | None = None) -> list[RunView]:
+    async def list(self, *, staff: AnyActor, batch_id: int | None = None) -> list[RunView]:
         """Every run (of the batch), oldest first, without their pairs (`get` or `pairs` for those): a national
         run has thousands, and the list shows each run's figures only."""
+        await authorize(self._uow, self._clock, staff, Action.MATCHING_VIEW)
         async with self._uow() as uow:
             stmt = select(MatchRun).order_by(MatchRun.id)
             if batch_id is not None:
                 stmt = stmt.where(MatchRun.batch_id == batch_id)
             return [await self._view(uow, run, pairs=False) for run in (await uow.session.scalars(stmt)).all()]
 
-    async def pairs(self, *, run_id: int, page: int = 1, size: int = PAIRS_PER_PAGE, course: str | None = None,
-                    state: str | None = None) -> RunPairs:
+    async def pairs(self, *, run_id: int, staff: AnyActor, page: int = 1, size: int = PAIRS_PER_PAGE,
+                    course: str | None = None, state: str | None = None) -> RunPairs:
         """The run's figures and one page of its pairs, in the order of the run (numbered through the run),
         under the filters (`course`, `state` in PAIR_STATES); the counts are counted by the database. A page
         beyond the last shows the last."""
+        await authorize(self._uow, self._clock, staff, Action.MATCHING_VIEW, subject=f"match_run:{run_id}")
         size = max(1, min(size, 500))
         async with self._uow() as uow:
             run = await uow.session.get(MatchRun, run_id)
@@ -321,10 +325,12 @@ class MatchingService:
         return RunPairs(run=view, latest=latest, rows=tuple(rows), page=page, pages=pages, size=size,
                         matching=matching_count, total=total, open=open_count, held=held, unreviewed=unreviewed)
 
-    async def pair_chunks(self, *, run_id: int, size: int = 500) -> AsyncIterator[list[ProposalView]]:
+    async def pair_chunks(self, *, run_id: int, staff: AnyActor, size: int = 500) -> AsyncIterator[list[ProposalView]]:
         """Every pair of the run in order, `size` at a time, as one read: a single statement (the pairs with
         both sides and the course) through a server-side cursor on PostgreSQL, so a pair is neither missed nor
-        repeated whatever changes meanwhile, and an export holds one chunk at a time."""
+        repeated whatever changes meanwhile, and an export holds one chunk at a time. (The check runs at the
+        first step of the iteration, before any row is read.)"""
+        await authorize(self._uow, self._clock, staff, Action.MATCHING_VIEW, subject=f"match_run:{run_id}")
         expert, university = aliased(Application), aliased(Application)
         stmt = (select(MatchProposal, expert, university, CourseDemand)
                 .join(expert, expert.id == MatchProposal.expert_application_id)

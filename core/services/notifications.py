@@ -24,7 +24,7 @@ from core.db.uow import UnitOfWork, UnitOfWorkFactory
 from core.domain.appointments import AppointmentStatus
 from core.domain import ApplicationStatus, NotFound
 from core.forms import get_form
-from core.services.common import Clock, channels_for, audit, utc_now, with_channels
+from core.services.common import CHANNELS, Clock, channels_for, audit, utc_now, with_channels
 from core.services.events import CANCELLED, event_payload
 from core.services.figures import needs_info_count, outbox_figures, queue_figures, status_counts, submitted_count
 from core.services.preferences import UNSUBSCRIBED_REASON, opted_out, opted_out_people, preference_kind, skipped
@@ -37,6 +37,10 @@ __all__ = [
     "OUTBOX_CHANNEL",
     "ChannelPauseView",
     "OutboxStatus",
+    "OutboxRow",
+    "OutboxPage",
+    "OUTBOX_STATES",
+    "RETRYABLE",
     "NotificationService",
     "QUEUED",
     "SENDING",
@@ -79,6 +83,47 @@ class OutboxStatus:
     oldest_due_at: datetime | None
     failed_by_reason: list[tuple[str, int]]
     paused_channels: list[ChannelPauseView] = ()
+
+
+# The outbox as staff read it (NotificationService.outbox): filtered, newest first, paged by id, addresses masked.
+OUTBOX_STATES = (FAILED, UNKNOWN, QUEUED, SENDING, SENT, SKIPPED)
+RETRYABLE = frozenset({FAILED, UNKNOWN, SKIPPED})
+OUTBOX_PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    id: int
+    kind: str
+    channel: str
+    status: str
+    recipient: str
+    address: str
+    attempts: int
+    due_at: datetime
+    last_attempt_at: datetime | None
+    sent_at: datetime | None
+    reason: str | None
+    provider_reply: str | None
+
+    @property
+    def retryable(self) -> bool:
+        return self.status in RETRYABLE
+
+
+@dataclass(frozen=True)
+class OutboxPage:
+    rows: list[OutboxRow]
+    counts: dict[tuple[str, str], int]  # (status, channel) → rows
+    kinds: list[str]
+    next_before: int | None
+
+
+def _listed_address(channel: str, address: str | None) -> str:
+    if not address:
+        return "（无地址）"
+    # The page names the channel beside the address ("Telegram …7001"), so the address does not repeat it.
+    return mask_email(address) if channel == "email" else f"…{address[-4:]}"
 
 
 async def notify_workers(uow: UnitOfWork) -> None:
@@ -407,7 +452,8 @@ class NotificationService:
 
     # ------------------------------------------------------------------ staff view
 
-    async def status(self) -> OutboxStatus:
+    async def status(self, *, staff: AnyActor) -> OutboxStatus:
+        await authorize(self._uow, self._clock, staff, Action.NOTIFICATIONS_VIEW)
         now = self._clock()
         async with self._uow() as uow:
             session = uow.session
@@ -483,7 +529,42 @@ class NotificationService:
             await uow.commit()
             return True
 
-    async def get(self, *, message_id: int) -> dict[str, Any]:
+    async def outbox(self, *, staff: AnyActor, status: str | None = None, channel: str | None = None,
+                     kind: str | None = None, before: int | None = None,
+                     page_size: int = OUTBOX_PAGE_SIZE) -> OutboxPage:
+        """One page of the outbox under the filters, newest first (keyset on id), with the counts per
+        (status, channel) and the kinds it holds: the console's notifications page."""
+        await authorize(self._uow, self._clock, staff, Action.NOTIFICATIONS_VIEW)
+        async with self._uow() as uow:
+            session = uow.session
+            counts = {(s, c): n for s, c, n in (await session.execute(
+                select(OutboxMessage.status, OutboxMessage.channel, func.count())
+                .group_by(OutboxMessage.status, OutboxMessage.channel))).all()}
+            kinds = list((await session.scalars(
+                select(OutboxMessage.kind).distinct().order_by(OutboxMessage.kind))).all())
+            query = (select(OutboxMessage, Person.display_name).outerjoin(Person, Person.id == OutboxMessage.person_id)
+                     .order_by(OutboxMessage.id.desc()).limit(page_size + 1))
+            if status in OUTBOX_STATES:
+                query = query.where(OutboxMessage.status == status)
+            if channel in CHANNELS:
+                query = query.where(OutboxMessage.channel == channel)
+            if kind:
+                query = query.where(OutboxMessage.kind == kind)
+            if before is not None:
+                query = query.where(OutboxMessage.id < before)
+            found = (await session.execute(query)).all()
+            rows = [OutboxRow(
+                id=m.id, kind=m.kind, channel=m.channel, status=m.status,
+                recipient=name or ("分会工作人员" if m.person_id is None else f"#{m.person_id}"),
+                address=_listed_address(m.channel, m.address), attempts=m.attempts, due_at=m.due_at,
+                last_attempt_at=m.last_attempt_at, sent_at=m.sent_at, reason=m.last_error,
+                provider_reply=m.provider_reply,
+            ) for m, name in found[:page_size]]
+            next_before = rows[-1].id if len(found) > page_size else None
+            return OutboxPage(rows=rows, counts=counts, kinds=kinds, next_before=next_before)
+
+    async def get(self, *, message_id: int, staff: AnyActor) -> dict[str, Any]:
+        await authorize(self._uow, self._clock, staff, Action.NOTIFICATIONS_VIEW, subject=f"outbox:{message_id}")
         async with self._uow() as uow:
             row = await uow.session.get(OutboxMessage, message_id)
             if row is None:

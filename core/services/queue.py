@@ -25,10 +25,13 @@ from core.db.uow import UnitOfWork, UnitOfWorkFactory
 from core.documents import DocumentStore
 from core.domain import ApplicationStatus, FormKind, NotFound
 from core.domain.limits import MAX_ID, id_in_range
+from core.domain.permissions import Action, AnyActor
 from core.domain.status import STATUS_LABELS
 from core.domain.vocabulary import AVAILABLE_TIMES, EDUCATION_LEVELS, EMPLOYER_TYPES, PRIORITY_CONDITIONS, TEACHING_MODES, TITLES
 from core.eligibility import OUTCOME_LABELS, Eligibility, Outcome
+from core.services.common import Clock, utc_now
 from core.services.intake import IntakeService, reference_number
+from core.services.permissions import authorize
 from core.services.views import ApplicationSummary, DocumentView
 from core.texts import text
 
@@ -194,18 +197,25 @@ def _escape_like(term: str) -> str:
 
 
 class QueueService:
-    def __init__(self, *, uow: UnitOfWorkFactory, intake: IntakeService, documents: DocumentStore, zone: ZoneInfo) -> None:
+    """Staff reads only: every method takes the acting `staff` and checks Action.REVIEW_READ (run pages'
+    demand labels: MATCHING_VIEW) first, whatever the entry point."""
+
+    def __init__(self, *, uow: UnitOfWorkFactory, intake: IntakeService, documents: DocumentStore, zone: ZoneInfo,
+                 clock: Clock = utc_now) -> None:
         self._uow = uow
         self._intake = intake
         self._documents = documents
         self._zone = zone
+        self._clock = clock
 
     # ------------------------------------------------------------------ listing
 
     async def page(
-        self, *, filters: QueueFilters, after: str | None = None, before: str | None = None, limit: int = 50
+        self, *, filters: QueueFilters, staff: AnyActor, after: str | None = None, before: str | None = None,
+        limit: int = 50,
     ) -> QueuePage:
         """One page of applications under `filters`: the rows after cursor `after`, or before `before`."""
+        await authorize(self._uow, self._clock, staff, Action.REVIEW_READ)
         limit = max(1, min(limit, 200))
         backwards = before is not None and after is None
         cursor = _uncursor(before if backwards else after, filters.order) if (after or before) else None
@@ -229,15 +239,16 @@ class QueueService:
             return QueuePage(rows, next_cursor=last, previous_cursor=first if more else None)
         return QueuePage(rows, next_cursor=last if more else None, previous_cursor=first if cursor is not None else None)
 
-    async def pool_workbook(self, *, filters: QueueFilters) -> bytes:
+    async def pool_workbook(self, *, filters: QueueFilters, staff: AnyActor) -> bytes:
         """The approved experts under `filters` as an xlsx, contact details included (staff only)."""
         buffer = io.BytesIO()
-        await self.write_pool_workbook(filters=filters, target=buffer)
+        await self.write_pool_workbook(filters=filters, target=buffer, staff=staff)
         return buffer.getvalue()
 
-    async def write_pool_workbook(self, *, filters: QueueFilters, target: BinaryIO) -> int:
+    async def write_pool_workbook(self, *, filters: QueueFilters, target: BinaryIO, staff: AnyActor) -> int:
         """`pool_workbook` written to `target`, the rows read from a server-side cursor EXPORT_CHUNK at a time:
         the whole national pool (60,000 rows at 100,000 experts) is never in memory. Returns the rows written."""
+        await authorize(self._uow, self._clock, staff, Action.REVIEW_READ)
         from core.exports import WorkbookWriter  # XlsxWriter: loaded by the first export, not by the bot
 
         filters = replace(filters, form=FormKind.EXPERT.value, statuses=(ApplicationStatus.APPROVED.value,),
@@ -268,14 +279,15 @@ class QueueService:
             a.get("mobile", ""), a.get("email", ""), self._local(app.reviewed_at),
         )
 
-    async def intents_workbook(self, *, filters: QueueFilters) -> bytes:
+    async def intents_workbook(self, *, filters: QueueFilters, staff: AnyActor) -> bytes:
         """University intents under `filters`, one line per requested course."""
         buffer = io.BytesIO()
-        await self.write_intents_workbook(filters=filters, target=buffer)
+        await self.write_intents_workbook(filters=filters, target=buffer, staff=staff)
         return buffer.getvalue()
 
-    async def write_intents_workbook(self, *, filters: QueueFilters, target: BinaryIO) -> int:
+    async def write_intents_workbook(self, *, filters: QueueFilters, target: BinaryIO, staff: AnyActor) -> int:
         """`intents_workbook` written to `target`, EXPORT_CHUNK intents (and their demands) at a time."""
+        await authorize(self._uow, self._clock, staff, Action.REVIEW_READ)
         from core.exports import WorkbookWriter
 
         filters = replace(filters, form=FormKind.UNIVERSITY.value)
@@ -304,8 +316,10 @@ class QueueService:
 
     # ------------------------------------------------------------------ one application
 
-    async def detail(self, *, application_id: int, filters: QueueFilters | None = None) -> ApplicationDetail:
+    async def detail(self, *, application_id: int, staff: AnyActor,
+                     filters: QueueFilters | None = None) -> ApplicationDetail:
         """Everything staff need to decide, and the neighbours in the queue the reviewer came from."""
+        await authorize(self._uow, self._clock, staff, Action.REVIEW_READ, subject=f"application:{application_id}")
         async with self._uow() as uow:
             app = await uow.applications.get(application_id)
             if app is None:
@@ -334,8 +348,9 @@ class QueueService:
             documents=summary.documents,
         )
 
-    async def document(self, *, application_id: int, document_id: int) -> tuple[DocumentView, bytes]:
+    async def document(self, *, application_id: int, document_id: int, staff: AnyActor) -> tuple[DocumentView, bytes]:
         """A proof file of this application; another application's file is 'not found', like a missing one."""
+        await authorize(self._uow, self._clock, staff, Action.REVIEW_READ, subject=f"application:{application_id}")
         async with self._uow() as uow:
             document = await uow.session.get(Document, document_id)
             if document is None or document.application_id != application_id:
@@ -347,8 +362,9 @@ class QueueService:
             stored_name = document.stored_name
         return view, self._documents.read(stored_name)
 
-    async def demand_labels(self, *, demand_ids: Sequence[int]) -> dict[int, tuple[int, str, str]]:
+    async def demand_labels(self, *, demand_ids: Sequence[int], staff: AnyActor) -> dict[int, tuple[int, str, str]]:
         """demand id → (university application id, university name, course), in one query, for run pages."""
+        await authorize(self._uow, self._clock, staff, Action.MATCHING_VIEW)
         if not demand_ids:
             return {}
         async with self._uow() as uow:

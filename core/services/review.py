@@ -36,8 +36,10 @@ class ReviewService:
         self._clock = clock
         self._recommendations_per_course = recommendations_per_course
 
-    async def pending(self, *, form: str | None = None, limit: int = 20, offset: int = 0) -> list[ApplicationSummary]:
+    async def pending(self, *, staff: AnyActor, form: str | None = None, limit: int = 20,
+                      offset: int = 0) -> list[ApplicationSummary]:
         """The review queue, oldest submission first."""
+        await authorize(self._uow, self._clock, staff, Action.REVIEW_READ)
         async with self._uow() as uow:
             apps = await uow.applications.list(
                 form=form, statuses=[ApplicationStatus.SUBMITTED], oldest_first=True, limit=limit, offset=offset
@@ -47,6 +49,7 @@ class ReviewService:
     async def pool(
         self,
         *,
+        staff: AnyActor,
         course: str | None = None,
         province: str | None = None,
         mode: str | None = None,
@@ -56,6 +59,7 @@ class ReviewService:
         offset: int = 0,
     ) -> list[ApplicationSummary]:
         """Approved experts (产业兼职教师资源库), highest priority score first."""
+        await authorize(self._uow, self._clock, staff, Action.REVIEW_READ)
         async with self._uow() as uow:
             apps = await uow.applications.list(
                 form=FormKind.EXPERT, statuses=[ApplicationStatus.APPROVED], batch_id=batch_id, course=course,
@@ -136,8 +140,9 @@ class ReviewService:
             who=await actor_name(uow, last.actor), done=text(f"audit.action.{action}"),
         ), status=target)
 
-    async def statuses(self, *, application_ids: Iterable[int]) -> dict[int, ApplicationStatus]:
+    async def statuses(self, *, application_ids: Iterable[int], staff: AnyActor) -> dict[int, ApplicationStatus]:
         """The current status of each application asked for (a run page: which intents are still unreviewed)."""
+        await authorize(self._uow, self._clock, staff, Action.REVIEW_READ)
         wanted = sorted(set(application_ids))
         found: dict[int, ApplicationStatus] = {}
         async with self._uow() as uow:

@@ -266,12 +266,14 @@ class StaffAccountService:
         return SetupLink(account=_view(account), url=f"{self._policy.base_url}/setup/{token}", token=token,
                          expires_at=account.setup_expires_at)
 
-    async def list(self) -> list[StaffAccountView]:
+    async def list(self, *, staff: AnyActor) -> list[StaffAccountView]:
+        await authorize(self._uow, self._clock, staff, Action.STAFF_ADMIN)
         async with self._uow() as uow:
             rows = (await uow.session.scalars(select(StaffAccount).order_by(StaffAccount.id))).all()
             return [_view(a) for a in rows]
 
-    async def get(self, *, account_id: int) -> StaffAccountView:
+    async def get(self, *, account_id: int, staff: AnyActor) -> StaffAccountView:
+        await authorize(self._uow, self._clock, staff, Action.STAFF_ADMIN, subject=f"staff_account:{account_id}")
         async with self._uow() as uow:
             return _view(await self._find(uow, str(account_id)))
 

@@ -97,7 +97,7 @@ def _create(args: argparse.Namespace) -> int:
 def _list(args: argparse.Namespace) -> int:
     async def action(core):
         zone = core.settings.zone
-        events = await core.events.list(include_past=args.all, include_cancelled=args.all)
+        events = await core.events.list(include_past=args.all, include_cancelled=args.all, staff=operator())
         if args.json:
             print(json.dumps([_as_dict(e, zone) for e in events], ensure_ascii=False, indent=2))
             return
@@ -113,7 +113,7 @@ def _list(args: argparse.Namespace) -> int:
 def _update(args: argparse.Namespace) -> int:
     async def action(core):
         zone = core.settings.zone
-        current = await core.events.get(event_id=args.id)
+        current = await core.events.get(event_id=args.id, staff=operator())
         starts = _time(args.starts, zone)
         extra = {name: getattr(args, attr) for name, attr in
                  (("venue", "venue"), ("online_url", "url"), ("description", "description"))
@@ -149,8 +149,8 @@ def _invite(args: argparse.Namespace) -> int:
 
 def _tally(args: argparse.Namespace) -> int:
     async def action(core):
-        event = await core.events.get(event_id=args.id)
-        invitations = await core.events.invitations(event_id=args.id)
+        event = await core.events.get(event_id=args.id, staff=operator())
+        invitations = await core.events.invitations(event_id=args.id, staff=operator())
         if args.json:
             print(json.dumps({
                 "event": _as_dict(event, core.settings.zone),

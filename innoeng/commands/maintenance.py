@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from core.domain.permissions import operator
 from innoeng.runtime import run_with_core
 
 __all__ = ["register"]
@@ -27,7 +28,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _reconcile(args: argparse.Namespace) -> int:
     async def action(core):
-        return (await core.privacy.files.reconcile(dry_run=args.dry_run, actor="cli:maintenance")).to_dict()
+        return (await core.privacy.files.reconcile(dry_run=args.dry_run, actor=operator().actor)).to_dict()
 
     report = run_with_core(action)
     if args.json:
@@ -55,7 +56,7 @@ def _retention(args: argparse.Namespace) -> int:
 
         service = RetentionService.from_settings(core.settings, uow=core.uow, documents=core.documents, clock=core.clock)
         return {"dry_run": args.dry_run, "periods_days": service.describe(),
-                "counts": await service.run(dry_run=args.dry_run, actor="cli:maintenance")}
+                "counts": await service.run(dry_run=args.dry_run, actor=operator().actor)}
 
     report = run_with_core(action)
     if args.json:

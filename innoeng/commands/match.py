@@ -208,7 +208,7 @@ async def _follow(core, job_id: str, as_json: bool) -> int:
             print(json.dumps(_job_json(job), ensure_ascii=False, indent=2, default=str))
         print(job.error, file=sys.stderr)
         return 2
-    _output_run(await core.matching.get(run_id=job.run_id), as_json)
+    _output_run(await core.matching.get(run_id=job.run_id, staff=operator()), as_json)
     return 0
 
 
@@ -292,7 +292,7 @@ def _interruptible(action) -> int:
 
 def show_run(args: argparse.Namespace) -> int:
     async def action(core):
-        _output_run(await core.matching.get(run_id=args.run), args.json)
+        _output_run(await core.matching.get(run_id=args.run, staff=operator()), args.json)
 
     return run_or_refuse(action)
 
@@ -301,8 +301,8 @@ def export_run(args: argparse.Namespace) -> int:
     from core.exports import run_workbook
 
     async def action(core):
-        run = await core.matching.get(run_id=args.run)
-        args.out.write_bytes(run_workbook(run, kept=await core.appointments.kept_by(run=run)))
+        run = await core.matching.get(run_id=args.run, staff=operator())
+        args.out.write_bytes(run_workbook(run, kept=await core.appointments.kept_by(run=run, staff=operator())))
         _written(args.out, args.json, f"第 {run.id} 次匹配（配对、未填补名额、运行参数）", run=run.id)
 
     return run_or_refuse(action)
@@ -312,7 +312,7 @@ def confirm_run(args: argparse.Namespace) -> int:
     async def action(core):
         ids = None
         if args.pairs:
-            by_number = {p.number: p.id for p in (await core.matching.get(run_id=args.run)).proposals}
+            by_number = {p.number: p.id for p in (await core.matching.get(run_id=args.run, staff=operator())).proposals}
             unknown = [n for n in args.pairs if n not in by_number]
             if unknown:
                 raise DomainError(f"第 {args.run} 次匹配中没有序号为 {'、'.join(map(str, unknown))} 的配对。")
@@ -363,8 +363,8 @@ def publicity_list(args: argparse.Namespace) -> int:
         return _publicity_start(args)
 
     async def action(core):
-        awaiting = await core.appointments.list(statuses=["accepted"])
-        listed = await core.appointments.list(statuses=["publicity"])
+        awaiting = await core.appointments.list(statuses=["accepted"], staff=operator())
+        listed = await core.appointments.list(statuses=["publicity"], staff=operator())
         warnings = core.appointments.calendar_warnings(
             years={d.year for a in listed for d in (a.publicity_starts_on, a.publicity_ends_on) if d})
         if args.out:
@@ -397,7 +397,7 @@ def filing_export(args: argparse.Namespace) -> int:
     from core.exports import filing_workbook
 
     async def action(core):
-        listed = await core.appointments.list(statuses=["agreed", "filed"])
+        listed = await core.appointments.list(statuses=["agreed", "filed"], staff=operator())
         args.out.write_bytes(filing_workbook(listed))
         _written(args.out, args.json, "备案表", rows=len(listed))
 

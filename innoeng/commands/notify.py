@@ -70,7 +70,7 @@ def _status(args: argparse.Namespace) -> int:
     async def action(core):
         from notifier.sms.usage import sms_usage
 
-        status = await _service(core).status()
+        status = await _service(core).status(staff=operator())
         zone = core.settings.zone
         sms = await sms_usage(core.uow, now=core.clock(), zone=zone)
         oldest = status.oldest_due_at.astimezone(zone).isoformat() if status.oldest_due_at else None
@@ -109,7 +109,7 @@ def _status(args: argparse.Namespace) -> int:
 
 def _show(args: argparse.Namespace) -> int:
     async def action(core):
-        row = await _service(core).get(message_id=args.id)
+        row = await _service(core).get(message_id=args.id, staff=operator())
         if args.json:
             _print_json(row)
             return

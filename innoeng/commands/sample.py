@@ -4,6 +4,7 @@ import argparse
 import json
 import time
 
+from core.domain.permissions import operator
 from core.sample import SAMPLE_DOMAINS, populate
 from innoeng.runtime import run_with_core
 
@@ -32,10 +33,11 @@ def _sample(args: argparse.Namespace) -> int:
         )
         approved = 0
         if args.approve:
+            staff = operator()  # the audit log names the shell's operator (cli:USER) as the approver
             for application_id in result.experts + result.universities:
                 summary = await core.intake.summary(application_id=application_id)
                 if summary.eligibility and summary.eligibility.outcome == "pass":
-                    await core.review.approve(application_id=application_id, staff="cli:sample")
+                    await core.review.approve(application_id=application_id, staff=staff)
                     approved += 1
         seconds = round(time.perf_counter() - started, 1)
         if args.json:

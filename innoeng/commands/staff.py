@@ -69,7 +69,7 @@ def _reset(args: argparse.Namespace) -> int:
 
 def _list(args: argparse.Namespace) -> int:
     async def action(core):
-        accounts = await core.staff.list()
+        accounts = await core.staff.list(staff=operator())
         if args.json:
             print(json.dumps([{
                 "id": a.id, "email": a.email, "name": a.name, "role": a.role.value, "telegram_id": a.telegram_id,

@@ -69,7 +69,7 @@ async def test_a_sample_pair_is_answered_in_the_stand_in_as_the_printed_user_ids
     await people.press_button(university.telegram_id, offer, "✅ 确认")
     both = await contact.wait_for(lambda m: "已记录您的答复" in m.text)
     assert "双方均已确认" in both.text and expert.name in both.text, both.text
-    assert (await core.appointments.get(appointment_id=proposal.appointment_id)).status == "accepted"
+    assert (await core.appointments.get(staff="test", appointment_id=proposal.appointment_id)).status == "accepted"
 
     # /start as a sample person is where they stand, as for someone who applied in the chat.
     await people.send_text(expert.telegram_id, "/start")

@@ -33,7 +33,7 @@ async def test_publicity_and_matching_are_refused_to_an_unlinked_and_a_reviewer_
     unlinked, reviewer = (await people.bot_messages(UNLINKED_STAFF_ID)), (await people.bot_messages(REVIEWER_ID))
     assert "innoeng staff link-telegram" in unlinked[0].text and str(UNLINKED_STAFF_ID) in unlinked[0].text
     assert "「审核员」" in reviewer[0].text and "innoeng staff role" in reviewer[0].text
-    assert (await core.appointments.get(appointment_id=accepted)).status == "accepted"  # nothing started
+    assert (await core.appointments.get(staff="test", appointment_id=accepted)).status == "accepted"  # nothing started
     assert await denied(core) == [
         (f"staff:{UNLINKED_STAFF_ID}", "appointments.view"), (f"staff:{UNLINKED_STAFF_ID}", "matching.view"),
         (f"staff:{REVIEWER_ID}", "appointments.view"), (f"staff:{REVIEWER_ID}", "matching.view"),
@@ -44,7 +44,7 @@ async def test_publicity_and_matching_are_refused_to_an_unlinked_and_a_reviewer_
     await people.send_text(STAFF_ID, f"/publicity start {accepted}")
     started = await staff.wait_for(lambda m: "公示" in m.text)
     assert str(accepted) in started.text and "协调员" not in started.text, started.text
-    assert (await core.appointments.get(appointment_id=accepted)).status == "publicity"
+    assert (await core.appointments.get(staff="test", appointment_id=accepted)).status == "publicity"
     await people.send_text(STAFF_ID, "/match")
     assert "对哪个批次运行匹配" in (await staff.wait_for(lambda m: "批次" in m.text)).text
 
@@ -53,7 +53,7 @@ async def test_workshop_commands_need_a_coordinator_too(running_bot, people):
     for sender in (UNLINKED_STAFF_ID, REVIEWER_ID):
         await people.send_text(sender, "/newevent 岗前示范交流活动 | 示范课 | 2030-07-20 14:00 | 16:00")
         assert "协调员" in (await people.next_message(sender)).text
-    assert await running_bot.core.events.list() == []
+    assert await running_bot.core.events.list(staff="test") == []
     await people.send_text(STAFF_ID, "/newevent 岗前示范交流活动 | 示范课 | 2030-07-20 14:00 | 16:00")
     assert "已创建活动" in (await ChatDriver(people, STAFF_ID).wait_for(lambda m: "活动" in m.text)).text
 

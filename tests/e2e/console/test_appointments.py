@@ -128,7 +128,7 @@ def test_staff_start_publicity_from_the_list_seeing_its_end_date_and_from_a_pair
     started = page.locator("table.appointments tbody tr", has_text="韩专家")
     expect(started).to_contain_text(f"{chosen.starts_on} 至 {chosen.ends_on}")
     expect(started).to_contain_text("公示中")
-    view = console_server.call(service.get(appointment_id=thinking))
+    view = console_server.call(service.get(appointment_id=thinking, staff="test"))
     assert (view.status, view.publicity_starts_on, view.publicity_ends_on) == ("publicity", chosen.starts_on, chosen.ends_on)
     assert console_server.call(publicity_audit(console_server.core)) == [(f"appointment:{thinking}", coordinator.actor)]
     page.goto(console_server.url("/appointments"))
@@ -163,7 +163,7 @@ def test_publicity_objection_agreement_filing_and_their_lists(console_server, pa
     page.goto(console_server.url("/appointments?status=publicity"))
     rows = page.locator("table.appointments tbody tr")
     expect(rows).to_have_count(2)
-    running_view = console_server.call(console_server.core.appointments.get(appointment_id=running))
+    running_view = console_server.call(console_server.core.appointments.get(staff="test", appointment_id=running))
     expect(page.locator("table.appointments tbody tr", has_text="杨专家")).to_contain_text(
         f"{running_view.publicity_starts_on} 至 {running_view.publicity_ends_on}")
     screenshot(page, "appointments")

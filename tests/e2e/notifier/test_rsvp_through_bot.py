@@ -59,14 +59,14 @@ async def test_pressing_attend_records_the_answer_and_shows_it(core, people, bot
     edited = await people.next_edit(USER)
     assert edited.text.endswith("您的回复：参加") and "华东片区校企对接会" in edited.text
     assert edited.buttons == ["参加", "不参加"], "a change of mind stays one tap away"
-    tally = await core.events.tally(event_id=event.id)
+    tally = await core.events.tally(staff="test", event_id=event.id)
     assert (tally.attending, tally.pending) == (1, 0)
 
     query = await people.press_button(USER, invitation, "不参加")
     assert (await people.callback_answer(USER, query))["text"] == "已记录：不参加"
     edited = await people.next_edit(USER)
     assert edited.text.count("您的回复") == 1 and edited.text.endswith("您的回复：不参加")
-    tally = await core.events.tally(event_id=event.id)
+    tally = await core.events.tally(staff="test", event_id=event.id)
     assert (tally.attending, tally.declined) == (0, 1)
 
 
@@ -81,7 +81,7 @@ async def test_stale_or_unknown_buttons_get_a_short_answer(core, people, bot):
     await core.events.cancel(event_id=event.id, actor="staff:1")
     cancelled = await people.press_button(USER, invitation, "参加")
     assert "已取消" in (await people.callback_answer(USER, cancelled))["text"]
-    assert (await core.events.tally(event_id=event.id)).attending == 0
+    assert (await core.events.tally(staff="test", event_id=event.id)).attending == 0
 
 
 async def test_staff_create_an_event_in_one_line_and_list_it_with_the_tally(core, people, bot):
@@ -94,7 +94,7 @@ async def test_staff_create_an_event_in_one_line_and_list_it_with_the_tally(core
     )
     created = await people.next_message(STAFF)
     assert "已创建活动" in created and "创新思维示范课" in created and "2025-07-20 14:00" in created
-    (event,) = await core.events.list()
+    (event,) = await core.events.list(staff="test")
     assert event.online_url == "https://meeting.example.cn/1" and event.ends_at - event.starts_at == timedelta(hours=2)
 
     await people.send_text(STAFF, "/newevent 茶话会 | x | 2025-07-20 14:00 | 16:00")
@@ -108,4 +108,4 @@ async def test_staff_create_an_event_in_one_line_and_list_it_with_the_tally(core
 async def test_non_staff_cannot_create_events(core, people, bot):
     await people.send_text(USER, "/newevent 教学研讨会 | x | 2025-07-20 14:00 | 16:00")
     assert "没有权限" in await people.next_message(USER)
-    assert await core.events.list() == []
+    assert await core.events.list(staff="test") == []

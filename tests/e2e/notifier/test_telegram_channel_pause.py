@@ -48,7 +48,7 @@ async def test_a_revoked_token_pauses_telegram_keeps_the_rows_and_alerts_staff_o
         waiting = await row(core, row_id)
         assert waiting.status == "queued" and waiting.attempts == 0, (waiting.status, waiting.last_error)
         assert "401" in waiting.last_error and "BOT_TOKEN" in waiting.last_error and "暂停" in waiting.last_error
-    status = await notification_service(core).status()
+    status = await notification_service(core).status(staff="test")
     assert [p.channel for p in status.paused_channels] == ["telegram"]
     assert "401" in status.paused_channels[0].reason
     alerts = await outbox_rows(core, kind="channel_paused")
@@ -64,7 +64,7 @@ async def test_a_revoked_token_pauses_telegram_keeps_the_rows_and_alerts_staff_o
     finally:
         await fixed.session.close()
     assert [(await row(core, row_id)).status for row_id in ids] == ["sent"] * 3
-    assert (await notification_service(core).status()).paused_channels == []
+    assert (await notification_service(core).status(staff="test")).paused_channels == []
     for chat in CHATS:
         assert any("已通过" in m.text for m in await people.bot_messages(chat))
 
@@ -96,7 +96,7 @@ async def test_a_blocked_chat_or_a_missing_chat_fails_only_that_row(core, stand_
     assert blocked.status == "failed" and "403" in blocked.last_error and "401" not in blocked.last_error
     assert missing.status == "failed" and "400" in missing.last_error and "chat not found" in missing.last_error
     assert fine.status == "sent"
-    assert (await notification_service(core).status()).paused_channels == []
+    assert (await notification_service(core).status(staff="test")).paused_channels == []
 
 
 async def test_a_probe_answered_about_one_chat_ends_the_pause(core, stand_in, people, clock):
@@ -106,7 +106,7 @@ async def test_a_probe_answered_about_one_chat_ends_the_pause(core, stand_in, pe
         await _run_with_bot(core, revoked, clock)
     finally:
         await revoked.session.close()
-    assert (await notification_service(core).status()).paused_channels != []
+    assert (await notification_service(core).status(staff="test")).paused_channels != []
 
     # Fixed, but the first chat tried has blocked the bot: a 403 is about that chat, so the
     # channel works again and the other rows go out in the same pass.
@@ -118,4 +118,4 @@ async def test_a_probe_answered_about_one_chat_ends_the_pause(core, stand_in, pe
     finally:
         await fixed.session.close()
     assert [(await row(core, row_id)).status for row_id in ids] == ["failed", "sent", "sent"]
-    assert (await notification_service(core).status()).paused_channels == []
+    assert (await notification_service(core).status(staff="test")).paused_channels == []

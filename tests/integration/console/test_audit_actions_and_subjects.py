@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from console.audit_data import logged_actions, search_audit
+from console.audit_data import logged_actions
 from core.db.models import AuditEntry
 from tests.support.staff import signed_in_console
 
@@ -28,11 +28,11 @@ async def test_every_logged_action_is_listed_and_a_whole_subject_is_that_subject
         assert await logged_actions(uow.session) == distinct
     assert {"a.first", "zz.last", "review.approved", "application.submit", "match.run"} <= set(distinct)
 
-    page = await search_audit(core.uow, actor_names={}, subject="application:12", zone=core.settings.zone)
+    page = await core.audit.search(staff="test", subject="application:12")
     assert [r.subject for r in page.rows] == ["application:12", "application:12"] and page.actions == distinct
-    page = await search_audit(core.uow, actor_names={}, subject=" Application:12 ", zone=core.settings.zone)
+    page = await core.audit.search(staff="test", subject=" Application:12 ")
     assert [r.action for r in page.rows] == ["application.submit", "review.approved"]
-    page = await search_audit(core.uow, actor_names={}, subject="cation:12", zone=core.settings.zone)  # a part: substring
+    page = await core.audit.search(staff="test", subject="cation:12")  # a part: substring
     assert sorted(r.subject for r in page.rows) == ["application:12", "application:12", "application:120"]
 
     async with signed_in_console(core) as client:

@@ -136,7 +136,7 @@ async def test_workshop_texts_have_one_limit_shown_beside_the_field_and_enforced
         assert str(response.url).endswith("/workshops")
         assert message in _field_error(page, key)
         assert html.escape(value) in page  # what was typed is kept
-    assert await core.events.list(include_past=True, include_cancelled=True) == []
+    assert await core.events.list(staff="test", include_past=True, include_cancelled=True) == []
 
     created = await client.post("/workshops", data=good, allow_redirects=False)
     assert created.status == 303
@@ -145,7 +145,7 @@ async def test_workshop_texts_have_one_limit_shown_beside_the_field_and_enforced
     page = await response.text()
     assert response.status == 400 and "须是以 http:// 或 https:// 开头的网址" in _field_error(page, "workshop.online_url")
     assert "javascript:alert(1)" in page  # the address typed stays in the box to be corrected
-    assert (await core.events.get(event_id=event_id)).online_url == "https://meeting.example.cn/1"
+    assert (await core.events.get(staff="test", event_id=event_id)).online_url == "https://meeting.example.cn/1"
 
     # The core refuses the same, whatever the entry point (the bot, the CLI).
     from datetime import datetime, timedelta, timezone
@@ -161,7 +161,7 @@ async def test_workshop_texts_have_one_limit_shown_beside_the_field_and_enforced
     at_limit = await core.events.create(kind="seminar", title="题" * WORKSHOP_TITLE.max, starts_at=start,
                                         ends_at=start + timedelta(hours=1), venue="地" * WORKSHOP_VENUE.max,
                                         online_url="https://e.cn/" + "a" * (WORKSHOP_LINK.max - 13), actor="test")
-    stored = await core.events.get(event_id=at_limit.id)
+    stored = await core.events.get(staff="test", event_id=at_limit.id)
     assert len(stored.title) == 100 and len(stored.venue) == 200 and len(stored.online_url) == 500
 
 
@@ -176,7 +176,7 @@ async def test_a_reason_for_the_applicant_reads_as_one_message(core, client):
     assert response.status == 400
     assert _field_error(page, "review.reason") == "「原因」最多 500 个字，您输入了 100000 个字。请精简后重新提交。"
     assert "不" * 100_000 in page  # kept, to be shortened
-    assert (await core.review.statuses(application_ids=[application_id]))[application_id] is ApplicationStatus.SUBMITTED
+    assert (await core.review.statuses(staff="test", application_ids=[application_id]))[application_id] is ApplicationStatus.SUBMITTED
 
     with pytest.raises(DomainError) as refusal:
         await core.review.request_info(application_id=application_id, staff="staff:1", message="补" * 501)

@@ -24,33 +24,33 @@ async def five_pairs(core) -> int:
 
 async def test_pairs_are_paged_numbered_through_the_run_and_filtered(core):
     run_id = await five_pairs(core)
-    whole = (await core.matching.get(run_id=run_id)).proposals
+    whole = (await core.matching.get(staff="test", run_id=run_id)).proposals
 
-    first = await core.matching.pairs(run_id=run_id, page=1, size=2)
-    second = await core.matching.pairs(run_id=run_id, page=2, size=2)
-    last = await core.matching.pairs(run_id=run_id, page=9, size=2)  # beyond the last: the last
+    first = await core.matching.pairs(staff="test", run_id=run_id, page=1, size=2)
+    second = await core.matching.pairs(staff="test", run_id=run_id, page=2, size=2)
+    last = await core.matching.pairs(staff="test", run_id=run_id, page=9, size=2)  # beyond the last: the last
     assert (first.total, first.matching, first.open, first.held, first.pages) == (5, 5, 5, 0, 3)
     assert first.rows + second.rows + last.rows == whole and last.page == 3
     assert [p.number for p in second.rows] == [3, 4] and first.run.proposals == ()
     assert first.latest == run_id and first.unreviewed == {p.university_application_id for p in whole}
 
-    managed = await core.matching.pairs(run_id=run_id, size=10, course="创新管理")
+    managed = await core.matching.pairs(staff="test", run_id=run_id, size=10, course="创新管理")
     assert managed.matching == 2 and managed.total == 5
     assert managed.rows == tuple(p for p in whole if p.course == "创新管理")  # numbers of the whole run kept
 
     await core.matching.hold(run_id=run_id, proposal_ids=[whole[0].id], staff="staff:1")
-    held = await core.matching.pairs(run_id=run_id, state="held")
+    held = await core.matching.pairs(staff="test", run_id=run_id, state="held")
     assert [p.id for p in held.rows] == [whole[0].id] and (held.open, held.held) == (5, 1)
     await core.matching.confirm(run_id=run_id, staff="staff:1", proposal_ids=[whole[1].id])
-    confirmed = await core.matching.pairs(run_id=run_id, state="confirmed")
-    waiting = await core.matching.pairs(run_id=run_id, state="open")
+    confirmed = await core.matching.pairs(staff="test", run_id=run_id, state="confirmed")
+    waiting = await core.matching.pairs(staff="test", run_id=run_id, state="open")
     assert [p.id for p in confirmed.rows] == [whole[1].id]
     assert [p.id for p in waiting.rows] == [p.id for p in whole if p.id != whole[1].id] and waiting.open == 4
 
 
 async def test_the_run_page_shows_page_two_with_the_filter_kept(core, monkeypatch):
     run_id = await five_pairs(core)
-    whole = (await core.matching.get(run_id=run_id)).proposals
+    whole = (await core.matching.get(staff="test", run_id=run_id)).proposals
     monkeypatch.setattr(matching_routes, "PAIRS_PER_PAGE", 2)
     async with signed_in_console(core) as client:
 

@@ -18,14 +18,14 @@ async def test_an_id_beyond_the_columns_range_is_not_found_in_every_service(core
     for call in (
         lambda: core.review.approve(application_id=huge, staff="staff:1"),
         lambda: core.review.reject(application_id=huge, staff="staff:1", reason="材料不全"),
-        lambda: core.appointments.get(appointment_id=huge),
+        lambda: core.appointments.get(staff="test", appointment_id=huge),
         lambda: core.appointments.record_filing(appointment_id=huge, staff="staff:1", filed_on=date(2025, 9, 1)),
-        lambda: core.events.get(event_id=huge),
+        lambda: core.events.get(staff="test", event_id=huge),
         lambda: core.events.cancel(event_id=huge, actor="staff:1"),
-        lambda: core.matching.get(run_id=huge),
+        lambda: core.matching.get(staff="test", run_id=huge),
         lambda: core.matching.lift_cap(expert_application_id=huge, max_universities=3, reason="急需", staff="staff:1"),
         lambda: core.batches.get(ref=str(huge)),
-        lambda: core.staff.get(account_id=huge),
+        lambda: core.staff.get(staff="test", account_id=huge),
     ):
         with pytest.raises(NotFound):
             await call()

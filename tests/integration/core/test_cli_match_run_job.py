@@ -89,7 +89,7 @@ async def test_match_run_is_refused_while_the_batch_has_an_unfinished_run_and_wa
         assert refused.returncode == 2, refused.stdout
         assert refused.stderr.strip() == text("console.run_already_running", batch=batch.name,
                                               started=console.local_time(job.started_at))
-        assert (await core.matching.list()) == []
+        assert (await core.matching.list(staff="test")) == []
 
         await console.finish(job_id="a" * 32, error="x")
         stop, worker = a_worker(core)  # the notifier's worker, say

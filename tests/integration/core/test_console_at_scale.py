@@ -31,20 +31,20 @@ async def test_pool_and_intents_exports_cross_chunks_in_order_into_a_file(core, 
     await submitted_university(core, {"创新思维": (16, 1, "online")}, university_name="乙理工大学")
     await submitted_university(core, {"技术创新方法": (8, 1, "online")}, university_name="丙理工大学")
     queue = queue_of(core)
-    whole = rows_of(await queue.pool_workbook(filters=QueueFilters()))
-    intents_whole = rows_of(await queue.intents_workbook(filters=QueueFilters()))
+    whole = rows_of(await queue.pool_workbook(staff="test", filters=QueueFilters()))
+    intents_whole = rows_of(await queue.intents_workbook(staff="test", filters=QueueFilters()))
 
     monkeypatch.setattr(queue_module, "EXPORT_CHUNK", 2)
     path = tmp_path / "pool.xlsx"
     with path.open("wb") as target:
-        written = await queue.write_pool_workbook(filters=QueueFilters(), target=target)
+        written = await queue.write_pool_workbook(staff="test", filters=QueueFilters(), target=target)
     chunked = rows_of(path.read_bytes())
     assert written == 5 and chunked == whole
     assert chunked[0] == POOL_COLUMNS and sorted(r[1] for r in chunked[1:]) == sorted(names)
 
     path = tmp_path / "intents.xlsx"
     with path.open("wb") as target:
-        written = await queue.write_intents_workbook(filters=QueueFilters(), target=target)
+        written = await queue.write_intents_workbook(staff="test", filters=QueueFilters(), target=target)
     chunked = rows_of(path.read_bytes())
     assert written == 4 and chunked == intents_whole and chunked[0] == INTENT_COLUMNS  # one line per course asked for
     assert [r[1] for r in chunked[1:]].count("甲理工大学") == 2
@@ -58,16 +58,16 @@ async def test_filing_list_in_chunks_is_the_list_numbered_through(core, tmp_path
     batch = (await core.batches.list())[0]
     run = await core.matching.run(batch_id=batch.id, staff="staff:1")
     await core.matching.confirm(run_id=run.id, staff="staff:1")
-    listed = await core.appointments.list(statuses=["offered"])
+    listed = await core.appointments.list(staff="test", statuses=["offered"])
     assert len(listed) == 3
 
-    chunks = [chunk async for chunk in core.appointments.chunks(statuses=["offered"], size=2)]
+    chunks = [chunk async for chunk in core.appointments.chunks(staff="test", statuses=["offered"], size=2)]
     assert [len(c) for c in chunks] == [2, 1] and [a for c in chunks for a in c] == listed
-    assert [c async for c in core.appointments.chunks(statuses=["filed"], size=2)] == []
+    assert [c async for c in core.appointments.chunks(staff="test", statuses=["filed"], size=2)] == []
 
     path = tmp_path / "filing.xlsx"
     with path.open("wb") as target:
-        assert await write_filing_workbook(target, core.appointments.chunks(statuses=["offered"], size=2)) == 3
+        assert await write_filing_workbook(target, core.appointments.chunks(staff="test", statuses=["offered"], size=2)) == 3
     rows = rows_of(path.read_bytes())
     assert rows[0] == FILING_COLUMNS and [r[0] for r in rows[1:]] == [1, 2, 3]
     assert rows == rows_of(filing_workbook(listed))

@@ -11,6 +11,7 @@ from sqlalchemy import event, select, update
 from bot.routers.staff import stats as stats_command
 from console.dashboard_data import load_dashboard
 from core.db.models import Application, ExpertCourse, OutboxMessage
+from core.domain.permissions import internal
 from core.services.notifications import NotificationService
 from tests.support.factories import EXPERT, _person, approved_expert, submitted_expert, submitted_university
 from tests.support.outbox import add_person, outbox_rows, queue
@@ -31,7 +32,7 @@ class ChatMessage:
 
 async def stats_reply(core) -> str:
     message = ChatMessage()
-    await stats_command(message, core)
+    await stats_command(message, core, internal("test"))
     (reply,) = message.answers
     return reply
 
@@ -98,7 +99,7 @@ async def test_dashboard_stats_and_digest_show_the_same_figures(core, clock):
     expert_status = {"draft": 1, "submitted": 1, "needs_info": 1, "approved": 3, "rejected": 1, "withdrawn": 0}
     university_status = {"draft": 0, "submitted": 1, "needs_info": 0, "approved": 1, "rejected": 0, "withdrawn": 0}
 
-    figures = await core.figures.batch()
+    figures = await core.figures.batch(staff="test")
     assert figures.batch.name == "第一批"
     assert dict(figures.by_status["expert"]) == expert_status
     assert dict(figures.by_status["university"]) == university_status
@@ -106,10 +107,10 @@ async def test_dashboard_stats_and_digest_show_the_same_figures(core, clock):
     assert figures.pool_by_province == (("上海", 1), ("北京", 1), ("广东", 1))
     assert dict(figures.applicants_by_province) == {"expert": (("北京", 3), ("上海", 1), ("广东", 1)),
                                                     "university": (("江苏", 1), ("浙江", 1))}
-    assert figures.waiting == 2 and (await core.figures.queue()).waiting == 2
+    assert figures.waiting == 2 and (await core.figures.queue(staff="test")).waiting == 2
 
     # The console's dashboard.
-    board = await load_dashboard(core.figures, zone=core.settings.zone, now=clock(), batch_id=None)
+    board = await load_dashboard(core.figures, staff="test", zone=core.settings.zone, now=clock(), batch_id=None)
     assert board.batch.name == "第一批"
     assert {form: {status: count for status, _, count in rows} for form, rows in board.counts.items()} == {
         "expert": expert_status, "university": university_status}
@@ -151,13 +152,13 @@ async def test_figures_follow_a_review_and_a_resubmission(core, clock):
     await core.intake.submit(application_id=ids["D"])
     await core.review.approve(application_id=ids["D"], staff="staff:test")
     await core.review.approve(application_id=ids["U2"], staff="staff:test")
-    figures = await core.figures.batch()
+    figures = await core.figures.batch(staff="test")
     assert dict(figures.pool_by_course) == {"创新思维": 2, "产品创新方法": 1, "技术创新方法": 1, "创新管理": 2}
     assert dict(figures.demand_by_course) == {"创新思维": 5, "产品创新方法": 0, "技术创新方法": 0, "创新管理": 1}
-    board = await load_dashboard(core.figures, zone=core.settings.zone, now=clock(), batch_id=figures.batch.id)
+    board = await load_dashboard(core.figures, staff="test", zone=core.settings.zone, now=clock(), batch_id=figures.batch.id)
     assert {c.course: (c.pool, c.demand) for c in board.courses} == {
         "创新思维": (2, 5), "产品创新方法": (1, 0), "技术创新方法": (1, 0), "创新管理": (2, 1)}
-    assert board.waiting_count == figures.waiting == (await core.figures.queue()).waiting == 1  # C
+    assert board.waiting_count == figures.waiting == (await core.figures.queue(staff="test")).waiting == 1  # C
     reply = await stats_reply(core)
     assert "资源库专家（按课程，已通过审核）：创新思维 2，产品创新方法 1，技术创新方法 1，创新管理 2" in reply, reply
     assert "高校需求人数（按课程，意向已通过）：创新思维 5，创新管理 1" in reply, reply
@@ -182,10 +183,10 @@ class Statements:
 
 
 async def compute_every_figure(core, clock) -> None:
-    await core.figures.batch()
-    await core.figures.queue()
-    await core.figures.outbox()
-    await load_dashboard(core.figures, zone=core.settings.zone, now=clock(), batch_id=None)
+    await core.figures.batch(staff="test")
+    await core.figures.queue(staff="test")
+    await core.figures.outbox(staff="test")
+    await load_dashboard(core.figures, staff="test", zone=core.settings.zone, now=clock(), batch_id=None)
     await stats_reply(core)
 
 

@@ -63,7 +63,7 @@ async def test_batch_from_recommendations_to_filing(core, clock):
 
     people = {}
     for (expert, university, course), appointment_id in appointments.items():
-        view = await core.appointments.get(appointment_id=appointment_id)
+        view = await core.appointments.get(staff="test", appointment_id=appointment_id)
         expert_person = (await core.intake.get(application_id=view.expert_application_id)).person_id
         university_person = (await core.intake.get(application_id=view.university_application_id)).person_id
         people[appointment_id] = (expert_person, university_person)
@@ -93,19 +93,19 @@ async def test_batch_from_recommendations_to_filing(core, clock):
     fixed = {(p.expert_name, p.university_name, p.course) for p in run2.proposals if p.fixed}
     assert fixed == {k for k, v in appointments.items() if v != declined_id}
     assert ("乙专家", "第二大学", "创新思维") not in {(p.expert_name, p.university_name, p.course) for p in run2.proposals}
-    first_run = await core.matching.get(run_id=run1.id)
+    first_run = await core.matching.get(staff="test", run_id=run1.id)
     assert len(first_run.proposals) == len(run1.proposals)  # runs are kept as they were
     with pytest.raises(DomainError):
         await core.matching.confirm(run_id=run1.id, staff="staff:1")  # superseded by run 2
 
-    in_publicity = await core.appointments.list(statuses=["publicity"])
+    in_publicity = await core.appointments.list(staff="test", statuses=["publicity"])
 
     # A pre-service workshop for the matched pairs reaches both sides of each, and nobody else.
     event = await core.events.create(kind="demo_workshop", title="岗前示范交流活动", actor="staff:1",
                                      starts_at=clock.now + timedelta(days=3), ends_at=clock.now + timedelta(days=3, hours=2),
                                      online_url="https://meeting.example.org/x")
     await core.events.invite(event_id=event.id, actor="staff:1", audience="matched")
-    invited = {i.person_id for i in await core.events.invitations(event_id=event.id)}
+    invited = {i.person_id for i in await core.events.invitations(staff="test", event_id=event.id)}
     assert invited == {person for a in in_publicity for person in people[a.id]}
     book = openpyxl.load_workbook(io.BytesIO(publicity_workbook(in_publicity)))
     assert book.active.max_row == 1 + len(in_publicity)
@@ -134,7 +134,7 @@ async def test_batch_from_recommendations_to_filing(core, clock):
     filed = await core.appointments.record_filing(appointment_id=target, staff="staff:1", filed_on=date(2025, 9, 5), note="江苏省教育厅")
     assert filed.status == "filed"
 
-    sheet = openpyxl.load_workbook(io.BytesIO(filing_workbook(await core.appointments.list(statuses=["filed"])))).active
+    sheet = openpyxl.load_workbook(io.BytesIO(filing_workbook(await core.appointments.list(staff="test", statuses=["filed"])))).active
     header = [cell.value for cell in sheet[1]]
     row = dict(zip(header, [cell.value for cell in sheet[2]]))
     assert tuple(header) == FILING_COLUMNS
@@ -181,7 +181,7 @@ async def test_answer_reminders_lapse_once_answered_and_silence_reaches_the_dige
     batch = (await core.batches.list())[0]
     run = await core.matching.run(batch_id=batch.id, staff="staff:1")
     (proposal,) = (await core.matching.confirm(run_id=run.id, staff="staff:1")).proposals
-    view = await core.appointments.get(appointment_id=proposal.appointment_id)
+    view = await core.appointments.get(staff="test", appointment_id=proposal.appointment_id)
 
     reminders = await outbox_rows(core, kind="match_answer_reminder")
     assert {r.payload["side"] for r in reminders} == {"expert", "university"}

@@ -126,7 +126,7 @@ async def test_only_a_side_of_the_pair_answers_a_proposal_and_core_names_the_sid
         assert await refusal(core.appointments.respond(appointment_id=appointment, person_id=person, accept=True)) == missing
         assert await refusal(core.appointments.respond(appointment_id=appointment, person_id=person, accept=False,
                                                        reason="时间冲突")) == missing
-    untouched = await core.appointments.get(appointment_id=appointment)
+    untouched = await core.appointments.get(staff="test", appointment_id=appointment)
     assert (untouched.status, untouched.expert_response, untouched.university_response) == ("offered", None, None)
 
     accepted = await core.appointments.respond(appointment_id=appointment, person_id=expert, accept=True)
@@ -138,7 +138,7 @@ async def test_only_a_side_of_the_pair_answers_a_proposal_and_core_names_the_sid
     assert [(side, view.side) for side, view in await core.appointments.for_person(person_id=expert)] == [
         ("expert", "expert")]
     # Staff views are nobody's side.
-    assert (await core.appointments.get(appointment_id=appointment)).side is None
+    assert (await core.appointments.get(staff="test", appointment_id=appointment)).side is None
 
 
 async def test_only_the_invitee_answers_an_invitation(core):
@@ -148,17 +148,17 @@ async def test_only_the_invitee_answers_an_invitation(core):
                                      ends_at=START + timedelta(hours=2), online_url="https://meeting.example.cn/1",
                                      actor="staff:1")
     await core.events.invite(event_id=event.id, actor="staff:1", audience="people", person_ids=[invitee, other])
-    invitations = {i.person_id: i.id for i in await core.events.invitations(event_id=event.id)}
+    invitations = {i.person_id: i.id for i in await core.events.invitations(staff="test", event_id=event.id)}
 
     missing = await refusal(core.events.respond(invitation_id=MISSING, attending=True, person_id=other))
     for attending in (True, False):
         assert await refusal(core.events.respond(invitation_id=invitations[invitee], attending=attending,
                                                  person_id=other)) == missing
-    assert (await core.events.tally(event_id=event.id)).pending == 2
+    assert (await core.events.tally(staff="test", event_id=event.id)).pending == 2
 
     answered = await core.events.respond(invitation_id=invitations[invitee], attending=True, person_id=invitee)
     assert (answered.person_id, answered.rsvp) == (invitee, "yes")
-    tally = await core.events.tally(event_id=event.id)
+    tally = await core.events.tally(staff="test", event_id=event.id)
     assert (tally.attending, tally.pending) == (1, 1)
 
 

@@ -50,7 +50,7 @@ async def test_a_reviewer_is_refused_every_coordinator_and_admin_action_by_the_s
             await call
         assert refusal.value.action is action and refusal.value.code == "forbidden"
         assert "审核员" in refusal.value.message, refusal.value.message
-    assert await jobs(core) == 0 and await core.staff.list() == [] and await core.events.list() == []
+    assert await jobs(core) == 0 and await core.staff.list(staff="test") == [] and await core.events.list(staff="test") == []
     entries = await denials(core)
     assert [e.detail["attempted"] for e in entries] == [a.value for a in refused]
     assert {e.actor for e in entries} == {"console:41"}

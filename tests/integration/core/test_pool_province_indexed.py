@@ -18,7 +18,7 @@ async def test_the_province_filter_finds_offline_teachers_and_uses_the_indexes(c
                           offline_provinces=["浙江"], email="c@example.com")
     queue = QueueService(uow=core.uow, intake=core.intake, documents=core.documents, zone=core.settings.zone)
     filters = QueueFilters(form="expert", statuses=("approved",), province="广东")
-    page = await queue.page(filters=filters)
+    page = await queue.page(staff="test", filters=filters)
     assert {row.id for row in page.rows} == {here, travels}
 
     async with core.uow() as uow:

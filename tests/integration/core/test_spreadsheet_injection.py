@@ -31,19 +31,19 @@ async def test_hostile_names_and_agreement_content_stay_text_in_every_workbook(c
     run = await core.matching.run(batch_id=batch.id, staff="staff:1")
     run = await core.matching.confirm(run_id=run.id, staff="staff:1")
     [proposal] = run.proposals
-    run_book = run_workbook(await core.matching.get(run_id=run.id))
+    run_book = run_workbook(await core.matching.get(staff="test", run_id=run.id))
     assert formulas(run_book) == []
     assert {HOSTILE_NAME, "+SUM(1,2)某某公司", "@某某大学"} <= cell_values(run_book)
 
     appointment_id = proposal.appointment_id
-    view = await core.appointments.get(appointment_id=appointment_id)
+    view = await core.appointments.get(staff="test", appointment_id=appointment_id)
     for application_id in (expert, university):
         person_id = (await core.intake.get(application_id=application_id)).person_id
         view = await core.appointments.respond(appointment_id=appointment_id, person_id=person_id, accept=True)
     assert view.status == "accepted"
     (view,) = await core.appointments.start_publicity(appointment_ids=[appointment_id], staff="staff:1")
     assert view.status == "publicity"
-    publicity_book = publicity_workbook(await core.appointments.list(statuses=["publicity"]))
+    publicity_book = publicity_workbook(await core.appointments.list(staff="test", statuses=["publicity"]))
     assert formulas(publicity_book) == []
     assert HOSTILE_NAME in cell_values(publicity_book)
 
@@ -52,6 +52,6 @@ async def test_hostile_names_and_agreement_content_stay_text_in_every_workbook(c
                                              term_years=3, hours=32, content="=1+1", employer_consent=True)
     await core.appointments.record_filing(appointment_id=appointment_id, staff="staff:1", filed_on=date(2025, 9, 5),
                                           note="-2+3")
-    filing_book = filing_workbook(await core.appointments.list(statuses=["filed"]))
+    filing_book = filing_workbook(await core.appointments.list(staff="test", statuses=["filed"]))
     assert formulas(filing_book) == []
     assert {HOSTILE_NAME, "=1+1", "-2+3"} <= cell_values(filing_book)

@@ -107,7 +107,7 @@ async def test_start_publicity_is_all_or_nothing(core):
     with pytest.raises(DomainError):
         await core.appointments.start_publicity(appointment_ids=[], staff="staff:1")
 
-    view = await core.appointments.get(appointment_id=accepted)
+    view = await core.appointments.get(staff="test", appointment_id=accepted)
     assert view.status == "accepted" and view.publicity_starts_on is None
     assert await count(core, OutboxMessage) == queued
     assert await count(core, AuditEntry, AuditEntry.action == "appointment.publicity_start") == 0
@@ -122,7 +122,7 @@ async def test_a_start_in_the_past_is_refused_and_a_day_off_moves_to_the_next_wo
     assert "2025-08-20" in refusal.value.message and "已经过去" in refusal.value.message
     with pytest.raises(DomainError):
         core.appointments.publicity_preview(starts_on=date(2025, 8, 20))
-    assert (await core.appointments.get(appointment_id=accepted)).status == "accepted"
+    assert (await core.appointments.get(staff="test", appointment_id=accepted)).status == "accepted"
 
     # Saturday 08-23 is no working day: the publicity runs Monday 08-25 to Friday 08-29.
     preview = core.appointments.publicity_preview(starts_on=date(2025, 8, 23))
@@ -171,7 +171,7 @@ async def test_two_sides_saying_yes_at_the_same_moment_leave_the_pair_accepted(c
             core.appointments.respond(appointment_id=appointment_id, person_id=expert, accept=True),
             core.appointments.respond(appointment_id=appointment_id, person_id=university, accept=True),
         )
-        view = await core.appointments.get(appointment_id=appointment_id)
+        view = await core.appointments.get(staff="test", appointment_id=appointment_id)
         assert (view.expert_response, view.university_response, view.status) == ("accepted", "accepted", "accepted")
         assert (await kinds_for(core, appointment_id)).count("match_accepted") >= 2
 

@@ -106,7 +106,7 @@ async def a_whole_batch(core, clock):
                                      ends_at=start + timedelta(days=2, hours=2), online_url="https://meeting.example.cn/1",
                                      actor="staff:1")
     await core.events.invite(event_id=event.id, actor="staff:1", audience="people", person_ids=[han, yang, li])
-    invitation = next(i for i in await core.events.invitations(event_id=event.id) if i.person_id == han)
+    invitation = next(i for i in await core.events.invitations(staff="test", event_id=event.id) if i.person_id == han)
     await core.events.respond(invitation_id=invitation.id, attending=True, person_id=han)
     await worker.drain()
 
@@ -186,7 +186,7 @@ async def test_every_notice_that_asks_to_act_links_to_its_page_for_its_person_in
                 assert "网页版" in body
             elif row.kind in EXPECTED:
                 # Uses both: told both, the bot and the web page.
-                assert "Telegram 机器人" in body and f"网页版（" in body and f"{WEB}/l/" in body, row.kind
+                assert "Telegram 机器人" in body and "网页版（" in body and f"{WEB}/l/" in body, row.kind
 
 
 async def test_what_cannot_wait_goes_by_sms_to_a_verified_mobile_only_exactly_once(core, clock):

@@ -168,7 +168,7 @@ async def test_staff_retry_sends_an_unknown_row_once_more(core, smtp, mailer, cl
     await worker.drain()
 
     assert (await row(core, row_id)).status == "sent"
-    status = await notification_service(core).status()
+    status = await notification_service(core).status(staff="test")
     assert status.by_status == {"sent": 1} and status.due == 0
 
 

@@ -104,10 +104,10 @@ async def test_those_attending_are_reminded_a_day_and_an_hour_before_the_current
     no = await add_person(core, name="不参加者", email="no@example.cn")
     event = await an_event(core)
     await core.events.invite(event_id=event.id, actor="staff:1", audience="people", person_ids=[yes, no])
-    invitations = {i.person_id: i for i in await core.events.invitations(event_id=event.id)}
+    invitations = {i.person_id: i for i in await core.events.invitations(staff="test", event_id=event.id)}
     await core.events.respond(invitation_id=invitations[yes].id, attending=True, person_id=yes)
     await core.events.respond(invitation_id=invitations[no].id, attending=False, person_id=no)
-    tally = await core.events.tally(event_id=event.id)
+    tally = await core.events.tally(staff="test", event_id=event.id)
     assert (tally.invited, tally.attending, tally.declined, tally.pending) == (2, 1, 1, 0)
     with pytest.raises(NotFound):
         await core.events.respond(invitation_id=invitations[yes].id, attending=False, person_id=no)
@@ -143,7 +143,7 @@ async def test_rsvp_to_a_cancelled_event_is_refused_with_a_message(core):
     alice = await add_person(core)
     event = await an_event(core)
     await core.events.invite(event_id=event.id, actor="staff:1", audience="people", person_ids=[alice])
-    (invitation,) = await core.events.invitations(event_id=event.id)
+    (invitation,) = await core.events.invitations(staff="test", event_id=event.id)
     await core.events.cancel(event_id=event.id, actor="staff:1")
     with pytest.raises(DomainError, match="已取消"):
         await core.events.respond(invitation_id=invitation.id, attending=True, person_id=alice)
@@ -175,7 +175,7 @@ async def test_a_pair_both_sides_accepted_is_matched_before_its_publicity_starts
 
     result = await core.events.invite(event_id=event.id, actor="staff:1", audience="matched")
 
-    invited = {i.person_id for i in await core.events.invitations(event_id=event.id)}
+    invited = {i.person_id for i in await core.events.invitations(staff="test", event_id=event.id)}
     assert invited == {expert, university} and result.invited == 2
     assert sides["创新管理"][1] not in invited  # offered, not answered: not matched yet
     assert {r.person_id for r in await outbox_rows(core, kind="workshop_invitation")} == {expert, university}
