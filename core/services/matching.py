@@ -33,10 +33,9 @@ from core.services.profiles import (
     demand_profiles,
     demand_key,
     expert_key,
-    expert_profile,
     pairs_with_status,
     parse_key,
-    pool_experts,
+    pool_profiles,
     university_key,
 )
 from core.services.recommendations import expert_rankings
@@ -138,11 +137,17 @@ class MatchingService:
             batch = await uow.batches.get(batch_id)
             if batch is None:
                 raise NotFound(f"没有找到批次 {batch_id}。")
-            experts = await pool_experts(uow)
-            universities = list(await uow.applications.list(form=FormKind.UNIVERSITY, statuses=list(MATCHED_INTENTS), batch_id=batch_id))
-            demands = [d for u in universities for d in await uow.applications.course_demands(u.id)]
-            return RunPreview(batch_id=batch.id, batch_name=batch.name, experts=len(experts), universities=len(universities),
-                              demands=len(demands), slots=sum(d.experts_needed for d in demands))
+            # Counted by the database: a national batch is 50,000 experts and 3,000 intents.
+            experts = await uow.session.scalar(select(func.count()).select_from(Application).where(
+                Application.form == FormKind.EXPERT, Application.status == ApplicationStatus.APPROVED))
+            intents = (Application.form == FormKind.UNIVERSITY, Application.status.in_(list(MATCHED_INTENTS)),
+                       Application.batch_id == batch_id)
+            universities = await uow.session.scalar(select(func.count()).select_from(Application).where(*intents))
+            demands, slots = (await uow.session.execute(
+                select(func.count(CourseDemand.id), func.coalesce(func.sum(CourseDemand.experts_needed), 0))
+                .join(Application, Application.id == CourseDemand.application_id).where(*intents))).one()
+            return RunPreview(batch_id=batch.id, batch_name=batch.name, experts=experts or 0,
+                              universities=universities or 0, demands=demands or 0, slots=int(slots or 0))
 
     async def request_run(self, *, batch_id: int, staff: AnyActor, time_limit: float = 10.0,
                           reply_chat: int | None = None) -> MatchingJobView:
@@ -184,8 +189,8 @@ class MatchingService:
         async with self._uow() as uow:
             if await uow.batches.get(batch_id) is None:
                 raise NotFound(f"没有找到批次 {batch_id}。")
-            experts = await pool_experts(uow)
             exceptions = await cap_exceptions(uow)
+            pool = await pool_profiles(uow, exceptions)
             universities = list(await uow.applications.list(form=FormKind.UNIVERSITY, statuses=list(MATCHED_INTENTS), batch_id=batch_id))
             demands, demand_rows = await demand_profiles(uow, universities)
             if not demands:
@@ -193,7 +198,7 @@ class MatchingService:
             held = await pairs_with_status(uow, ACTIVE_APPOINTMENTS)
             # A pair whose expert has left the pool (withdrawn, or erased with a signed or filed appointment the
             # branch keeps) still fills its slot: the demand needs one fewer, and the pair is not re-solved.
-            in_pool = {e.id for e in experts}
+            in_pool = {parse_key(p.id) for p in pool}
             filled_outside: dict[str, int] = {}
             for a in held:
                 if a.demand_id in demand_rows and a.expert_application_id not in in_pool:
@@ -214,7 +219,8 @@ class MatchingService:
             forbidden |= {(expert_key(e), demand_key(d.id)) for d in demand_rows.values()
                           for e in declined_at.get(d.application_id, ())}
             profiles = [replace(profile, ranking=tuple(university_key(u) for u in wanted.get(parse_key(profile.id), ())))
-                        for profile in (expert_profile(e, exceptions) for e in experts)]
+                        for profile in pool]
+            del pool
             # Universities an expert already serves outside this batch use up part of their cap.
             profiles = _with_outside_load(profiles, held, demand_rows)
             report("solving", experts=len(profiles), demands=len(demands), slots=sum(d.need for d in demands),
@@ -257,7 +263,8 @@ class MatchingService:
                 # The run and the end of its job commit together: a worker that lost the job stores nothing.
                 await self.jobs.record_run(uow, job=job, run_id=run.id)
             await uow.commit()
-            return await self._view(uow, run)
+            # Its figures only: whoever follows the job reads the pairs a page at a time (9,000 at national scale).
+            return await self._view(uow, run, pairs=False)
 
     async def get(self, *, run_id: int, staff: AnyActor, pairs: bool = True) -> RunView:
         """The run with all its pairs; with pairs=False its figures only (`pairs`, `pair_chunks` for the pairs)."""

@@ -10,6 +10,7 @@ heartbeat that goes stale, and the next worker to look takes the job over.
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import logging
 import uuid
 from typing import TYPE_CHECKING, Any
@@ -99,6 +100,8 @@ class MatchingWorker:
             log.exception("matching job %s failed (%s)", job.id, ref)
             await self._quietly(self.jobs.fail(job=job, error=text("console.server_error", ref=ref)), job)
             return None
+        finally:
+            _return_freed_memory()
         log.info("matching job %s done: run %s", job.id, run.id)
         return run
 
@@ -110,3 +113,12 @@ class MatchingWorker:
             await writing
         except Exception:
             log.exception("matching job %s: could not record its outcome", job.id)
+
+
+def _return_freed_memory() -> None:
+    """Give the heap a solve freed back to the system: glibc keeps it otherwise, and the process that hosts
+    the worker (the notifier) would stay at its largest job's size (~0.8 GB after a national batch)."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass

@@ -20,7 +20,7 @@ from core.services.profiles import (
     demand_profiles,
     expert_profile,
     parse_key,
-    pool_experts,
+    pool_profiles,
 )
 from core.texts import text
 
@@ -86,17 +86,16 @@ class UniversityOption:
 async def recommend_in(uow: UnitOfWork, university: Application, *, now, k: int = 5, more: bool = False) -> int:
     """Adds up to k new candidates per course of this intent; returns how many were added."""
     await uow.flush()  # demands written earlier in this transaction must be visible to the queries below
-    experts = await pool_experts(uow)
+    experts = await pool_profiles(uow, await cap_exceptions(uow))
     if not experts:
         return 0
-    exceptions = await cap_exceptions(uow)
     profiles, rows = await demand_profiles(uow, [university])
     shown: dict[int, set[int]] = {}
     for demand_id in rows:
         existing = (await uow.session.scalars(select(Recommendation).where(Recommendation.demand_id == demand_id))).all()
         shown[demand_id] = {r.expert_application_id for r in existing}
     forbidden = [(f"e{e}", f"d{d}") for d, experts_shown in shown.items() for e in experts_shown]
-    per_demand = recommend([expert_profile(e, exceptions) for e in experts], profiles, k=k, forbidden=forbidden)
+    per_demand = recommend(experts, profiles, k=k, forbidden=forbidden)
     added = 0
     recommended: set[int] = set()
     for demand_key_, recommendations in per_demand.items():
