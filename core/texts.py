@@ -59,6 +59,7 @@ ZH_CN: Mapping[str, str] = {
     "batch.dates_out_of_order": "批次日期顺序不正确：{detail}。",
     "document.not_found": "没有找到该文件。",
     "appointment.not_found": "没有找到该聘任。",
+    "common.changed_meanwhile": "这条记录刚刚被其他人修改，您的操作没有保存。请刷新后查看最新状态，再重试。",
     "appointment.reason_required": "谢绝时请简要说明原因，以便分会改进匹配。",
     "appointment.reason_too_long": "原因最多 {max} 个字，您输入了 {got} 个字。请精简后重新提交。",
     "recommendation.not_found": "没有找到该推荐人选。",

@@ -25,7 +25,7 @@ from core.domain.appointments import (
 from core.domain.limits import AGREEMENT_CONTENT, DECLINE_REASON, FILING_NOTE, MAX_AGREEMENT_HOURS, OBJECTION_NOTE
 from core.domain.permissions import Action, AnyActor
 from core.domain.vocabulary import EMPLOYER_TYPES, TEACHING_MODES
-from core.services.common import Clock, audit, queue_notification, utc_now
+from core.services.common import Clock, audit, queue_notification, retried_on_conflict, utc_now
 from core.services.permissions import authorize
 from core.texts import text
 from core.working_days import ChinaWorkingDays
@@ -191,6 +191,7 @@ class AppointmentService:
             [view] = await self._views(uow, [row])
             return replace(view, side=side)
 
+    @retried_on_conflict
     async def respond(self, *, appointment_id: int, person_id: int, accept: bool, reason: str | None = None) -> AppointmentView:
         """The expert accepts or declines; the university confirms or declines. Both yes: the pair waits for
         staff to start its publicity (start_publicity), and both sides are told so.
@@ -246,6 +247,7 @@ class AppointmentService:
         return PublicityPreview(starts_on=start, ends_on=end, working_days=self._publicity_days,
                                 warnings=self.calendar_warnings(years=range(start.year, end.year + 1)))
 
+    @retried_on_conflict
     async def start_publicity(self, *, appointment_ids: Sequence[int], staff: AnyActor,
                               starts_on: date | None = None) -> list[AppointmentView]:
         """Staff publicise (公示) pairs both sides accepted: all of them or, if one cannot start, none.
@@ -300,6 +302,7 @@ class AppointmentService:
         """What staff should know about the working-day calendar for these years (empty: all covered)."""
         return [text("calendar.uncovered_year", year=year) for year in sorted(set(years)) if not self._working_days.covers(year)]
 
+    @retried_on_conflict
     async def record_objection(self, *, appointment_id: int, staff: AnyActor, note: str, upheld: bool | None) -> AppointmentView:
         """An objection raised during publicity: pending (None), dismissed (False) or upheld (True, cancels)."""
         staff = (await authorize(self._uow, self._clock, staff, Action.OBJECTION_RECORD, subject=f"appointment:{appointment_id}")).actor
@@ -325,6 +328,7 @@ class AppointmentService:
             await uow.commit()
             return await self._view(uow, row)
 
+    @retried_on_conflict
     async def record_agreement(
         self, *, appointment_id: int, staff: AnyActor, signed_on: date, term_years: int, hours: int, content: str,
         employer_consent: bool,
@@ -366,6 +370,7 @@ class AppointmentService:
             await uow.commit()
             return await self._view(uow, row)
 
+    @retried_on_conflict
     async def record_filing(self, *, appointment_id: int, staff: AnyActor, filed_on: date, note: str | None = None) -> AppointmentView:
         staff = (await authorize(self._uow, self._clock, staff, Action.FILING_RECORD, subject=f"appointment:{appointment_id}")).actor
         note = FILING_NOTE.optional(note)

@@ -1,15 +1,19 @@
 """Pieces every use case shares: the clock, the audit log, the outbox."""
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
 
 from core.db.models import AuditEntry, Batch, OutboxMessage, Person, PersonIdentity
 from core.db.uow import UnitOfWork
+from core.domain import DomainError
 from core.services.views import BatchView, PersonView
+from core.texts import text
 
 __all__ = ["Clock", "utc_now", "audit", "queue_notification", "queue_to_address", "channels_for", "reachable_on",
            "with_channels", "person_view", "batch_view", "CHANNELS", "queue_sms", "verified_mobile"]
@@ -17,6 +21,32 @@ __all__ = ["Clock", "utc_now", "audit", "queue_notification", "queue_to_address"
 Clock = Callable[[], datetime]
 
 CHANNELS = ("email", "telegram")
+
+
+# Runs of a write whose versioned row another writer changed meanwhile, before saying so in words.
+CONFLICT_ATTEMPTS = 4
+_Write = TypeVar("_Write", bound=Callable[..., Awaitable[Any]])
+
+
+def retried_on_conflict(write: _Write) -> _Write:
+    """For a service method that reads a versioned row and writes it in one transaction of its own.
+
+    Another writer may change the row between the read and the versioned UPDATE (on SQLite, where FOR UPDATE
+    locks nothing, two people answering at once always do): the UPDATE matches no row, the transaction rolls
+    back having written nothing, and the method runs again on the row as it now stands, so its own rules (already
+    answered, no longer open…) decide in words. Only a row that keeps changing ends in a refusal to try again."""
+    @functools.wraps(write)
+    async def retried(*args: Any, **kwargs: Any) -> Any:
+        for _ in range(CONFLICT_ATTEMPTS - 1):
+            try:
+                return await write(*args, **kwargs)
+            except StaleDataError:
+                continue
+        try:
+            return await write(*args, **kwargs)
+        except StaleDataError:
+            raise DomainError(text("common.changed_meanwhile"), code="conflict") from None
+    return retried  # type: ignore[return-value]
 
 
 def utc_now() -> datetime:

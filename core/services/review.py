@@ -14,7 +14,7 @@ from core.domain import ApplicationStatus, FormKind, NotFound, check_transition
 from core.domain.limits import REVIEW_NOTE, REVIEW_REASON
 from core.domain.permissions import Action, AnyActor
 from core.domain.status import STATUS_LABELS, AlreadyInState
-from core.services.common import Clock, audit, queue_notification, utc_now
+from core.services.common import Clock, audit, queue_notification, retried_on_conflict, utc_now
 from core.services.intake import IntakeService, reference_number
 from core.services.permissions import authorize
 from core.services.recommendations import offer_new_expert
@@ -92,6 +92,7 @@ class ReviewService:
         return await self._decide(application_id, ApplicationStatus.NEEDS_INFO, staff, REVIEW_REASON.check(message),
                                   "review_needs_info")
 
+    @retried_on_conflict
     async def _decide(
         self, application_id: int, target: ApplicationStatus, staff: AnyActor, message: str | None, kind: str
     ) -> ApplicationSummary:
