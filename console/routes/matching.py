@@ -50,7 +50,7 @@ async def _overview(request: web.Request, *, error: str | None = None, entered: 
     runs = await core.matching.list(staff=request[STAFF])
     jobs = job_service(request)
     # Queued or solving now, and each batch's last job if it was interrupted (until that batch is started again).
-    current_jobs = await jobs.current()
+    current_jobs = await core.matching.current_jobs(staff=request[STAFF])
     running = [job for job in current_jobs if job.state in (JobState.QUEUED, JobState.RUNNING)]
     interrupted = [(job, text("console.run_interrupted_notice", batch=job.batch_name, started=jobs.local_time(job.started_at)))
                    for job in current_jobs if job.state is JobState.INTERRUPTED]
@@ -90,7 +90,7 @@ async def start_run(request: web.Request) -> web.StreamResponse:
 async def job_progress(request: web.Request) -> web.StreamResponse:
     jobs = job_service(request)
     try:
-        job = await jobs.get(job_id=request.match_info["job_id"])
+        job = await request.app[CORE].matching.job(job_id=request.match_info["job_id"], staff=request[STAFF])
     except NotFound:
         not_found(request)
     if job.state is JobState.DONE:

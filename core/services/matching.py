@@ -149,6 +149,16 @@ class MatchingService:
             return RunPreview(batch_id=batch.id, batch_name=batch.name, experts=experts or 0,
                               universities=universities or 0, demands=demands or 0, slots=int(slots or 0))
 
+    async def job(self, *, job_id: str, staff: AnyActor) -> MatchingJobView:
+        """A matching job as staff follow it (queued, solving, done, failed or interrupted)."""
+        await authorize(self._uow, self._clock, staff, Action.MATCHING_VIEW, subject=f"match_job:{job_id}")
+        return await self.jobs.get(job_id=job_id)
+
+    async def current_jobs(self, *, staff: AnyActor) -> list[MatchingJobView]:
+        """The jobs queued or solving now, and each batch's last job if it was interrupted."""
+        await authorize(self._uow, self._clock, staff, Action.MATCHING_VIEW)
+        return await self.jobs.current()
+
     async def request_run(self, *, batch_id: int, staff: AnyActor, time_limit: float = 10.0,
                           reply_chat: int | None = None) -> MatchingJobView:
         """Asks for a run of the batch as it stands: a queued job that a worker (the notifier process,

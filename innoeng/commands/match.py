@@ -243,7 +243,7 @@ def run_batch(args: argparse.Namespace) -> int:
 
 def show_job(args: argparse.Namespace) -> int:
     async def action(core):
-        job = await core.matching.jobs.get(job_id=args.job)
+        job = await core.matching.job(job_id=args.job, staff=operator())
         if args.wait:
             return await _follow(core, job.id, args.json)
         if args.json:

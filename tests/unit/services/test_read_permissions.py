@@ -87,6 +87,8 @@ STAFF_READS = [
     (MatchingService, "list", Action.MATCHING_VIEW, lambda core, **who: core.matching.list(**who)),
     (MatchingService, "pairs", Action.MATCHING_VIEW, lambda core, **who: core.matching.pairs(run_id=1, **who)),
     (MatchingService, "pair_chunks", Action.MATCHING_VIEW, lambda core, **who: core.matching.pair_chunks(run_id=1, **who)),
+    (MatchingService, "job", Action.MATCHING_VIEW, lambda core, **who: core.matching.job(job_id="0" * 32, **who)),
+    (MatchingService, "current_jobs", Action.MATCHING_VIEW, lambda core, **who: core.matching.current_jobs(**who)),
     (AppointmentService, "kept_by", Action.MATCHING_VIEW,
      lambda core, **who: core.appointments.kept_by(run=type("Run", (), {"proposals": ()})(), **who)),
     (AppointmentService, "kept_for", Action.MATCHING_VIEW, lambda core, **who: core.appointments.kept_for(pairs=[], **who)),
