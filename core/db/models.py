@@ -103,7 +103,9 @@ class Application(Base):
         Index("ix_applications_figures", "batch_id", "form", "status", "province", "courses_mask", "submitted_at", "id"),
         # The pool of a province (with, on PostgreSQL, the GIN index of where experts would teach offline: migration
         # 0019): the province filter of the pool and its export as two index scans, not a read of every answer.
-        Index("ix_applications_pool_province", "form", "status", "province"),
+        # With courses_mask (migration 0020): a course filter written as the masks holding its bit narrows that scan
+        # in the index, so the filtered export reads only the experts it returns.
+        Index("ix_applications_pool_province", "form", "status", "province", "courses_mask"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -230,6 +232,11 @@ Index("ix_applications_pool", Application.form, Application.status, Application.
 # members of a JSON list; there the filter reads json_each per row. `only_on` keeps autogenerate's comparison
 # (include_object below) from asking for it on SQLite.
 Index("ix_applications_offline_provinces", Application.answers.op("->")(sa_text("'offline_provinces'")), postgresql_using="gin",
+      info={"only_on": "postgresql"}).ddl_if(dialect="postgresql")
+# The same over the pool only (approved experts: what the pool's filter asks for, migration 0020): the filter's
+# offline side no longer fetches the drafts, submissions and rejections it then drops; a tenth of the size.
+Index("ix_applications_pool_offline_provinces", Application.answers.op("->")(sa_text("'offline_provinces'")),
+      postgresql_using="gin", postgresql_where=sa_text("form = 'expert' AND status = 'approved'"),
       info={"only_on": "postgresql"}).ddl_if(dialect="postgresql")
 
 
