@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
 from typing import Any, TypeVar
@@ -35,8 +36,9 @@ def retried_on_conflict(write: _Write) -> _Write:
     locks nothing, two people answering at once always do): the UPDATE matches no row, the transaction rolls
     back having written nothing, and the method runs again on the row as it now stands, so its own rules (already
     answered, no longer open…) decide in words. Only a row that keeps changing ends in a refusal to try again."""
-    @functools.wraps(write)
-    async def retried(*args: Any, **kwargs: Any) -> Any:
+    signature = inspect.signature(write)
+
+    async def attempts(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         for _ in range(CONFLICT_ATTEMPTS - 1):
             try:
                 return await write(*args, **kwargs)
@@ -46,6 +48,13 @@ def retried_on_conflict(write: _Write) -> _Write:
             return await write(*args, **kwargs)
         except StaleDataError:
             raise DomainError(text("common.changed_meanwhile"), code="conflict") from None
+
+    @functools.wraps(write)
+    def retried(*args: Any, **kwargs: Any) -> Awaitable[Any]:
+        # A call the method does not accept (a missing person_id, say) fails where it is made, as it would
+        # without the retries, not later when the coroutine is awaited.
+        signature.bind(*args, **kwargs)
+        return attempts(args, kwargs)
     return retried  # type: ignore[return-value]
 
 
