@@ -42,7 +42,7 @@ class CandidateTable:
 class _Experts:
     """The experts' answers as arrays, one row per expert."""
 
-    def __init__(self, experts: Sequence, courses: Sequence[str], times: dict[str, int], provinces: dict[str, int]):
+    def __init__(self, experts: Sequence, course_index: dict[str, int], times: dict[str, int], provinces: dict[str, int]):
         n = len(experts)
         self.ids = tuple(e.id for e in experts)
         self.online = np.fromiter((e.modes in (TeachingMode.ONLINE, TeachingMode.BOTH) for e in experts), bool, n)
@@ -50,8 +50,7 @@ class _Experts:
         self._offline_sets = [e.teaches_offline_in for e in experts]
         self._teaches_in: dict[str, np.ndarray] = {}
         # Course fit per course, or NaN where the expert did not declare it (first position counts).
-        self.fit = np.full((len(courses), n), np.nan)
-        course_index = {c: i for i, c in enumerate(courses)}
+        self.fit = np.full((len(course_index), n), np.nan)
         for row, expert in enumerate(experts):
             for position in range(len(expert.courses) - 1, -1, -1):
                 course = course_index[expert.courses[position]]
@@ -59,9 +58,7 @@ class _Experts:
         words = max(1, -(-len(times) // 64))
         self.times = np.zeros((n, words), dtype=np.uint64)
         for row, expert in enumerate(experts):
-            for slot in expert.times:
-                bit = times[slot]
-                self.times[row, bit // 64] |= np.uint64(1 << (bit % 64))
+            self.times[row] = _time_bits(expert.times, times, words)
         self.has_times = np.fromiter((bool(e.times) for e in experts), bool, n)
         self.priority = np.fromiter(
             (len(priority_groups_met(e.priority_conditions)) / len(PRIORITY_GROUPS) for e in experts), np.float64, n
@@ -203,12 +200,12 @@ class _Batch:
 
 
 def _prepare(experts: Sequence, demands: Sequence) -> _Batch:
-    courses = list(_numbered([c for e in experts for c in e.courses] + [d.course for d in demands]))
+    course_index = _numbered([c for e in experts for c in e.courses] + [d.course for d in demands])
     times = _numbered([t for e in experts for t in e.times] + [t for d in demands for t in d.times])
     provinces = _numbered([e.province for e in experts] + [d.province for d in demands])
-    table = _Experts(experts, courses, times, provinces)
+    table = _Experts(experts, course_index, times, provinces)
     words = table.times.shape[1]
-    return _Batch(table, _numbered(courses), provinces, [_time_bits(d.times, times, words) for d in demands],
+    return _Batch(table, course_index, provinces, [_time_bits(d.times, times, words) for d in demands],
                   {e: i for i, e in enumerate(table.ids)})
 
 
