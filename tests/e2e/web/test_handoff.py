@@ -2,25 +2,8 @@
 (web.handoff); a reload, another process or a signed-out session reads as before. SQLite and PostgreSQL."""
 from __future__ import annotations
 
-import contextlib
-
-from sqlalchemy import event
-
 from tests.e2e.web.support import act, get, post, question_of, sign_in, token_of
-
-
-@contextlib.contextmanager
-def statements(core):
-    seen: list[str] = []
-
-    def record(_connection, _cursor, statement, *_args) -> None:
-        seen.append(statement)
-
-    event.listen(core.engine.sync_engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(core.engine.sync_engine, "before_cursor_execute", record)
+from tests.support.statements import statements
 
 
 async def test_the_page_after_an_answer_is_the_one_core_drew_and_a_reload_reads_it_again(client, core):

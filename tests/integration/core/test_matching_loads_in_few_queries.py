@@ -2,29 +2,14 @@
 same profiles as before: the pool read as rows, each demand with the experts its university wants, in order."""
 from __future__ import annotations
 
-from contextlib import contextmanager
-
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 
 from core.db.models import Application, CourseDemand, Recommendation
 from core.domain import FormKind
 from core.services.matching import MATCHED_INTENTS
 from core.services.profiles import cap_exceptions, demand_profiles, expert_key, expert_profile, pool_profiles
 from tests.support.factories import approved_expert, submitted_expert, submitted_university
-
-
-@contextmanager
-def statements_of(core):
-    seen: list[str] = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    event.listen(core.engine.sync_engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(core.engine.sync_engine, "before_cursor_execute", count)
+from tests.support.statements import statements
 
 
 async def intents_of(uow, batch_id: int) -> list[Application]:
@@ -53,7 +38,7 @@ async def test_the_intents_load_in_the_same_statements_for_two_universities_or_s
     for some in (2, 6):
         async with core.uow() as uow:
             chosen = [u for u in await intents_of(uow, batch.id) if u.id in universities[:some]]
-            with statements_of(core) as seen:
+            with statements(core) as seen:
                 profiles, rows = await demand_profiles(uow, chosen)
             costs[some] = len(seen)
             assert len(profiles) == len(rows) == 2 * some
@@ -65,7 +50,7 @@ async def test_the_intents_load_in_the_same_statements_for_two_universities_or_s
 
     async with core.uow() as uow:
         exceptions = await cap_exceptions(uow)
-        with statements_of(core) as seen:
+        with statements(core) as seen:
             pool = await pool_profiles(uow, exceptions)
         pool_rows = list(await uow.applications.list(form=FormKind.EXPERT, statuses=["approved"]))
         as_objects = [expert_profile(app, exceptions) for app in pool_rows]
