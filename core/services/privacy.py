@@ -42,7 +42,7 @@ from core.db.uow import UnitOfWork, UnitOfWorkFactory
 from core.documents import DocumentStore
 from core.domain import ApplicationStatus, NotFound
 from core.domain.appointments import AppointmentStatus
-from core.services.common import Clock, audit, utc_now
+from core.services.common import Clock, audit, retried_on_conflict, utc_now
 from core.services.files import FileService, forget_document
 from core.services.intake import IntakeService, reference_number
 from core.texts import text
@@ -186,11 +186,14 @@ class PrivacyService:
 
     # ------------------------------------------------------------------ erasure (art. 47)
 
+    @retried_on_conflict
     async def erase(self, *, person_id: int, actor: str | None = None) -> ErasureReport:
         """Deletes or redacts every row that names the person; keeps only what the branch must keep (above).
 
         Files are queued in the same transaction and removed after it; any that cannot be removed now stay
-        queued (and are retried by the retention job and `innoeng maintenance reconcile`).
+        queued (and are retried by the retention job and `innoeng maintenance reconcile`). Run again from the
+        start when a reviewer or the other side of an appointment wrote one of the person's rows meanwhile:
+        the rolled-back attempt removed no file (removal waits for the commit) and wrote nothing.
         """
         now = self._clock()
         async with self._uow() as uow:

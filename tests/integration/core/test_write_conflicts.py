@@ -105,3 +105,28 @@ async def test_two_reviewers_deciding_at_the_same_moment_one_decides_the_other_i
     assert isinstance(refused[0], AlreadyInState)  # "already approved by … at …", not a conflict
     summary = (await core.review.statuses(application_ids=[application_id], staff="test"))[application_id]
     assert summary.value == "approved"
+
+
+async def test_erasing_an_account_while_a_reviewer_decides_it_both_end_in_words(core, monkeypatch):
+    """The person deletes their account (web or chat) at the moment a reviewer approves their application: the
+    erasure lands (it runs again on the row as the approval left it), the approval lands first or is told the
+    application is gone, and the proof file is removed once, after the erasure's commit."""
+    application_id = await submitted_expert(core)
+    async with core.uow() as uow:
+        person_id = (await uow.applications.get(application_id)).person_id
+    assert len(core.documents.inventory()) == 1  # the proof file the erasure must remove
+    monkeypatch.setattr(ApplicationRepository, "get", together(ApplicationRepository.get))
+    monkeypatch.setattr(ApplicationRepository, "list_for_person", together(ApplicationRepository.list_for_person))
+    answers = await asyncio.gather(
+        core.review.approve(application_id=application_id, staff="staff:1"),
+        core.privacy.erase(person_id=person_id),
+        return_exceptions=True)
+    monkeypatch.undo()
+    approval, erasure = answers
+    assert not isinstance(erasure, BaseException), repr(erasure)
+    assert erasure.files == 1 and erasure.files_pending == 0
+    assert not isinstance(approval, BaseException) or isinstance(approval, DomainError), repr(approval)
+    async with core.uow() as uow:
+        assert await uow.applications.get(application_id) is None
+        assert await uow.people.get(person_id) is None
+    assert core.documents.inventory() == []  # the file went with the erasure
