@@ -295,7 +295,7 @@ class OutboxWorker:
                         # Any answer about the message itself (sent, 403 for this chat, ...) shows
                         # the channel works again.
                         probing.discard(row.channel)
-                        await self._notifications.resume_channel(channel=row.channel)
+                        await self._notifications.resume_channel(channel=row.channel, actor="notifier")
                     if time.monotonic() - last_record > _RECORD_EVERY_S:
                         await self._queue.record(pending)
                         pending, last_record = [], time.monotonic()

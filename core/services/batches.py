@@ -61,7 +61,7 @@ class BatchService:
         registration_closes: date,
         matching_starts: date | None = None,
         publicity_starts: date | None = None,
-        actor: AnyActor = "cli",
+        actor: AnyActor,
     ) -> BatchView:
         actor = (await authorize(self._uow, self._clock, actor, Action.BATCHES_MANAGE)).actor
         name = BATCH_NAME.check(name)
@@ -94,7 +94,7 @@ class BatchService:
         registration_closes: date | None = None,
         matching_starts: date | None | object = _UNSET,
         publicity_starts: date | None | object = _UNSET,
-        actor: AnyActor = "cli",
+        actor: AnyActor,
     ) -> BatchView:
         actor = (await authorize(self._uow, self._clock, actor, Action.BATCHES_MANAGE)).actor
         now = self._clock()

@@ -507,7 +507,7 @@ class NotificationService:
             await uow.commit()
             return True
 
-    async def resume_channel(self, *, channel: str, actor: AnyActor = "notifier") -> bool:
+    async def resume_channel(self, *, channel: str, actor: AnyActor) -> bool:
         """Lifts a pause (a probe got through, or staff fixed the cause); its queued rows go out at once."""
         actor = (await authorize(self._uow, self._clock, actor, Action.NOTIFICATIONS_RETRY)).actor
         now = self._clock()

@@ -219,7 +219,7 @@ class StaffAccountService:
         return self._policy
 
     # -- accounts ------------------------------------------------------------------------------------
-    async def add(self, *, email: str, name: str, role: Role | str, actor: AnyActor = "cli") -> SetupLink:
+    async def add(self, *, email: str, name: str, role: Role | str, actor: AnyActor) -> SetupLink:
         actor = (await authorize(self._uow, self._clock, actor, Action.STAFF_ADMIN)).actor
         email = _normalise_email(email)
         name = STAFF_NAME.check(name)

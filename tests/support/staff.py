@@ -29,7 +29,7 @@ async def signed_in_console(core: Core, role: str = "coordinator", *, email: str
     """The console over HTTP (aiohttp's test client), signed in through its login form as a new account of `role`."""
     from console.app import create_app
 
-    link = await core.staff.add(email=email, name=name, role=role)
+    link = await core.staff.add(email=email, name=name, role=role, actor="test")
     await core.staff.complete_setup(token=link.token, password=CONSOLE_PASSWORD, confirm=CONSOLE_PASSWORD)
     client = TestClient(TestServer(create_app(core)))
     await client.start_server()

@@ -86,7 +86,7 @@ async def test_a_run_asked_from_the_bot_is_followed_by_the_console_and_posted_to
     core = running_bot.core
     await approved_expert(core, name="韩专家", courses=["创新思维"])
     await submitted_university(core, {"创新思维": (32, 1, "online")}, university_name="华北科技大学")
-    link = await core.staff.add(email="li@example.org", name="李协调", role="coordinator")
+    link = await core.staff.add(email="li@example.org", name="李协调", role="coordinator", actor="test")
     await core.staff.complete_setup(token=link.token, password=PASSWORD, confirm=PASSWORD)
     chat = ChatDriver(people, STAFF_ID)
     console = TestClient(TestServer(create_app(core)))

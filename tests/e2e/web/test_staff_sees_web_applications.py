@@ -24,7 +24,7 @@ async def test_a_web_application_reaches_the_console_and_its_review_reaches_stat
     assert submitted.status == 303 and submitted.headers["Location"].startswith("/receipt/")
     application_id = int(submitted.headers["Location"].rsplit("/", 1)[1])
 
-    link = await core.staff.add(email="reviewer@example.org", name="王审核", role="reviewer")
+    link = await core.staff.add(email="reviewer@example.org", name="王审核", role="reviewer", actor="test")
     await core.staff.complete_setup(token=link.token, password=PASSWORD, confirm=PASSWORD)
     console = TestClient(TestServer(create_console(core)))
     await console.start_server()

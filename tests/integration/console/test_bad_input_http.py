@@ -40,7 +40,7 @@ def _field_error(page: str, key: str) -> str:
 
 @pytest.fixture
 async def client(core) -> AsyncIterator[TestClient]:
-    link = await core.staff.add(email="li@example.org", name="李协调", role="coordinator")
+    link = await core.staff.add(email="li@example.org", name="李协调", role="coordinator", actor="test")
     await core.staff.complete_setup(token=link.token, password=PASSWORD, confirm=PASSWORD)
     client = TestClient(TestServer(create_app(core)))
     await client.start_server()

@@ -32,7 +32,7 @@ async def client(core) -> AsyncIterator[TestClient]:
 
 
 async def _account(core, email="wang@example.org"):
-    link = await core.staff.add(email=email, name="王审核", role="reviewer")
+    link = await core.staff.add(email=email, name="王审核", role="reviewer", actor="test")
     await core.staff.complete_setup(token=link.token, password=PASSWORD, confirm=PASSWORD)
 
 

@@ -168,7 +168,7 @@ async def _follow(client, job_id: str, *, seconds: float = 60):
 
 
 async def test_the_console_asks_for_a_run_and_follows_it_across_a_restart_while_a_worker_solves_it(core, clock):
-    link = await core.staff.add(email="li@example.org", name="李协调", role="coordinator")
+    link = await core.staff.add(email="li@example.org", name="李协调", role="coordinator", actor="test")
     await core.staff.complete_setup(token=link.token, password=PASSWORD, confirm=PASSWORD)
     await approved_expert(core, name="甲专家", courses=["创新思维"])
     await submitted_university(core, {"创新思维": (32, 1, "online")}, university_name="第一理工大学")
@@ -207,7 +207,7 @@ async def test_the_console_asks_for_a_run_and_follows_it_across_a_restart_while_
 
 
 async def test_a_solve_that_finishes_records_its_run_on_the_job(core, clock):
-    link = await core.staff.add(email="li@example.org", name="李协调", role="coordinator")
+    link = await core.staff.add(email="li@example.org", name="李协调", role="coordinator", actor="test")
     await core.staff.complete_setup(token=link.token, password=PASSWORD, confirm=PASSWORD)
     batch = await core.batches.current()
     client = await _console(core)

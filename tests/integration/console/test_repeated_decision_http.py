@@ -17,7 +17,7 @@ def _csrf(page: str) -> str:
 
 
 async def test_approving_in_a_second_tab_says_who_already_approved(core, clock):
-    link = await core.staff.add(email="wang@example.org", name="王审核", role="reviewer")
+    link = await core.staff.add(email="wang@example.org", name="王审核", role="reviewer", actor="test")
     await core.staff.complete_setup(token=link.token, password=PASSWORD, confirm=PASSWORD)
     application_id = await submitted_expert(core)
     client = TestClient(TestServer(create_app(core)))

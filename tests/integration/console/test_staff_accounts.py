@@ -43,7 +43,7 @@ async def test_a_set_up_link_sets_an_argon2id_password_once(core):
 
 
 async def test_set_up_links_expire(core, clock):
-    link = await core.staff.add(email="wang@example.org", name="王审核", role="reviewer")
+    link = await core.staff.add(email="wang@example.org", name="王审核", role="reviewer", actor="test")
     clock.advance(hours=core.settings.console_setup_link_hours, seconds=1)
     with pytest.raises(NotFound):
         await core.staff.setup_info(token=link.token)
@@ -53,7 +53,7 @@ async def test_set_up_links_expire(core, clock):
     ("short", "short", "太短"), (PASSWORD, PASSWORD + "x", "不一致"), ("x" * 129, "x" * 129, "太长"),
 ])
 async def test_weak_or_mistyped_passwords_are_refused_with_the_reason(core, password, confirm, expected):
-    link = await core.staff.add(email="wang@example.org", name="王审核", role="reviewer")
+    link = await core.staff.add(email="wang@example.org", name="王审核", role="reviewer", actor="test")
     with pytest.raises(DomainError) as refusal:
         await core.staff.complete_setup(token=link.token, password=password, confirm=confirm)
     assert expected in refusal.value.message
@@ -61,7 +61,7 @@ async def test_weak_or_mistyped_passwords_are_refused_with_the_reason(core, pass
 
 
 async def test_admins_must_set_up_totp_and_a_code_is_good_once(core, clock):
-    link = await core.staff.add(email="zhao@example.org", name="赵管理", role="admin")
+    link = await core.staff.add(email="zhao@example.org", name="赵管理", role="admin", actor="test")
     with pytest.raises(DomainError) as refusal:
         await core.staff.complete_setup(token=link.token, password=PASSWORD, confirm=PASSWORD)
     assert "必须启用两步验证" in refusal.value.message
@@ -168,15 +168,15 @@ async def test_a_linked_telegram_id_resolves_to_the_same_name(core):
     names = await core.staff.actor_names()
     assert names[f"console:{link.account.id}"] == names["staff:900001"] == "王审核"
     assert set(await core.staff.actors_of(name_or_email="王")) == {f"console:{link.account.id}", "staff:900001"}
-    other = await core.staff.add(email="li@example.org", name="李协调", role="coordinator")
+    other = await core.staff.add(email="li@example.org", name="李协调", role="coordinator", actor="test")
     with pytest.raises(DomainError):
         await core.staff.link_telegram(ref=str(other.account.id), telegram_id=900001, actor="cli")
 
 
 async def test_duplicate_email_and_unknown_role_are_refused(core):
-    first = await core.staff.add(email="wang@example.org", name="王审核", role="reviewer")
+    first = await core.staff.add(email="wang@example.org", name="王审核", role="reviewer", actor="test")
     with pytest.raises(DomainError, match="已有工作人员账号") as taken:
-        await core.staff.add(email="WANG@example.org", name="王二", role="reviewer")
+        await core.staff.add(email="WANG@example.org", name="王二", role="reviewer", actor="test")
     # It says whose account it is and how to give that person a new set-up link, on the page and in the shell.
     message = taken.value.message
     assert f"#{first.account.id} 王审核" in message
@@ -184,10 +184,10 @@ async def test_duplicate_email_and_unknown_role_are_refused(core):
     assert "启用" not in message
     await core.staff.disable(ref="wang@example.org", actor="cli")
     with pytest.raises(DomainError) as disabled:
-        await core.staff.add(email="wang@example.org", name="王二", role="reviewer")
+        await core.staff.add(email="wang@example.org", name="王二", role="reviewer", actor="test")
     assert "已停用" in disabled.value.message and "innoeng staff enable wang@example.org" in disabled.value.message
     with pytest.raises(DomainError, match="不是可选角色"):
-        await core.staff.add(email="x@example.org", name="某", role="boss")
+        await core.staff.add(email="x@example.org", name="某", role="boss", actor="test")
 
 
 async def test_an_account_promoted_to_admin_without_totp_cannot_log_in_until_set_up_again(core, clock):

@@ -45,11 +45,11 @@ async def test_texts_beyond_their_limit_are_refused_by_the_services(core):
                                      staff="staff:1")
     with pytest.raises(DomainError, match=f"最多 {BATCH_NAME.max} 个字"):
         await core.batches.create(name="批" * (BATCH_NAME.max + 1), registration_opens=date(2025, 7, 1),
-                                  registration_closes=date(2025, 9, 30))
+                                  registration_closes=date(2025, 9, 30), actor="test")
     with pytest.raises(DomainError, match=f"最多 {STAFF_NAME.max} 个字"):
-        await core.staff.add(email="zhao@example.org", name="赵" * (STAFF_NAME.max + 1), role="reviewer")
+        await core.staff.add(email="zhao@example.org", name="赵" * (STAFF_NAME.max + 1), role="reviewer", actor="test")
     with pytest.raises(DomainError, match="最多 254 个字"):
-        await core.staff.add(email="a" * 300 + "@example.org", name="赵", role="reviewer")
-    link = await core.staff.add(email="zhao@example.org", name="赵" * STAFF_NAME.max, role="reviewer")
+        await core.staff.add(email="a" * 300 + "@example.org", name="赵", role="reviewer", actor="test")
+    link = await core.staff.add(email="zhao@example.org", name="赵" * STAFF_NAME.max, role="reviewer", actor="test")
     with pytest.raises(DomainError, match="超出范围"):
         await core.staff.link_telegram(ref=str(link.account.id), telegram_id=2**63, actor="test")

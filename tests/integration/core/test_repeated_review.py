@@ -22,7 +22,7 @@ async def _decide(core, action, application_id, staff):
     ("approve", "审核通过"), ("reject", "审核不通过"), ("request_info", "要求补充材料"),
 ])
 async def test_the_same_decision_twice_names_who_took_it_and_when(core, clock, action, done):
-    link = await core.staff.add(email="wang@example.org", name="王审核", role="reviewer")
+    link = await core.staff.add(email="wang@example.org", name="王审核", role="reviewer", actor="test")
     application_id = await submitted_expert(core)
     clock.advance(minutes=5)
     await _decide(core, action, application_id, console_actor(link.account.id))

@@ -75,7 +75,7 @@ async def test_a_moved_deadline_reschedules_and_the_old_reminder_is_skipped(core
     (old,) = await outbox_rows(core, kind="deadline_reminder")
 
     batch = (await core.batches.list())[0]
-    await core.batches.update(ref=str(batch.id), registration_closes=date(2025, 8, 20))
+    await core.batches.update(ref=str(batch.id), registration_closes=date(2025, 8, 20), actor="test")
 
     at(clock, "2025-08-08 10:00")
     await notifications.schedule_deadline_reminders()
