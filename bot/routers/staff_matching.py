@@ -174,7 +174,7 @@ async def _send_run(bot: Bot, chat_id: int, run, core: Core, staff: AnyActor) ->
         [InlineKeyboardButton(text=text("match.staff.pairs_button"), callback_data=ShowPairs(run=run.id).pack())],
     ])
     await bot.send_message(chat_id, "\n".join(lines)[:4000], reply_markup=markup)
-    from core.exports import run_workbook  # openpyxl: 17 MB and 0.25 s the bot need not pay until staff export
+    from core.exports import run_workbook  # loaded when staff first export, not with the bot
 
     await bot.send_document(chat_id, BufferedInputFile(
         run_workbook(run, kept=await core.appointments.kept_by(run=run, staff=staff)), filename=f"match-run-{run.id}.xlsx"))

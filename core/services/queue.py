@@ -255,7 +255,7 @@ class QueueService:
         """`pool_workbook` written to `target`, the rows read from a server-side cursor EXPORT_CHUNK at a time:
         the whole national pool (60,000 rows at 100,000 experts) is never in memory. Returns the rows written."""
         await authorize(self._uow, self._clock, staff, Action.REVIEW_READ)
-        from core.exports import WorkbookWriter  # XlsxWriter: loaded by the first export, not by the bot
+        from core.exports import WorkbookWriter  # loaded by the first export, not by the bot
 
         filters = replace(filters, form=FormKind.EXPERT.value, statuses=(ApplicationStatus.APPROVED.value,),
                           order=QueueOrder.PRIORITY_FIRST)
