@@ -183,7 +183,7 @@ class SheetWriter:
                 f'<sheetViews><sheetView{" tabSelected=" + chr(34) + "1" + chr(34) if selected else ""} workbookViewId="0"/>'
                 f'</sheetViews><sheetFormatPr defaultRowHeight="15"/>{f"<cols>{columns}</cols>" if columns else ""}'
                 '<sheetData>')
-        with zipped.open(path, "w", force_zip64=True) as part:
+        with zipped.open(path, "w") as part:  # a plain zip, as XlsxWriter wrote by default (no zip64 records)
             part.write(head.encode())
             self._rows_file.seek(0)
             shutil.copyfileobj(self._rows_file, part, 1 << 20)
