@@ -73,7 +73,7 @@ _STYLES = (
 _BOLD, _QUOTED = ' s="1"', ' s="2"'
 _SHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
 
-# Excel keeps at most this many characters in a cell; longer text would make it refuse the whole file.
+# The most characters a cell holds in Excel (XlsxWriter cut longer text to it too).
 CELL_TEXT_LIMIT = 32_767
 # What XML 1.0 cannot carry (control characters, U+FFFE/FFFF, halves of surrogate pairs) and text that already
 # reads like Excel's escape for them (_xHHHH_): both are written as _xHHHH_, which Excel reads back as typed.
@@ -133,7 +133,7 @@ class SheetWriter:
     """One sheet being written, row by row: each row's XML goes to a temporary file as it comes, so a sheet of
     any length holds no rows in memory; the workbook's `close` puts the file into the package."""
 
-    def __init__(self, book: "WorkbookWriter", title: str, header: Sequence[str], *, widths: bool) -> None:
+    def __init__(self, title: str, header: Sequence[str], *, widths: bool) -> None:
         if not title or len(title) > 31 or _BAD_TITLE.search(title) or title.startswith("'") or title.endswith("'"):
             raise ValueError(f"not a sheet name Excel accepts: {title!r}")
         self.title = title
@@ -179,8 +179,9 @@ class SheetWriter:
         columns = "".join(
             f'<col min="{c + 1}" max="{c + 1}" width="{int((min(max(10, n * 2), 60) * 7 + 5) / 7 * 256) / 256}" '
             'customWidth="1"/>' for c, n in enumerate(self._longest))
+        shown = ' tabSelected="1"' if selected else ""
         head = (f'{_XML}<worksheet xmlns="{_MAIN}" xmlns:r="{_RELATIONSHIPS}"><dimension ref="A1:{last}"/>'
-                f'<sheetViews><sheetView{" tabSelected=" + chr(34) + "1" + chr(34) if selected else ""} workbookViewId="0"/>'
+                f'<sheetViews><sheetView{shown} workbookViewId="0"/>'
                 f'</sheetViews><sheetFormatPr defaultRowHeight="15"/>{f"<cols>{columns}</cols>" if columns else ""}'
                 '<sheetData>')
         with zipped.open(path, "w") as part:  # a plain zip, as XlsxWriter wrote by default (no zip64 records)
@@ -213,7 +214,7 @@ class WorkbookWriter:
         """Starts the next sheet, with these rows if given (more may follow through its `extend`)."""
         if any(s.title.lower() == title.lower() for s in self._sheets):
             raise ValueError(f"two sheets named {title!r}")
-        sheet = SheetWriter(self, title, header, widths=widths)
+        sheet = SheetWriter(title, header, widths=widths)
         self._sheets.append(sheet)
         sheet.extend(rows)
         return sheet
@@ -222,7 +223,7 @@ class WorkbookWriter:
         try:
             if not self._sheets:
                 self.sheet("Sheet1", ())
-            with zipfile.ZipFile(self._target, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zipped:
+            with zipfile.ZipFile(self._target, "w", compression=zipfile.ZIP_DEFLATED) as zipped:
                 self._write_package(zipped)
         finally:
             for sheet in self._sheets:
