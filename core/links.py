@@ -117,6 +117,8 @@ def path_for(purpose: str, object_id: int | str | None = None) -> str:
             return f"/proposals/{int(object_id)}"
         case "event":
             return f"/events/{int(object_id)}"
+        case "receipt":
+            return f"/receipt/{int(object_id)}"
     # "unsubscribe" has no page to go to: its link is answered where it points, /unsubscribe/<token>.
     raise ValueError(f"unknown link purpose {purpose!r}")
 

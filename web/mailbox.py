@@ -16,6 +16,7 @@ from core.bootstrap import Core
 from core.db.models import OutboxMessage
 from core.formatting import format_datetime_cn
 from core.notice_links import NoticeLinks, notice_context
+from core.ports.sms import SmsTemplateError, sms_params
 from core.texts import text
 
 __all__ = ["MailboxEntry", "email_environment", "mailbox_entries", "is_loopback"]
@@ -62,8 +63,13 @@ def _render(environment: jinja2.Environment, row: OutboxMessage, links: NoticeLi
     context.setdefault("web_url", links.base_url)
     try:
         subject = environment.get_template(f"email/{row.kind}.subject.txt").render(context)
+        if row.channel == "sms":
+            # An SMS is the provider's approved template with our values in it, not the e-mail's body (which
+            # speaks of "this e-mail"): the subject line says what it is about, the body what we fill in.
+            values = "；".join(f"{name}：{value}" for name, value in sms_params(row.kind, context).items())
+            return " ".join(subject.split()), text("web.mailbox.sms_body", values=values)
         body = environment.get_template(f"email/{row.kind}.txt").render(context)
-    except jinja2.TemplateError:
+    except (jinja2.TemplateError, SmsTemplateError):
         return text("web.mailbox.unrenderable", kind=row.kind), ""
     return " ".join(subject.split()), _BLANK_LINES.sub("\n\n", body).strip()
 

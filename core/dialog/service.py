@@ -149,10 +149,13 @@ class IntakeDialog:
             pages = ("apply",) if status in EDITABLE else ()
             if status in _IN_MATCHING[FormKind(draft.form)]:
                 pages = ("candidates",) if draft.form == FormKind.UNIVERSITY else ("universities",)
+            if draft.submitted_at is not None and status not in EDITABLE:
+                pages += ("receipt",)  # what was submitted, and when (a draft withdrawn unsubmitted has none)
             items.append(StatusItem(
                 kind="application", id=draft.application_id, name=get_form(draft.form).title,
                 title=text("status.line", title=get_form(draft.form).title, batch=draft.batch_name, status=draft.status_label),
-                status=draft.status, status_label=draft.status_label, reference=draft.reference, lines=tuple(lines),
+                status=draft.status, status_label=draft.status_label,
+                reference=draft.reference if draft.submitted_at is not None else None, lines=tuple(lines),
                 editable=status in EDITABLE, withdrawable=status in OPEN,
                 waiting=status is ApplicationStatus.NEEDS_INFO, pages=pages,
             ))
@@ -200,8 +203,12 @@ class IntakeDialog:
         return items[-1] if items else None
 
     async def receipt(self, person: PersonView | int, application_id: int) -> Receipt:
+        """The receipt of one of the person's submitted applications; a draft never submitted has none."""
         person = await self._person(person)
-        return receipt_of(await self._intake.summary(application_id=application_id, person_id=person.id))
+        summary = await self._intake.summary(application_id=application_id, person_id=person.id)
+        if summary.submitted_at is None:
+            raise NotFound(text("application.not_found"))
+        return receipt_of(summary)
 
     async def document(self, person: PersonView | int, document_id: int) -> tuple[DocumentView, bytes]:
         person = await self._person(person)

@@ -317,7 +317,7 @@ class IntakeService:
             person = await uow.people.get(app.person_id)
             if step.question.sensitive and (person is None or person.sensitive_consented_at is None):
                 raise DomainError(text("application.no_sensitive_consent"), code="no_sensitive_consent")
-            self._check_upload(content)
+            self._check_upload(content, filename)
             current = list(app.answers.get(step.key) or [])
             limit = step.question.max_files
             if limit is not None and len(current) >= limit:
@@ -338,9 +338,10 @@ class IntakeService:
             await uow.commit()
             return _document_view(document)
 
-    def _check_upload(self, content: bytes) -> None:
+    def _check_upload(self, content: bytes, filename: str | None) -> None:
         if not content:
-            raise AnswerError(text("file.empty"))
+            # No name and no bytes: the upload button was pressed before a file was chosen.
+            raise AnswerError(text("file.empty" if filename else "file.none_chosen"))
         if len(content) > self._max_upload_bytes:
             raise AnswerError(
                 text("file.too_large", size_mb=len(content) / 1024 / 1024, max_mb=self._max_upload_bytes // (1024 * 1024))
@@ -564,7 +565,7 @@ class IntakeService:
             status_label=STATUS_LABELS[ApplicationStatus(app.status)], step=step, position=position, total=total,
             editing=editing, answers=dict(app.answers), batch_name=app.batch.name,
             deadline=app.batch.registration_closes_at, turn=app.turn, reference=reference_number(app),
-            staff_message=app.staff_message,
+            staff_message=app.staff_message, submitted_at=app.submitted_at,
         )
 
     def _local(self, moment) -> str:

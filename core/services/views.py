@@ -35,6 +35,7 @@ class DraftView:
     turn: int = 0  # moves of the cursor so far: the page token's half that changes
     reference: str = ""  # the reference number (shown once submitted)
     staff_message: str | None = None  # what staff asked for (需补充材料) or why they decided so
+    submitted_at: datetime | None = None  # None: never submitted (no receipt, no reference to quote)
 
     @property
     def at_review(self) -> bool:

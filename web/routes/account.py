@@ -8,6 +8,7 @@ from types import SimpleNamespace
 from aiohttp import web
 
 from core.dialog import erasure_message
+from core.domain import ApplicationStatus
 from core.services.people import mask_identifier
 from core.texts import text
 from web.keys import HANDOFFS
@@ -27,12 +28,16 @@ async def status_page(request: web.Request) -> web.Response:
 
 
 async def _withdrawable(request: web.Request):
-    """The application named in the address, if it is the person's and still open; else the same 404."""
+    """The application named in the address, if it is the person's and still open. Their own application
+    withdrawn already (confirmed in another tab, or an old page): /status says so. Anything else: the same 404."""
     wanted = int(request.match_info["application_id"])
     screen = await core_of(request).dialog.status(person_of(request))
     for item in screen.items:
-        if item.kind == "application" and item.id == wanted and item.withdrawable:
-            return item
+        if item.kind == "application" and item.id == wanted:
+            if item.withdrawable:
+                return item
+            if item.status == ApplicationStatus.WITHDRAWN.value:
+                return redirect("/status?withdrawn=1")
     raise web.HTTPNotFound()
 
 
@@ -40,6 +45,8 @@ async def _withdrawable(request: web.Request):
 @signed_in
 async def withdraw_page(request: web.Request) -> web.Response:
     item = await _withdrawable(request)
+    if isinstance(item, web.Response):
+        return item
     return render(request, "web/withdraw.html", title=text("web.withdraw.title"), item=item)
 
 
@@ -47,6 +54,8 @@ async def withdraw_page(request: web.Request) -> web.Response:
 @signed_in
 async def withdraw(request: web.Request) -> web.Response:
     item = await _withdrawable(request)
+    if isinstance(item, web.Response):
+        return item
     await core_of(request).dialog.withdraw(person_of(request), item.id)
     return redirect("/status?withdrawn=1")
 

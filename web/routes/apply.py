@@ -134,8 +134,6 @@ async def apply_post(request: web.Request) -> web.Response:
 @signed_in
 async def receipt_page(request: web.Request) -> web.Response:
     receipt = await core_of(request).dialog.receipt(person_of(request), int(request.match_info["application_id"]))
-    if not receipt.reference or receipt.submitted_at is None:
-        raise web.HTTPNotFound()
     return render(request, "web/receipt.html", title=text("web.receipt.title"), receipt=receipt)
 
 

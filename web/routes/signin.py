@@ -118,7 +118,7 @@ def _code_page(request: web.Request, channel: str, address: str, *, status: int 
     policy = core_of(request).signin.policy
     title = text("web.signin.code_title")
     return render(request, "web/code.html", status=status, title=(text("web.error_prefix") + title) if error else title,
-                  error=error, notice=notice,
+                  error=error, notice=notice, help_line=text(f"web.signin.code_help.{channel}"),
                   sent_line=text("web.signin.code_sent", address=mask_identifier(channel, address),
                                  minutes=int(policy.code_valid.total_seconds() // 60)))
 

@@ -163,3 +163,22 @@ def test_the_landing_page_at_desktop_size(web_server, new_phone, shoot):
     page.goto(web_server.url("/"))
     assert page.get_by_role("link", name="开始申请").is_visible()
     shoot(page, "20-landing-desktop")
+
+
+def test_a_code_pasted_from_the_email_with_its_indent_and_spaces_signs_in(web_server, new_phone):
+    """The e-mail sets the code on a line of its own, indented: a phone pastes the spaces with it. The field
+    takes them (a 6-character cap would keep "    49") and the server reads the digits among them."""
+    from tests.e2e.web.browsing import read_code
+
+    page = new_phone()
+    page.goto(web_server.url("/signin"))
+    page.get_by_role("button", name="同意并继续").click()
+    page.get_by_label("电子邮箱或手机号").fill("paste@example.com")
+    page.get_by_role("button", name="发送验证码").click()
+    page.wait_for_url(re.compile(r"/signin/code$"))
+    code = read_code(page, web_server, "paste@example.com")
+    field = page.get_by_label("6 位验证码")
+    field.fill(f"    {code[:3]} {code[3:]} ")
+    assert field.input_value() == f"    {code[:3]} {code[3:]} "
+    page.get_by_role("button", name="登录", exact=True).click()
+    page.wait_for_url(re.compile(r"/apply$"))

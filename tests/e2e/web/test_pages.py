@@ -292,7 +292,10 @@ async def test_uploads_are_checked_by_content_size_and_emptiness(client):
     exe = await upload(client, page, b"MZ\x90\x00" + b"\x00" * 64, "证书.pdf")
     assert exe.status == 422 and "PDF、JPG、PNG" in await exe.text()
     empty = await upload(client, page, b"", "空.pdf")
-    assert empty.status == 422 and "空" in await empty.text()
+    assert empty.status == 422 and "文件是空的" in await empty.text()
+    # 上传 pressed before a file was chosen: the browser sends the field with no name and no bytes.
+    none_chosen = await upload(client, page, b"", "", content_type="application/octet-stream")
+    assert none_chosen.status == 422 and "请先选择" in await none_chosen.text() and "文件是空的" not in await none_chosen.text()
     big = await upload(client, page, b"%PDF-1.4\n" + b"0" * (25 * 1024 * 1024), "大.pdf")
     assert big.status == 303 and big.headers["Location"] == "/apply?too_large=1"
     status, refused = await get(client, big.headers["Location"])
@@ -423,3 +426,27 @@ async def test_asked_for_more_the_person_sees_the_message_answers_and_resubmits(
     assert resubmitted.status == 303 and resubmitted.headers["Location"].startswith("/receipt/")
     status, page = await get(client, "/status")
     assert "撤回申请" in page
+
+
+async def test_the_code_page_speaks_of_the_channel_the_code_went_by(client, other_client):
+    for browser, address, said, not_said in ((client, "13912345678", "短信", "邮件"),
+                                             (other_client, "mail@example.com", "垃圾邮件", "短信")):
+        status, notice = await get(browser, "/signin")
+        await post(browser, "/signin/notice", {"action": "agree"}, page=notice)
+        form = (await get(browser, "/signin"))[1]
+        assert (await post(browser, "/signin", {"address": address}, page=form)).status == 303
+        status, code_page = await get(browser, "/signin/code")
+        help_line = re.search(r'<p class="help" id="code-help">([^<]*)</p>', code_page)[1]
+        assert said in help_line and not_said not in help_line, help_line
+
+
+async def test_an_sms_in_the_local_mailbox_reads_as_an_sms_not_as_the_email(client):
+    status, notice = await get(client, "/signin")
+    await post(client, "/signin/notice", {"action": "agree"}, page=notice)
+    form = (await get(client, "/signin"))[1]
+    assert (await post(client, "/signin", {"address": "13912345678"}, page=form)).status == 303
+    code = await latest_code(client, "13912345678")  # the subject line still carries it
+    page = (await get(client, "/_mailbox"))[1]
+    (article,) = [a for a in re.findall(r"<article.*?</article>", page, re.S) if "13912345678" in a]
+    assert "[短信]" in article and f"code：{code}" in article
+    assert "邮件" not in article.split("</h2>", 1)[1]  # nothing of "this e-mail" below the subject

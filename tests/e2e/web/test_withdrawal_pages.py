@@ -1,0 +1,55 @@
+"""Withdrawing on the web, as a newcomer does it: a draft withdrawn before it was ever submitted has no receipt
+(nor a reference number to quote), and the same withdrawal confirmed again from a second tab says it is done
+instead of a page that is not there. Both databases."""
+from __future__ import annotations
+
+import re
+
+from tests.e2e.web.support import act, get, page_kind, post, sign_in
+
+
+async def _draft(client) -> int:
+    """A signed-in expert with a draft just started (the role chosen, nothing submitted)."""
+    await sign_in(client, "draft@example.com")
+    page = (await get(client, "/apply"))[1]
+    for _ in range(3):
+        kind = page_kind(page)
+        if kind == "role":
+            await act(client, page, "role", "expert")
+        elif kind.startswith("consent"):
+            await act(client, page, "agree")
+        else:
+            break
+        page = (await get(client, "/apply"))[1]
+    status_page = (await get(client, "/status"))[1]
+    return int(re.search(r"/status/(\d+)/withdraw", status_page)[1])
+
+
+async def test_a_draft_never_submitted_has_no_receipt_before_or_after_it_is_withdrawn(client):
+    application_id = await _draft(client)
+    status, status_page = await get(client, "/status")
+    assert "查看回执" not in status_page
+    assert "受理编号" not in status_page
+    assert (await get(client, f"/receipt/{application_id}"))[0] == 404  # not a server error
+    confirm = (await get(client, f"/status/{application_id}/withdraw"))[1]
+    done = await post(client, f"/status/{application_id}/withdraw", {}, page=confirm)
+    assert done.status == 303
+    status, status_page = await get(client, "/status")
+    assert status == 200 and "已撤回" in status_page
+    assert "查看回执" not in status_page and f"/receipt/{application_id}" not in status_page
+    status, page = await get(client, f"/receipt/{application_id}")
+    assert status == 404 and "服务器" not in page
+
+
+async def test_a_withdrawal_confirmed_again_from_another_tab_says_it_is_already_withdrawn(client):
+    application_id = await _draft(client)
+    first_tab = (await get(client, f"/status/{application_id}/withdraw"))[1]
+    second_tab = (await get(client, f"/status/{application_id}/withdraw"))[1]
+    assert (await post(client, f"/status/{application_id}/withdraw", {}, page=first_tab)).status == 303
+    again = await post(client, f"/status/{application_id}/withdraw", {}, page=second_tab)
+    assert again.status == 303 and again.headers["Location"] == "/status?withdrawn=1"
+    status, page = await get(client, again.headers["Location"])
+    assert status == 200 and "申请已撤回" in page
+    # The confirmation page opened after the fact leads to the same place, and changes nothing on its own.
+    late = await client.get(f"/status/{application_id}/withdraw", allow_redirects=False)
+    assert late.status == 303 and late.headers["Location"] == "/status?withdrawn=1"
