@@ -52,7 +52,7 @@ EXPERT_FORM = Form(
             "birth_date", Kind.DATE, "出生日期", "请输入您的出生日期（例如 1975-06-01）。",
             min_date=date(1930, 1, 1), past_only=True,
         ),
-        Question("mobile", Kind.PHONE, "手机号", "请输入您的手机号（可点击下方按钮分享）。"),
+        Question("mobile", Kind.PHONE, "手机号", "请输入您的手机号。"),
         Question("email", Kind.EMAIL, "电子邮箱", "请输入您的电子邮箱，审核结果和通知会发送到这里。"),
         Question("province", Kind.SINGLE, "所在省份", "您所在的省份（自治区、直辖市）？", choices=plain_choices(PROVINCES)),
         Question("city", Kind.TEXT, "所在城市", "您所在的城市？", min_length=2, max_length=30),
@@ -77,7 +77,7 @@ EXPERT_FORM = Form(
             required=False, max_length=100, condition=OLDER_THAN_AGE_LIMIT,
         ),
         Question(
-            "priority_conditions", Kind.MULTI, "优先条件", "您符合以下哪些优先条件？（可多选，都不符合请直接点「完成」）",
+            "priority_conditions", Kind.MULTI, "优先条件", "您符合以下哪些优先条件？（可多选；都不符合的，不选即可）",
             required=False, choices=labelled_choices(PRIORITY_CONDITIONS),
         ),
         Question(

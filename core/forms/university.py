@@ -21,7 +21,7 @@ UNIVERSITY_FORM = Form(
         Question("contact_name", Kind.TEXT, "联系人", "联系人姓名？", min_length=2, max_length=30),
         Question("contact_department", Kind.TEXT, "所在部门", "联系人所在部门（如教务处、创新创业学院）？", min_length=2, max_length=50),
         Question("contact_position", Kind.TEXT, "职务", "联系人职务？", min_length=2, max_length=50),
-        Question("contact_mobile", Kind.PHONE, "联系人手机", "联系人手机号（可点击下方按钮分享）。"),
+        Question("contact_mobile", Kind.PHONE, "联系人手机", "请输入联系人的手机号。"),
         Question("contact_email", Kind.EMAIL, "联系人邮箱", "联系人电子邮箱，匹配结果和通知会发送到这里。"),
         Question(
             "planned_start", Kind.YEAR_MONTH, "计划开课时间", "计划何时开课？（年月，例如 2026-03）",

@@ -223,3 +223,15 @@ def test_the_number_of_questions_shown_never_grows_as_answers_come_in():
     before = most_steps(UNIVERSITY_FORM, given, CTX)
     after = most_steps(UNIVERSITY_FORM, {**given, **university}, CTX)
     assert before > after
+
+
+def test_no_question_speaks_of_a_control_only_one_channel_has():
+    """A question reads the same in the chat and on the web: the bot's share-my-phone button, and a multiple
+    choice's last button (「完成」 in the chat, 「继续」 on the web), are named by the renderer that draws them, never
+    in the question. (A file question's 「完成」 is the same word in both.)"""
+    for form in (EXPERT_FORM, UNIVERSITY_FORM):
+        for step in visible_steps(form, {}, CTX) + visible_steps(form, {"employer_type": "enterprise"}, CTX):
+            prompt = step.question.prompt
+            assert "按钮" not in prompt, (step.key, prompt)
+            if step.question.kind is Kind.MULTI:
+                assert "「完成」" not in prompt and "「继续」" not in prompt, (step.key, prompt)
