@@ -81,10 +81,12 @@ def redirect(location: str) -> web.Response:
     return web.Response(status=303, headers={"Location": location})
 
 
-def error_page(request: web.Request, *, status: int, message: str) -> web.Response:
+def error_page(request: web.Request, *, status: int, message: str, next_step: str = "/",
+               next_label: str | None = None) -> web.Response:
     from web.rendering import render
 
-    return render(request, "web/error.html", status=status, title=text("web.error.title"), message=message)
+    return render(request, "web/error.html", status=status, title=text("web.error.title"), message=message,
+                  next_step=next_step, next_label=next_label or text("web.home"))
 
 
 def _max_mb(request: web.Request) -> int:
@@ -249,6 +251,11 @@ async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamR
     if not expected or not submitted or not hmac.compare_digest(expected.encode(), submitted.encode()) \
             or not _same_origin(request):
         log.warning("CSRF refusal on %s %s", request.method, request.path)
+        if PERSON_ID not in request and _same_origin(request) and not request.path.startswith("/signin"):
+            # A page of theirs posted after they signed out (in another tab) or their session ended: there is
+            # no one to act for, and "the page expired" would not tell them why.
+            return error_page(request, status=403, message=text("web.error.signed_out"), next_step="/signin",
+                              next_label=text("web.error.sign_in_again"))
         return error_page(request, status=403, message=text("web.error.csrf"))
     return await handler(request)
 

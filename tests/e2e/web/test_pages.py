@@ -450,3 +450,12 @@ async def test_an_sms_in_the_local_mailbox_reads_as_an_sms_not_as_the_email(clie
     (article,) = [a for a in re.findall(r"<article.*?</article>", page, re.S) if "13912345678" in a]
     assert "[短信]" in article and f"code：{code}" in article
     assert "邮件" not in article.split("</h2>", 1)[1]  # nothing of "this e-mail" below the subject
+
+
+async def test_an_answer_posted_after_signing_out_in_another_tab_says_so(client):
+    page = await sign_in(client, "tabs@example.com")  # one tab on a question
+    me = (await get(client, "/me"))[1]  # another tab: signs out
+    assert (await post(client, "/signout", {"scope": "here"}, page=me)).status == 303
+    response = await act(client, page, "agree" if page_kind(page).startswith("consent") else "role", "expert")
+    body = await response.text()
+    assert response.status == 403 and "已退出登录" in body and "/signin" in body  # not "the page expired"

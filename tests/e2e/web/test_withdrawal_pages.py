@@ -32,6 +32,8 @@ async def test_a_draft_never_submitted_has_no_receipt_before_or_after_it_is_with
     assert "受理编号" not in status_page
     assert (await get(client, f"/receipt/{application_id}"))[0] == 404  # not a server error
     confirm = (await get(client, f"/status/{application_id}/withdraw"))[1]
+    # It says what will happen: one application of a form per batch (no promise of applying again).
+    assert "本批次内不能再提交同一张表" in confirm and "再次申请" not in confirm
     done = await post(client, f"/status/{application_id}/withdraw", {}, page=confirm)
     assert done.status == 303
     status, status_page = await get(client, "/status")
