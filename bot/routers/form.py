@@ -18,7 +18,7 @@ from bot.callbacks import FormAction
 from bot.render import files_keyboard, question_keyboard, question_text
 from bot.routers.conversation import MULTI_KEY, Paused, is_open, pending_picks, show, status_text, wants_text
 from core.bootstrap import Core
-from core.dialog import Action, Outcome, OutcomeKind, QuestionScreen, ReviewScreen, Screen, StatusScreen
+from core.dialog import Action, Outcome, OutcomeKind, QuestionScreen, ReviewScreen, RoleScreen, Screen, StatusScreen
 from core.domain import DomainError
 from core.forms import AnswerError, Kind
 from core.forms.normalize import quote
@@ -112,7 +112,7 @@ async def on_button(callback: CallbackQuery, callback_data: FormAction, bot: Bot
         await bot.send_message(chat_id, outcome.message)
     elif outcome.recorded is not None:
         await _mark_answered(callback, outcome)
-    if is_open(outcome.screen):
+    if is_open(outcome.screen) or isinstance(outcome.screen, RoleScreen):  # 上一步 on the first question: the role
         await show(bot, chat_id, core, person, outcome.screen, state)
 
 

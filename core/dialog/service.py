@@ -269,6 +269,10 @@ class IntakeDialog:
             receipt = receipt_of(summary)
             return Outcome(OutcomeKind.SUBMITTED, await self.status(person), receipt=receipt)
         if action is Action.BACK:
+            if _role_is_behind(draft):
+                # Before the first question comes the role: a wrong one is undone here (nothing is written until
+                # the other role is picked).
+                return Outcome(OutcomeKind.DONE, self._role_screen(person.role))
             after = await self._intake.back(**ids)
             return Outcome(OutcomeKind.DONE, await self._draft_screen(person, after))
         if action is Action.EDIT:
@@ -327,6 +331,10 @@ class IntakeDialog:
         if role not in ROLES:
             return Outcome(OutcomeKind.REFUSED, self._role_screen(person.role), text("dialog.role_required"))
         if person.role != role:
+            left = await self.current_draft(person)
+            if left is not None and left.submitted_at is None and not left.answers:
+                # The draft of the role given up, with nothing entered: it goes, not to linger on /status.
+                await self._intake.discard_untouched(application_id=left.application_id, person_id=person.id)
             person = await self._people.set_role(person_id=person.id, role=role)
         return await self._start(person)
 
@@ -415,7 +423,7 @@ class IntakeDialog:
                 actions.add(Action.KEEP)
         if not question.required:
             actions.add(Action.SKIP)
-        if draft.position > 1:
+        if draft.position > 1 or _role_is_behind(draft):
             actions.add(Action.BACK)
         total = self._total(draft)
         heading = text("follow_up.prompt", item=step.item_label, prompt=question.prompt) if step.item_label else question.prompt
@@ -541,6 +549,11 @@ def verdict_of(eligibility: Eligibility) -> Verdict:
     if failed:
         parts.append(text("verdict.failed", rules="、".join(failed)))
     return Verdict(outcome=eligibility.outcome.value, summary="；".join(parts) + "。", lines=lines)
+
+
+def _role_is_behind(draft: DraftView) -> bool:
+    """At the first question of an application never submitted, going back means back to the role."""
+    return draft.position == 1 and draft.step is not None and not draft.editing and draft.submitted_at is None
 
 
 def receipt_of(summary: ApplicationSummary) -> Receipt:

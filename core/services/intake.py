@@ -456,6 +456,22 @@ class IntakeService:
             await uow.commit()
             return await self.describe(uow, app)
 
+    async def discard_untouched(self, *, application_id: int, person_id: int) -> bool:
+        """Deletes the person's draft if nothing was ever entered into it (no answer, no file, never submitted):
+        what is left when someone picks the other role right after choosing one. Anything else stays."""
+        now = self._clock()
+        async with self._uow() as uow:
+            app = await self._load(uow, application_id, person_id)
+            if app.status != ApplicationStatus.DRAFT or app.submitted_at is not None or app.answers:
+                return False
+            if await uow.documents.list_for_application(app.id):
+                return False
+            await uow.applications.delete(app)
+            audit(uow, at=now, actor=f"person:{person_id}", action="application.discard", subject=f"application:{app.id}",
+                  form=app.form)
+            await uow.commit()
+            return True
+
     async def withdraw(self, *, application_id: int, actor: str | None = None, reason: str | None = None,
                        person_id: int | None = None) -> ApplicationSummary:
         now = self._clock()

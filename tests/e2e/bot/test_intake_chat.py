@@ -242,3 +242,19 @@ async def test_the_same_update_delivered_twice_is_processed_once(running_bot, pe
     assert later == []
     _, stored, cursor = await application(running_bot.core, USER + 3)
     assert stored == {"name": "张三"} and cursor == "birth_date"
+
+
+async def test_a_wrong_role_is_undone_from_the_first_questions_back_button(running_bot, people):
+    driver = ChatDriver(people, USER)
+    question = await begin(driver, "我是企业专家（申请产业兼职教师）")
+    assert "⬅️ 上一步" in question.buttons
+    roles = await driver.press(question, "⬅️ 上一步")
+    university = [label for label in roles.buttons if "高校" in label]
+    assert university, roles.buttons
+    question = await driver.press(roles, university[0])
+    assert question.text.startswith("第 1/") and "姓名" not in question.text
+    core = running_bot.core
+    async with core.uow() as uow:
+        person = await uow.people.get_by_telegram_id(USER)
+        forms = (await uow.session.scalars(select(Application.form).where(Application.person_id == person.id))).all()
+    assert forms == ["university"]  # the untouched expert draft went with the change

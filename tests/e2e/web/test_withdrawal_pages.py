@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from tests.e2e.web.support import act, get, page_kind, post, sign_in
+from tests.e2e.web.support import act, get, page_kind, post, question_of, sign_in
 
 
 async def _draft(client) -> int:
@@ -55,3 +55,20 @@ async def test_a_withdrawal_confirmed_again_from_another_tab_says_it_is_already_
     # The confirmation page opened after the fact leads to the same place, and changes nothing on its own.
     late = await client.get(f"/status/{application_id}/withdraw", allow_redirects=False)
     assert late.status == 303 and late.headers["Location"] == "/status?withdrawn=1"
+
+
+async def test_a_wrong_role_is_undone_with_the_first_questions_back_button(client):
+    await sign_in(client, "role@example.com")
+    page = (await get(client, "/apply"))[1]
+    while page_kind(page) != "question":
+        await act(client, page, "role", "expert") if page_kind(page) == "role" else await act(client, page, "agree")
+        page = (await get(client, "/apply"))[1]
+    assert 'value="back"' in page  # 上一步 on the first question
+    assert (await act(client, page, "back")).status == 303
+    role_page = (await get(client, "/apply"))[1]
+    assert page_kind(role_page) == "role"
+    assert (await act(client, role_page, "role", "university")).status == 303
+    university = (await get(client, "/apply"))[1]
+    assert page_kind(university) == "question" and question_of(university)[0] != question_of(page)[0]
+    status_page = (await get(client, "/status"))[1]
+    assert status_page.count('<section class="card') == 1  # the untouched expert draft went with the change

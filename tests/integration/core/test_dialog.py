@@ -71,7 +71,7 @@ async def test_a_whole_expert_application_through_the_screens_from_consent_to_re
     screen = await core.dialog.screen(person.id)
     assert isinstance(screen, ConsentScreen) and screen.kind == "general" and "个人信息处理告知" in screen.notice
     person, first = await consenting_expert(core)
-    assert first.position == 1 and first.key == "name" and Action.BACK not in first.actions
+    assert first.position == 1 and first.key == "name" and Action.BACK in first.actions  # back to the role
     review, totals = await answer_until_review(core, person.id, first)
     assert totals == sorted(totals, reverse=True), "the progress total never grows"
     # Every answer whole, numbered, each with its edit; the verdict rule by rule in plain words.
@@ -90,6 +90,36 @@ async def test_a_whole_expert_application_through_the_screens_from_consent_to_re
     # The same page posted again (a double tap, a reload) changes nothing.
     again = await core.dialog.act(person.id, Action.SUBMIT, review.token)
     assert again.kind is OutcomeKind.STALE and isinstance(again.screen, StatusScreen)
+
+
+async def test_a_wrong_role_is_undone_from_the_first_question_and_an_untouched_draft_goes_with_it(core):
+    person, first = await consenting_expert(core)
+    back = await core.dialog.act(person.id, Action.BACK, first.token)
+    assert back.kind is OutcomeKind.DONE and isinstance(back.screen, RoleScreen)
+    assert [c.picked for c in back.screen.choices] == [True, False]  # the role chosen, shown as chosen
+    other = await core.dialog.act(person.id, Action.ROLE, back.screen.token, "university")
+    assert isinstance(other.screen, QuestionScreen) and other.screen.position == 1
+    assert other.screen.key != first.key  # the university's questions
+    # The expert draft nothing was entered into is gone: the status lists the university intent alone.
+    assert [item.name for item in (await core.dialog.status(person.id)).items] == ["创新工程微专业建设意向表"]
+    # Back again, and the expert after all: a new expert draft, first question.
+    again = await core.dialog.act(person.id, Action.BACK, other.screen.token)
+    expert = await core.dialog.act(person.id, Action.ROLE, again.screen.token, "expert")
+    assert isinstance(expert.screen, QuestionScreen) and expert.screen.key == first.key
+
+
+async def test_a_draft_with_answers_is_kept_when_the_other_role_is_chosen(core):
+    person, first = await consenting_expert(core)
+    second = (await core.dialog.act(person.id, Action.ANSWER, first.token, "张三")).screen
+    at_first = (await core.dialog.act(person.id, Action.BACK, second.token)).screen
+    role = (await core.dialog.act(person.id, Action.BACK, at_first.token)).screen
+    assert isinstance(role, RoleScreen)
+    await core.dialog.act(person.id, Action.ROLE, role.token, "university")
+    names = [item.name for item in (await core.dialog.status(person.id)).items]
+    assert len(names) == 2  # what was typed is not thrown away
+    back_to_expert = await core.dialog.act(person.id, Action.ROLE, role.token, "expert")
+    assert back_to_expert.screen.key == second.key or back_to_expert.screen.key == first.key
+    assert (await core.dialog.current_draft(person.id)).answers["name"] == "张三"
 
 
 async def test_a_refused_answer_names_the_problem_and_keeps_the_question(core):
