@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 from aiohttp import web
 from multidict import MultiDictProxy
@@ -143,5 +143,10 @@ async def document(request: web.Request) -> web.StreamResponse:
     """One's own uploaded file, shown by the browser (a foreign or missing id: the same 404)."""
     view, content = await core_of(request).dialog.document(person_of(request), int(request.match_info["document_id"]))
     response = web.Response(body=content, content_type=view.mime)
-    response.headers["Content-Disposition"] = "inline"
+    # Shown in the browser; saved under the name it was uploaded with (RFC 6266: the UTF-8 name, and an ASCII
+    # one for browsers that read only that), not as the id in the address.
+    name = view.original_name or f"file-{view.id}"
+    suffix = re.sub(r"[^A-Za-z0-9.]", "", name[name.rfind("."):]) if "." in name else ""
+    response.headers["Content-Disposition"] = (
+        f"inline; filename=\"file-{view.id}{suffix}\"; filename*=UTF-8''{quote(name, safe='')}")
     return response

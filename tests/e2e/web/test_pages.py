@@ -307,6 +307,8 @@ async def test_uploads_are_checked_by_content_size_and_emptiness(client):
     file_id = re.search(r'/files/(\d+)', page)[1]
     shown = await client.get(f"/files/{file_id}")
     assert shown.status == 200 and shown.headers["Content-Type"] == "application/pdf"
+    # Saved under its own name, not as the id in the address.
+    assert shown.headers["Content-Disposition"] == f"inline; filename=\"file-{file_id}.pdf\"; filename*=UTF-8''passwd.pdf"
     removed = await act(client, page, "remove_file", file_id)
     assert removed.status == 303
     assert "passwd.pdf" not in (await get(client, "/apply"))[1]
