@@ -118,15 +118,15 @@ def _string_cell(reference: str, value: str, style: str) -> str:
 def _cell(reference: str, value: object) -> str:
     """One cell's XML: a string as the characters typed, quote-prefixed when it could start a formula; a
     number as a number; a date or anything else as the text it reads as. (Nothing becomes a formula or a link.)"""
-    if isinstance(value, str):
-        return _string_cell(reference, value, _QUOTED if value.startswith(FORMULA_TRIGGERS) else "")
     if isinstance(value, bool):
         return f'<c r="{reference}" t="b"><v>{int(value)}</v></c>'
     if isinstance(value, int) or (isinstance(value, float) and math.isfinite(value)):
         return f'<c r="{reference}"><v>{value!r}</v></c>'
-    text_value = value.isoformat() if isinstance(value, (date, datetime)) else str(value)
-    return _string_cell(reference, text_value, _QUOTED if text_value.startswith(FORMULA_TRIGGERS) else "") \
-        if text_value else ""
+    if not isinstance(value, str):
+        value = value.isoformat() if isinstance(value, (date, datetime)) else str(value)
+    if not value:
+        return ""
+    return _string_cell(reference, value, _QUOTED if value.startswith(FORMULA_TRIGGERS) else "")
 
 
 class SheetWriter:

@@ -729,7 +729,6 @@ ZH_CN: Mapping[str, str] = {
     "web.status.view.proposal": "查看匹配结果",
     "web.status.view.event": "查看活动",
     "web.status.view.receipt": "查看回执",
-    "web.status.page.receipt": "查看回执",
     "web.back_to_status": "返回我的申请",
     "web.links.title": "链接无法打开",
     "web.links.expired": "这个链接已过期。请登录后在「我的申请」中查看；如需答复的事项已过期限，请联系分会工作人员。",

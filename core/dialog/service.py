@@ -332,8 +332,9 @@ class IntakeDialog:
             return Outcome(OutcomeKind.REFUSED, self._role_screen(person.role), text("dialog.role_required"))
         if person.role != role:
             left = await self.current_draft(person)
-            if left is not None and left.submitted_at is None and not left.answers:
-                # The draft of the role given up, with nothing entered: it goes, not to linger on /status.
+            if left is not None:
+                # The draft of the role given up goes if nothing was entered (the service decides), not to
+                # linger on /status.
                 await self._intake.discard_untouched(application_id=left.application_id, person_id=person.id)
             person = await self._people.set_role(person_id=person.id, role=role)
         return await self._start(person)
